@@ -1,0 +1,91 @@
+"""Personal data at ingestion: which fields are dropped, how free text is scrubbed, how ids are hashed.
+
+Readers drop the personal fields they know of; the store runs `scrub_attributes` on every entity and
+event before writing, so personal data a reader did not expect still never reaches Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Field names that carry personal data in the standards we read (Open311 GeoReport v2 and common
+# agency exports). Matched case-insensitively after removing '_' and '-'.
+PERSONAL_FIELDS = frozenset(
+    name.replace("_", "")
+    for name in (
+        "first_name",
+        "last_name",
+        "full_name",
+        "name_of_requester",
+        "requester",
+        "reporter",
+        "email",
+        "email_address",
+        "phone",
+        "phone_number",
+        "mobile",
+        "telephone",
+        "device_id",
+        "account_id",
+        "citizen_id",
+        "national_id",
+        "id_number",
+        "cccd",
+        "cmnd",
+        "passport",
+        "date_of_birth",
+        "patient_name",
+        "caller_name",
+        "caller_phone",
+    )
+)
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Phone numbers: Vietnamese (0905 123 456, +84 236 3822 123) and international forms. The look-arounds
+# keep dates, times and decimals ("2014-07-12T10:58", "12.5") out.
+_PHONE = re.compile(r"(?<![\w/:.-])(?:\+\d{1,3}[\s.-]?)?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}(?![\w/:-])")
+# Vietnamese citizen ID (CCCD, 12 digits) and old ID card (CMND, 9 digits).
+_ID_NUMBER = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+
+REDACTED = "[redacted]"
+
+
+def is_personal_field(name: str) -> bool:
+    return name.lower().replace("_", "").replace("-", "") in PERSONAL_FIELDS
+
+
+def scrub_text(text: str) -> str:
+    """Replace e-mail addresses, phone numbers and ID numbers in free text."""
+    if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+        return text  # fast path: nothing that could match
+    text = _EMAIL.sub(REDACTED, text)
+    text = _ID_NUMBER.sub(REDACTED, text)
+    return _PHONE.sub(_phone_or_keep, text)
+
+
+def _phone_or_keep(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    # fewer than 8 digits is a house number, a time or a count, not a phone number
+    return REDACTED if digits >= 8 else match.group(0)
+
+
+def scrub_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop personal fields and scrub the text of the others."""
+    clean: dict[str, Any] = {}
+    for key, value in attributes.items():
+        if is_personal_field(key):
+            continue
+        clean[key] = scrub_text(value) if isinstance(value, str) else value
+    return clean
+
+
+def pseudonym(value: str, *, purpose: str = "citizen") -> str:
+    """Irreversible keyed hash, so repeat reports by one person can be counted without knowing who."""
+    secret = os.environ.get("IOC_PSEUDONYM_KEY", "city-ioc-demo-key").encode()
+    digest = hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"h:{digest[:16]}"
