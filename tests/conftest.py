@@ -1,0 +1,76 @@
+"""Shared test fixtures: a real redis-server for integration tests, fakeredis for unit tests, settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import fakeredis
+import pytest
+import redis
+
+from ioc.config import Settings, load_settings
+from ioc.redis_conn import start_redis_server
+from ioc.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# CI sets IOC_REQUIRE_SERVICES=1: a missing redis-server, broker or browser fails the run instead of skipping.
+REQUIRE_SERVICES = os.environ.get("IOC_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(what: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (IOC_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    """A real redis-server: IOC_TEST_REDIS_URL if given (CI starts one), else one started for this run."""
+    url = os.environ.get("IOC_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if not binary:
+        missing_service("redis-server")
+    process, started = start_redis_server(binary)
+    try:
+        yield started
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_client(redis_server_url: str) -> Iterator[redis.Redis]:
+    """A clean database on the real server for one test."""
+    client = redis.Redis.from_url(redis_server_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def fake_redis() -> redis.Redis:
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture
+def store(redis_client: redis.Redis) -> Store:
+    """A store on the real redis-server (integration)."""
+    return Store(redis_client, "danang")
+
+
+@pytest.fixture
+def fake_store(fake_redis: redis.Redis) -> Store:
+    """A store on fakeredis (unit tests of one piece)."""
+    return Store(fake_redis, "danang")
