@@ -1,0 +1,245 @@
+"""The `ioc` command line: demo, simulate, serve, adapters (list, run, test)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8050
+DEFAULT_SIM_PORT = 8061
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202 - returns ioc.config.Settings
+    from ioc.config import load_settings
+
+    return load_settings(args.config)
+
+
+# --- adapters -------------------------------------------------------------------------------------------
+
+
+def cmd_adapters_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    rows = [
+        {
+            "name": f.name,
+            "agency": f.agency,
+            "agency_name": f.agency_name.model_dump(),
+            "sector": f.sector,
+            "reader": f.reader,
+            "url": f.url,
+            "interval": f.interval,
+            "enabled": f.enabled,
+        }
+        for f in settings.feeds
+    ]
+    if args.json:
+        _print_json(rows)
+        return 0
+    width = max((len(r["name"]) for r in rows), default=4)
+    for row in rows:
+        print(f"{row['name']:<{width}}  {row['sector']:<14} {row['reader']:<13} every {row['interval']:g}s  "
+              f"{row['agency_name']['en']}")
+    print(f"{len(rows)} feeds, {len({r['sector'] for r in rows})} sectors")
+    return 0
+
+
+def cmd_adapters_test(args: argparse.Namespace) -> int:
+    """Parse a saved payload with a reader and print the normalized records; needs no Redis."""
+    from data_adapters.base import FeedContext, PayloadError, get_reader
+    from ioc.areas import area_index
+    from ioc.runner import feed_context, place_in_areas
+
+    try:
+        reader = get_reader(args.reader)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        payload = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    context = (
+        feed_context(settings.feed(args.feed), settings.city.id)
+        if args.feed else FeedContext.for_test(args.reader, settings.city.id)
+    )
+    try:
+        batch = reader.parse(payload, context)
+    except PayloadError as exc:
+        print(f"error: {path}: payload refused by reader '{args.reader}': {exc}", file=sys.stderr)
+        return 1
+    place_in_areas(batch, area_index(settings.city))
+    records = batch.to_records()
+    if args.json:
+        _print_json(records)
+    else:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False, default=str))
+        print(f"{len(batch.entities)} entities, {len(batch.observations)} observations, "
+              f"{len(batch.events)} events", file=sys.stderr)
+    return 0
+
+
+def cmd_adapters_run(args: argparse.Namespace) -> int:
+    from ioc.areas import area_index
+    from ioc.redis_conn import connect
+    from ioc.rules import RuleEngine
+    from ioc.runner import make_http_client, poll_feed
+    from ioc.store import Store
+
+    settings = _settings(args)
+    try:
+        feed = settings.feed(args.name)
+    except KeyError:
+        print(f"error: no feed named '{args.name}' in {settings.directory / 'agencies.yaml'}", file=sys.stderr)
+        return 2
+    handle = connect()
+    print(f"redis: {handle.description}", file=sys.stderr)
+    store = Store(handle.client, settings.city.id)
+    with make_http_client(feed.timeout) as http:
+        outcome = poll_feed(
+            feed, store=store, http=http, areas=area_index(settings.city),
+            rules=RuleEngine(settings, store), city=settings.city.id,
+        )
+    _print_json(outcome.to_dict())
+    handle.close()
+    return 0 if outcome.ok else 1
+
+
+# --- simulator, dashboard, demo -----------------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ioc.simulator.server import serve_forever
+
+    print(f"simulator: http://{args.host}:{args.port}/ (seed {args.seed}, speed x{args.speed:g})")
+    serve_forever(args.host, args.port, args.seed, args.speed)
+    return 0
+
+
+def _dashboard(settings, handle, host: str, port: int) -> None:  # noqa: ANN001
+    from ioc.store import Store
+    from ioc.web import create_app
+
+    app = create_app(Store(handle.client, settings.city.id), settings, redis_kind=handle.kind)
+    print(f"control room: http://{host}:{port}/", flush=True)
+    app.run(host=host, port=port, debug=False)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ioc.redis_conn import connect
+
+    settings = _settings(args)
+    handle = connect()
+    print(f"redis: {handle.description}", flush=True)
+    _dashboard(settings, handle, args.host, args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Simulator, adapters and dashboard in one process."""
+    from ioc.redis_conn import connect
+    from ioc.runner import FeedScheduler
+    from ioc.simulator.server import start as start_simulator
+    from ioc.store import Store
+
+    # The demo's feeds point at its own simulator unless the caller already chose a feed host.
+    os.environ.setdefault("IOC_SIM_URL", f"http://127.0.0.1:{args.sim_port}")
+    settings = _settings(args)
+    handle = connect()
+    print(f"redis: {handle.description}", flush=True)
+    simulator = start_simulator(host="127.0.0.1", port=args.sim_port, seed=args.seed, speed=args.speed)
+    print(f"simulator: {simulator.url} (seed {args.seed}, speed x{args.speed:g})", flush=True)
+    scheduler = FeedScheduler(settings, Store(handle.client, settings.city.id))
+    scheduler.start()
+    print(f"adapters: {len(scheduler.feeds)} feeds polling", flush=True)
+    try:
+        _dashboard(settings, handle, args.host, args.port)
+    finally:
+        scheduler.stop()
+        simulator.stop()
+        handle.close()
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ioc", description="City Intelligent Operations Center")
+    parser.add_argument("--config", help="city configuration folder (default: IOC_CONFIG_DIR or config/danang)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="simulator, adapters and dashboard in one process")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo.add_argument("--sim-port", type=int, default=DEFAULT_SIM_PORT)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    demo.set_defaults(func=cmd_demo)
+
+    simulate = sub.add_parser("simulate", help="serve the demo agencies' feeds on localhost")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=DEFAULT_SIM_PORT)
+    simulate.add_argument("--seed", type=int, default=42)
+    simulate.add_argument("--speed", type=float, default=1.0)
+    simulate.set_defaults(func=cmd_simulate)
+
+    serve = sub.add_parser("serve", help="the dashboard alone, on the Redis at IOC_REDIS_URL")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.set_defaults(func=cmd_serve)
+
+    adapters = sub.add_parser("adapters", help="the agency feeds and their readers")
+    adapters_sub = adapters.add_subparsers(dest="adapters_command", required=True)
+    listing = adapters_sub.add_parser("list", help="the configured feeds")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_adapters_list)
+    run = adapters_sub.add_parser("run", help="poll one feed")
+    run.add_argument("name")
+    run.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+    run.set_defaults(func=cmd_adapters_run)
+    test = adapters_sub.add_parser("test", help="parse a saved payload with a reader (no Redis needed)")
+    test.add_argument("reader")
+    test.add_argument("--file", required=True)
+    test.add_argument("--feed", help="parse as this configured feed (its mapping and ids)")
+    test.add_argument("--json", action="store_true")
+    test.set_defaults(func=cmd_adapters_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from ioc.config import ConfigError
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""The adapter runner: polls each feed on its interval with a timeout and retries, writes, keeps health.
+
+`poll_feed` is one poll of one feed as a plain function of its inputs; `poll_job` is the same with only
+serialisable arguments, so a Redis-backed job queue (RQ, Celery, ...) can run polls on other machines.
+`FeedScheduler` runs every feed in its own thread, so a failing or hanging feed never delays the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import redis
+
+from data_adapters.base import FeedContext, PayloadError, get_reader
+from ioc.areas import AreaIndex, area_index
+from ioc.config import Feed, Settings, load_settings
+from ioc.model import Batch, utcnow
+from ioc.rules import RuleEngine
+from ioc.store import Store
+
+log = logging.getLogger("ioc.runner")
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 8.0
+
+
+@dataclass(slots=True)
+class PollOutcome:
+    feed: str
+    ok: bool
+    records: int = 0
+    observations: int = 0
+    attempts: int = 0
+    latency_ms: float = 0.0
+    error: str = ""
+    alerts_raised: int = 0
+    alerts_cleared: int = 0
+    batch: Batch | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feed": self.feed,
+            "ok": self.ok,
+            "records": self.records,
+            "observations": self.observations,
+            "attempts": self.attempts,
+            "latency_ms": round(self.latency_ms, 1),
+            "error": self.error or None,
+            "alerts_raised": self.alerts_raised,
+            "alerts_cleared": self.alerts_cleared,
+        }
+
+
+def feed_context(feed: Feed, city: str) -> FeedContext:
+    return FeedContext(
+        name=feed.name, agency=feed.agency, sector=feed.sector, city=city, url=feed.url, mapping=feed.mapping
+    )
+
+
+def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter, so many feeds failing together do not retry in lockstep."""
+    delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2**attempt))
+    return delay * (0.5 + (rng or random).random() / 2)
+
+
+def describe_fetch_error(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout: {type(exc).__name__} ({exc})"
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code} from {exc.request.url}"
+    if isinstance(exc, httpx.HTTPError):
+        return f"fetch failed: {type(exc).__name__}: {exc}"
+    return f"fetch failed: {type(exc).__name__}: {exc}"
+
+
+def place_in_areas(batch: Batch, areas: AreaIndex) -> None:
+    """Give every located entity and event its administrative area (one vectorised spatial join)."""
+    located = [e for e in batch.entities if e.location is not None and e.district is None]
+    if located:
+        for entity, area in zip(located, areas.assign([e.location for e in located]), strict=True):
+            entity.district = area
+    for event in batch.events:
+        if event.district is None:
+            if event.area:
+                event.district = areas.assign_geometry(event.area)
+            elif event.location:
+                event.district = areas.assign([event.location])[0]
+
+
+def poll_feed(
+    feed: Feed,
+    *,
+    store: Store,
+    http: httpx.Client,
+    areas: AreaIndex,
+    rules: RuleEngine | None = None,
+    city: str = "danang",
+    sleep: Callable[[float], None] = time.sleep,
+) -> PollOutcome:
+    """Fetch (with retries), parse, place, write atomically, record health, evaluate rules. Never raises
+    for a feed's own failure: the failure is the outcome, and it is in the feed's health."""
+    reader = get_reader(feed.reader)
+    context = feed_context(feed, city)
+    outcome = PollOutcome(feed=feed.name, ok=False)
+    health_args = {"interval": feed.interval, "stale_factor": feed.stale_factor}
+
+    payload: bytes | None = None
+    for attempt in range(feed.retries + 1):
+        outcome.attempts = attempt + 1
+        started = time.perf_counter()
+        try:
+            payload = reader.fetch(http, context)
+            outcome.latency_ms = (time.perf_counter() - started) * 1000
+            break
+        except (httpx.HTTPError, OSError, PayloadError) as exc:
+            outcome.error = describe_fetch_error(exc)
+            if attempt < feed.retries:
+                sleep(backoff_delay(attempt))
+    if payload is None:
+        store.record_failure(feed.name, error=outcome.error, **health_args)
+        _log_failure(feed.name, outcome.error)
+        return outcome
+
+    try:
+        batch = reader.parse(payload, context)
+    except PayloadError as exc:
+        outcome.error = f"payload refused: {exc}"
+    except Exception as exc:  # a reader bug must not take the runner down; the payload is kept to debug it
+        log.exception("reader %s crashed on feed %s", feed.reader, feed.name)
+        outcome.error = f"reader error: {type(exc).__name__}: {exc}"
+    else:
+        place_in_areas(batch, areas)
+        now = utcnow()
+        for entity in batch.entities:
+            entity.ingested_at = now
+        store.write_batch(feed.name, batch, now=now)
+        store.record_success(
+            feed.name, records=batch.record_count, latency_ms=outcome.latency_ms, now=now, **health_args
+        )
+        outcome.ok, outcome.error = True, ""
+        outcome.records, outcome.observations, outcome.batch = (
+            batch.record_count, len(batch.observations), batch,
+        )
+        if rules is not None:
+            raised, cleared = rules.evaluate(feed, batch)
+            outcome.alerts_raised, outcome.alerts_cleared = raised, cleared
+        return outcome
+
+    store.record_failure(feed.name, error=outcome.error, payload=payload, **health_args)
+    _log_failure(feed.name, outcome.error)
+    return outcome
+
+
+_last_logged: dict[str, str] = {}
+
+
+def _log_failure(feed: str, error: str) -> None:
+    # Log once when a feed goes down (or its error changes), not on every poll.
+    if _last_logged.get(feed) != error:
+        log.warning("feed %s failing: %s", feed, error)
+        _last_logged[feed] = error
+
+
+def _log_recovery(feed: str) -> None:
+    if _last_logged.pop(feed, None) is not None:
+        log.warning("feed %s recovered", feed)
+
+
+def make_http_client(timeout: float) -> httpx.Client:
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=True,
+        headers={"User-Agent": "city-ioc/0.1 (+https://example.org/city-ioc)"},
+    )
+
+
+def poll_job(feed_name: str, redis_url: str, config_dir: str | None = None) -> dict[str, Any]:
+    """One poll with serialisable arguments only: the unit of work for a Redis-backed job queue."""
+    settings = load_settings(config_dir)
+    feed = settings.feed(feed_name)
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    store = Store(client, settings.city.id)
+    with make_http_client(feed.timeout) as http:
+        outcome = poll_feed(
+            feed, store=store, http=http, areas=area_index(settings.city),
+            rules=RuleEngine(settings, store), city=settings.city.id,
+        )
+    client.close()
+    return outcome.to_dict()
+
+
+class FeedScheduler:
+    """Polls every enabled feed on its own interval, each in its own thread."""
+
+    def __init__(self, settings: Settings, store: Store, *, feeds: list[Feed] | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.feeds = [f for f in (feeds or settings.feeds) if f.enabled]
+        self.areas = area_index(settings.city)
+        self.rules = RuleEngine(settings, store)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.polls = 0
+
+    def start(self) -> None:
+        for feed in self.feeds:
+            thread = threading.Thread(target=self._loop, args=(feed,), name=f"feed-{feed.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _loop(self, feed: Feed) -> None:
+        with make_http_client(feed.timeout) as http:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    outcome = poll_feed(
+                        feed, store=self.store, http=http, areas=self.areas, rules=self.rules,
+                        city=self.settings.city.id, sleep=self._stop.wait,
+                    )
+                    if outcome.ok:
+                        _log_recovery(feed.name)
+                except redis.RedisError as exc:
+                    # Redis itself is down: nothing can be recorded; try again next interval.
+                    _log_failure(feed.name, f"Redis unavailable: {exc}")
+                except Exception:  # keep the feed's thread alive whatever happens
+                    log.exception("poll of %s failed unexpectedly", feed.name)
+                self.polls += 1
+                self._stop.wait(max(0.0, feed.interval - (time.monotonic() - started)))
