@@ -67,6 +67,9 @@ class Reader:
     def parse(self, payload: bytes, feed: FeedContext) -> Batch:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def check_mapping(self, mapping: dict[str, Any]) -> None:
+        """Validate a feed's `mapping:` when configuration loads; raise ValueError naming the field."""
+
 
 _REGISTRY: dict[str, type[Reader]] = {}
 

@@ -50,6 +50,8 @@ class AreaIndex:
     def assign_geometry(self, geometry: dict[str, Any]) -> str | None:
         """The area holding most of a polygon's surface (or a point), for events with an area."""
         shape = shapely.geometry.shape(geometry)
+        if not shape.is_valid:  # sources publish overlapping or self-touching areas; GEOS refuses those
+            shape = shapely.make_valid(shape)
         if shape.geom_type == "Point":
             return self.assign([(shape.x, shape.y)])[0]
         overlaps = self.frame.geometry.intersection(shape).area

@@ -207,10 +207,23 @@ def load_settings(directory: str | Path | None = None) -> Settings:
     agencies: AgencyFile = _validate(AgencyFile, folder / "agencies.yaml", "feeds")
     rules: RuleFile = _validate(RuleFile, folder / "rules.yaml", "rules")
 
+    from data_adapters.base import get_reader, reader_ids  # late: readers import this module
+
+    readers = set(reader_ids())
     sector_ids = {s.id for s in city.sectors}
     feed_names = {f.name for f in agencies.feeds}
     problems = []
     for index, feed in enumerate(agencies.feeds):
+        if feed.reader not in readers:
+            problems.append(
+                f"{folder / 'agencies.yaml'}: feeds[{index}] ({feed.name}): reader: unknown reader "
+                f"'{feed.reader}' (known: {', '.join(sorted(readers))})"
+            )
+        else:
+            try:
+                get_reader(feed.reader).check_mapping(feed.mapping)
+            except ValueError as exc:
+                problems.append(f"{folder / 'agencies.yaml'}: feeds[{index}] ({feed.name}): mapping: {exc}")
         if feed.sector not in sector_ids:
             problems.append(
                 f"{folder / 'agencies.yaml'}: feeds[{index}] ({feed.name}): sector: "

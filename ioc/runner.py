@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import redis
 
-from data_adapters.base import FeedContext, PayloadError, get_reader
+from data_adapters.base import FeedContext, PayloadError, Reader, get_reader
 from ioc.areas import AreaIndex, area_index
 from ioc.config import Feed, Settings, load_settings
 from ioc.model import Batch, utcnow
@@ -128,8 +128,29 @@ def poll_feed(
         _log_failure(feed.name, outcome.error)
         return outcome
 
+    return ingest_payload(
+        feed, payload, store=store, areas=areas, rules=rules, city=city, outcome=outcome, reader=reader
+    )
+
+
+def ingest_payload(
+    feed: Feed,
+    payload: bytes,
+    *,
+    store: Store,
+    areas: AreaIndex,
+    rules: RuleEngine | None = None,
+    city: str = "danang",
+    outcome: PollOutcome | None = None,
+    reader: Reader | None = None,
+) -> PollOutcome:
+    """Parse, place, write atomically, record health, evaluate rules: the path every payload takes,
+    whether polled over HTTP or pushed over MQTT."""
+    reader = reader or get_reader(feed.reader)
+    outcome = outcome or PollOutcome(feed=feed.name, ok=False, attempts=1)
+    health_args = {"interval": feed.interval, "stale_factor": feed.stale_factor}
     try:
-        batch = reader.parse(payload, context)
+        batch = reader.parse(payload, feed_context(feed, city))
     except PayloadError as exc:
         outcome.error = f"payload refused: {exc}"
     except Exception as exc:  # a reader bug must not take the runner down; the payload is kept to debug it
@@ -140,18 +161,21 @@ def poll_feed(
         now = utcnow()
         for entity in batch.entities:
             entity.ingested_at = now
-        store.write_batch(feed.name, batch, now=now)
-        store.record_success(
-            feed.name, records=batch.record_count, latency_ms=outcome.latency_ms, now=now, **health_args
-        )
-        outcome.ok, outcome.error = True, ""
-        outcome.records, outcome.observations, outcome.batch = (
-            batch.record_count, len(batch.observations), batch,
-        )
-        if rules is not None:
-            raised, cleared = rules.evaluate(feed, batch)
-            outcome.alerts_raised, outcome.alerts_cleared = raised, cleared
-        return outcome
+        try:
+            store.write_batch(feed.name, batch, now=now)
+        except redis.ResponseError as exc:  # Redis refused a command (wrong key type, out of memory)
+            outcome.error = f"store refused the batch: {exc}"
+        else:
+            store.record_success(
+                feed.name, records=batch.record_count, latency_ms=outcome.latency_ms, now=now, **health_args
+            )
+            outcome.ok, outcome.error = True, ""
+            outcome.records, outcome.observations, outcome.batch = (
+                batch.record_count, len(batch.observations), batch,
+            )
+            if rules is not None:
+                outcome.alerts_raised, outcome.alerts_cleared = rules.evaluate(feed, batch)
+            return outcome
 
     store.record_failure(feed.name, error=outcome.error, payload=payload, **health_args)
     _log_failure(feed.name, outcome.error)

@@ -239,6 +239,7 @@ class Store:
         def _raise(pipe: redis.client.Pipeline) -> tuple[Alert, bool]:
             open_id = pipe.get(dedup_key)
             if open_id:
+                pipe.watch(self.keys.alert(open_id))  # an operator resolving it meanwhile restarts this
                 existing_raw = pipe.hgetall(self.keys.alert(open_id))
                 if existing_raw and existing_raw.get("state") != AlertState.RESOLVED:
                     existing = Alert.from_hash(existing_raw)
@@ -246,13 +247,10 @@ class Store:
                     existing.value = alert.value
                     existing.updated_at = now
                     pipe.multi()
+                    pipe.hincrby(self.keys.alert(existing.id), "occurrences", 1)
                     pipe.hset(
                         self.keys.alert(existing.id),
-                        mapping={
-                            "occurrences": existing.occurrences,
-                            "value": existing.to_hash()["value"],
-                            "updated_at": to_iso(now),
-                        },
+                        mapping={"value": existing.to_hash()["value"], "updated_at": to_iso(now)},
                     )
                     pipe.incr(self.keys.changes())
                     return existing, False

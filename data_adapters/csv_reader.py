@@ -1,0 +1,74 @@
+"""Reader of CSV exports (hospital beds, tourism, schools): header row + the feed's field mapping."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from data_adapters.base import FeedContext, PayloadError, Reader, register
+from data_adapters.mapping import ROOT_PREFIX, MappedRecords, check_mapping, load_mapping
+from ioc.model import Batch
+
+# what spreadsheet exports use: "," in English locales, ";" where the decimal mark is "," (vi-VN Excel)
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@register
+class CsvReader(Reader):
+    """One record per row; the mapping in agencies.yaml says which column is what."""
+
+    id = "csv"
+
+    def check_mapping(self, mapping: dict[str, Any]) -> None:
+        checked = check_mapping(mapping)
+        if checked.records:
+            raise ValueError("records: a CSV has one record per row; `records` is for the json reader")
+        for label, path in checked.field_paths():
+            if path.startswith(ROOT_PREFIX):
+                raise ValueError(f"{label}: '{path}' reads a JSON document; a CSV has none")
+
+    def parse(self, payload: bytes, feed: FeedContext) -> Batch:
+        mapping = load_mapping(feed, self.id)
+        encoding = "utf-8-sig" if mapping.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else mapping.encoding
+        try:
+            text = payload.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise PayloadError(
+                f"not {mapping.encoding} text (byte {exc.start}); set `encoding:` in the feed's mapping"
+            ) from None
+        if not text.strip():
+            raise PayloadError("empty file: a CSV needs a header row")
+        delimiter = mapping.delimiter or sniff_delimiter(text)
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        records = MappedRecords(mapping, feed)
+        try:
+            header = [cell.strip() for cell in next(rows)]
+            present = set(header)
+            for label, column in records.columns():
+                if column not in present:
+                    raise PayloadError(
+                        f"row 1 (header), column '{column}': missing (mapping {label}); "
+                        f"the header has {', '.join(header)}"
+                    )
+            for row in rows:
+                if not any(cell.strip() for cell in row):
+                    continue  # blank lines between blocks are common in hand-edited exports
+                number = rows.line_num
+                if len(row) != len(header):
+                    raise PayloadError(
+                        f"row {number}: {len(row)} values for {len(header)} columns "
+                        "(a truncated file, or a delimiter inside an unquoted value)"
+                    )
+                records.add(dict(zip(header, row, strict=True)), lambda column, n=number: f"row {n}, column {column}")
+        except csv.Error as exc:
+            raise PayloadError(f"row {rows.line_num}: {exc}") from None
+        return records.batch()
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter the header line uses most (csv.Sniffer guesses wrong on short files)."""
+    header = text.lstrip("\ufeff").splitlines()[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","

@@ -1,0 +1,511 @@
+"""Field mappings of agencies with no standard: the declared mapping model and the record -> model conversion.
+
+An agency that publishes a CSV export or a bespoke JSON API is declared in agencies.yaml with a
+`mapping:` that says which field is the id, the name, the position, the time and the measured values.
+The csv and json readers only turn their payload into records (plain dicts) and hand them to
+`MappedRecords`, so both readers convert a record in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from data_adapters.base import FeedContext, PayloadError, lon_lat
+from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity, utcnow
+from ioc.privacy import is_personal_field, scrub_attributes, scrub_text
+
+ROOT_PREFIX = "$."  # a path that reads the whole JSON document, not the record (e.g. a report's date)
+ALL_FIELDS = "*"
+
+# Units agencies publish -> the unit the city stores and the factor to get there. Units not listed
+# are kept as declared: the mapping's `scale` handles anything else (ppb -> µg/m³ needs a molar mass).
+UNIT_NORMALIZATION: dict[str, tuple[str, float]] = {
+    "ug/m3": ("µg/m³", 1.0),
+    "µg/m3": ("µg/m³", 1.0),
+    "μg/m³": ("µg/m³", 1.0),  # Greek mu, as some exports write it
+    "mg/m3": ("µg/m³", 1000.0),
+    "mg/m³": ("µg/m³", 1000.0),
+    "m/s": ("km/h", 3.6),
+    "mph": ("km/h", 1.609344),
+    "m": ("cm", 100.0),
+    "mm": ("cm", 0.1),
+    "percent": ("%", 1.0),
+    "degc": ("°C", 1.0),
+    "celsius": ("°C", 1.0),
+}
+
+_METRIC_NAME = r"^[a-z][a-z0-9_]*$"
+_GROUPED_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
+_NUMBERS_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
+MISSING = object()  # a path that leads nowhere (None is a value JSON can hold)
+
+
+class MetricField(BaseModel):
+    """Where one measured value is in a record, its unit and an optional factor (e.g. 0.001 for per-mille)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(min_length=1)
+    unit: str = ""
+    scale: float = 1.0
+
+
+class FieldMapping(BaseModel):
+    """The `mapping:` of a csv or json feed in agencies.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    records: str = Field(default="", description="json: dotted path to the list of records ('' = top level)")
+    id: str = Field(min_length=1)
+    entity_type: str = Field(default="", pattern=r"^([A-Z][A-Za-z0-9]*)?$")
+    name: str | None = None
+    lon: str | None = None
+    lat: str | None = None
+    point: str | None = Field(default=None, description="a [lon, lat] pair, 'lon,lat' text or WKT POINT")
+    time: str | None = None
+    time_format: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    metrics: dict[str, MetricField] = Field(default_factory=dict)
+    attributes: dict[str, str] | Literal["*"] = Field(default_factory=dict)
+    drop: list[str] = Field(default_factory=list)
+    as_: Literal["entity", "event"] = Field(default="entity", alias="as")
+    # csv only
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    decimal: Literal[".", ","] = "."
+    encoding: str = "utf-8"
+    # events only
+    event_type: str | None = None
+    headline: str | None = None
+    description: str | None = None
+    severity: str | None = None
+    severity_values: dict[str, Severity] = Field(default_factory=dict)
+    urgency: str | None = None
+    certainty: str | None = None
+    onset: str | None = None
+    expires: str | None = None
+    status: str | None = None
+    status_values: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_shorthand(cls, metrics: Any) -> Any:
+        # `beds_total: total_beds` is short for `beds_total: {field: total_beds}`
+        if isinstance(metrics, dict):
+            return {name: {"field": spec} if isinstance(spec, str) else spec for name, spec in metrics.items()}
+        return metrics
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, metrics: dict[str, MetricField]) -> dict[str, MetricField]:
+        for name in metrics:
+            if not re.match(_METRIC_NAME, name):
+                raise ValueError(f"metric name '{name}' is not lower_snake_case")
+        return metrics
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _attribute_list(cls, attributes: Any) -> Any:
+        # a list names fields copied under their own (last) name; a dict renames them
+        if isinstance(attributes, list):
+            if not all(isinstance(path, str) and path for path in attributes):
+                raise ValueError("attributes must be field names")
+            return {path.rsplit(".", 1)[-1]: path for path in attributes}
+        return attributes
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{timezone}' is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)") from None
+        return timezone
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise ValueError(f"'{encoding}' is not a text encoding") from None
+        return encoding
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldMapping:
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("give both 'lon' and 'lat', or 'point'")
+        if self.point and self.lon:
+            raise ValueError("give either 'lon'/'lat' or 'point', not both")
+        if self.as_ == "entity":
+            if not self.entity_type:
+                raise ValueError("entity_type is required (CamelCase, e.g. Hospital)")
+            event_only = [f for f in ("event_type", "headline", "severity", "onset", "expires") if getattr(self, f)]
+            if event_only:
+                raise ValueError(f"{', '.join(event_only)}: only for `as: event`")
+        else:
+            if self.metrics:
+                raise ValueError("metrics: an event has no measured values; map them on an entity feed")
+            if not (self.entity_type or self.event_type):
+                raise ValueError("an event feed needs entity_type (a fixed type) or event_type (a field)")
+        dropped = {path.lower() for path in self.drop}
+        for label, path in self.field_paths():
+            if path == ALL_FIELDS:
+                continue
+            if path.lower() in dropped:
+                raise ValueError(f"{label}: '{path}' is also listed in drop")
+            if is_personal_field(_last_segment(path)):
+                raise ValueError(f"{label}: '{path}' is personal data and is never copied")
+        return self
+
+    def field_paths(self) -> list[tuple[str, str]]:
+        """Every (mapping key, field path) this mapping reads, for checks and error messages."""
+        paths = [("id", self.id)]
+        for key in ("name", "lon", "lat", "point", "time", "event_type", "headline", "description",
+                    "severity", "urgency", "certainty", "onset", "expires", "status"):
+            value = getattr(self, key)
+            if value:
+                paths.append((key, value))
+        paths.extend((f"metrics.{name}.field", metric.field) for name, metric in self.metrics.items())
+        if isinstance(self.attributes, dict):
+            paths.extend((f"attributes.{name}", path) for name, path in self.attributes.items())
+        return paths
+
+
+def _last_segment(path: str) -> str:
+    segments = [s for s in path.removeprefix(ROOT_PREFIX).split(".") if not s.isdigit()]
+    return segments[-1] if segments else path
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Pydantic errors as 'field: message' lines that name the mapping key."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join("as" if part == "as_" else str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{loc}: {message}" if loc else message)
+    return "; ".join(lines)
+
+
+def check_mapping(mapping: Mapping[str, Any]) -> FieldMapping:
+    """Validate a mapping from configuration; ValueError naming the field (config load calls this)."""
+    try:
+        return FieldMapping.model_validate(dict(mapping))
+    except ValidationError as exc:
+        raise ValueError(describe_errors(exc)) from None
+
+
+def load_mapping(feed: FeedContext, reader_id: str) -> FieldMapping:
+    """The feed's mapping, or PayloadError saying what the configuration lacks."""
+    if not feed.mapping:
+        raise PayloadError(
+            f"feed '{feed.name}': the {reader_id} reader needs a field mapping (`mapping:` in agencies.yaml) "
+            "that names at least the id field and the entity_type"
+        )
+    try:
+        return check_mapping(feed.mapping)
+    except ValueError as exc:
+        raise PayloadError(f"feed '{feed.name}': mapping: {exc}") from None
+
+
+# --- reading values ---------------------------------------------------------------------------------------
+
+
+def resolve(record: Any, path: str) -> Any:
+    """The value at a dotted path ('a.b', 'a.0.b' for list items); MISSING when it is not there."""
+    # a literal key wins, so CSV columns such as "pm2.5" are not taken for nested paths
+    if isinstance(record, Mapping) and path in record:
+        return record[path]
+    node = record
+    for part in path.split("."):
+        if isinstance(node, Mapping):
+            if part not in node:
+                return MISSING
+            node = node[part]
+        elif isinstance(node, list) and (part.isdigit() or (part.startswith("-") and part[1:].isdigit())):
+            index = int(part)
+            if not -len(node) <= index < len(node):
+                return MISSING
+            node = node[index]
+        else:
+            return MISSING
+    return node
+
+
+def is_blank(value: Any) -> bool:
+    return value is MISSING or value is None or (isinstance(value, str) and not value.strip())
+
+
+def to_number(value: Any, where: str, decimal: str = ".") -> float:
+    """A number from JSON or CSV text; a decimal comma and dot-grouped thousands when decimal is ','."""
+    if isinstance(value, bool):
+        raise PayloadError(f"{where}: expected a number, got a boolean")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace("\u00a0", "").replace(" ", "")
+        if decimal == ",":
+            if _GROUPED_THOUSANDS.match(text):
+                text = text.replace(".", "")
+            text = text.replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            raise PayloadError(f"{where}: expected a number, got {value!r}") from None
+    else:
+        raise PayloadError(f"{where}: expected a number, got {type(value).__name__}")
+    if not math.isfinite(number):
+        raise PayloadError(f"{where}: expected a finite number, got {value!r}")
+    return number
+
+
+def to_time(value: Any, where: str, *, time_format: str | None, timezone: ZoneInfo) -> datetime:
+    """ISO 8601, epoch seconds (or milliseconds), or the mapping's strptime format; naive times are local."""
+    moment: datetime | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool) or (
+        isinstance(value, str) and value.strip().isdigit() and not time_format
+    ):
+        seconds = float(value)
+        # epoch milliseconds are what JavaScript back ends emit; no city reports times after the year 5138
+        if seconds > 1e11:
+            seconds /= 1000
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if time_format:
+                moment = datetime.strptime(text, time_format)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    if moment is None:
+        expected = f"'{time_format}'" if time_format else "ISO 8601 or epoch seconds"
+        raise PayloadError(f"{where}: {value!r} is not a time ({expected})")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone)
+    return moment.astimezone(UTC)
+
+
+def _scalar(value: Any) -> Scalar:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return json.dumps(value, ensure_ascii=False)  # nested data kept readable, as one text attribute
+
+
+def _local_id(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON exports write ids 12 as 12.0
+    return str(value).strip()
+
+
+# --- records -> model -------------------------------------------------------------------------------------
+
+Locate = Callable[[str], str]
+
+
+class MappedRecords:
+    """Accumulates records under one mapping and hands back the Batch; refuses the first wrong record."""
+
+    def __init__(self, mapping: FieldMapping, feed: FeedContext, *, root: Any = MISSING) -> None:
+        self.mapping = mapping
+        self.feed = feed
+        self.root = root
+        self.timezone = ZoneInfo(mapping.timezone)
+        self.read_at = utcnow()  # the time of records whose mapping names no time field
+        self._entities: dict[str, Entity] = {}
+        self._observations: list[Observation] = []
+        self._events: dict[str, Event] = {}
+        if root is MISSING:
+            for label, path in mapping.field_paths():
+                if path.startswith(ROOT_PREFIX):
+                    raise PayloadError(f"mapping {label}: '{path}' reads a JSON document; a CSV has none")
+        self._mapped = {path for _, path in mapping.field_paths()}
+        self._dropped = {path.lower() for path in mapping.drop}
+
+    def columns(self) -> list[tuple[str, str]]:
+        """The (mapping key, column) pairs a CSV header must hold."""
+        return [(label, path) for label, path in self.mapping.field_paths() if not path.startswith(ROOT_PREFIX)]
+
+    def _get(self, record: Mapping[str, Any], path: str | None) -> Any:
+        if path is None:
+            return MISSING
+        if path.startswith(ROOT_PREFIX):
+            return resolve(self.root, path.removeprefix(ROOT_PREFIX))
+        return resolve(record, path)
+
+    def _where(self, locate: Locate, path: str) -> str:
+        return path if path.startswith(ROOT_PREFIX) else locate(path)
+
+    def _text(self, record: Mapping[str, Any], path: str | None) -> str:
+        value = self._get(record, path)
+        return "" if is_blank(value) else scrub_text(str(_scalar(value)).strip())
+
+    def _time(self, record: Mapping[str, Any], path: str | None, locate: Locate) -> datetime | None:
+        value = self._get(record, path)
+        if is_blank(value):
+            return None
+        assert path is not None
+        return to_time(value, self._where(locate, path), time_format=self.mapping.time_format,
+                       timezone=self.timezone)
+
+    def _location(self, record: Mapping[str, Any], locate: Locate) -> tuple[float, float] | None:
+        m = self.mapping
+        if m.lon and m.lat:
+            lon, lat = self._get(record, m.lon), self._get(record, m.lat)
+            if is_blank(lon) and is_blank(lat):
+                return None  # an export row with no position yet: the entity is kept, off the map
+            if is_blank(lon) or is_blank(lat):
+                missing = m.lon if is_blank(lon) else m.lat
+                raise PayloadError(f"{self._where(locate, missing)}: one coordinate given without the other")
+            x = to_number(lon, self._where(locate, m.lon), m.decimal)
+            y = to_number(lat, self._where(locate, m.lat), m.decimal)
+            return lon_lat(x, y, field_name=self._where(locate, f"{m.lon}/{m.lat}"))
+        if m.point:
+            value = self._get(record, m.point)
+            if is_blank(value):
+                return None
+            where = self._where(locate, m.point)
+            if isinstance(value, list | tuple) and len(value) in (2, 3):
+                return lon_lat(to_number(value[0], where), to_number(value[1], where), field_name=where)
+            if isinstance(value, str):
+                numbers = _NUMBERS_IN_TEXT.findall(value)
+                if len(numbers) in (2, 3):  # "108.2,16.05", "108.2 16.05" or WKT "POINT (108.2 16.05)"
+                    return lon_lat(numbers[0], numbers[1], field_name=where)
+            raise PayloadError(f"{where}: expected a [lon, lat] pair, got {value!r}")
+        return None
+
+    def _attributes(self, record: Mapping[str, Any]) -> dict[str, Scalar]:
+        m = self.mapping
+        attributes: dict[str, Scalar] = {}
+        if m.attributes == ALL_FIELDS:
+            for key, value in record.items():
+                if key in self._mapped or key.lower() in self._dropped or isinstance(value, dict | list):
+                    continue
+                if not is_blank(value):
+                    attributes[key] = _scalar(value.strip() if isinstance(value, str) else value)
+        else:
+            for name, path in m.attributes.items():
+                value = self._get(record, path)
+                if not is_blank(value):
+                    attributes[name] = _scalar(value.strip() if isinstance(value, str) else value)
+        return scrub_attributes(attributes)
+
+    def add(self, record: Mapping[str, Any], locate: Locate) -> None:
+        """Convert one record; `locate(field)` names where a field of this record is, for errors."""
+        m = self.mapping
+        raw_id = self._get(record, m.id)
+        if is_blank(raw_id) or isinstance(raw_id, dict | list | bool):
+            raise PayloadError(f"{self._where(locate, m.id)}: missing record id")
+        local_id = _local_id(raw_id)
+        if m.as_ == "event":
+            self._add_event(record, locate, local_id)
+        else:
+            self._add_entity(record, locate, local_id)
+
+    def _add_entity(self, record: Mapping[str, Any], locate: Locate, local_id: str) -> None:
+        m = self.mapping
+        entity_id = self.feed.urn(local_id)
+        location = self._location(record, locate)
+        time = self._time(record, m.time, locate)
+        attributes = self._attributes(record)
+        observed = time or self.read_at
+        values: dict[str, float] = {}
+        for metric, spec in m.metrics.items():
+            raw = self._get(record, spec.field)
+            if is_blank(raw):
+                continue  # real exports have gaps: no value this time, not an error
+            value = to_number(raw, self._where(locate, spec.field), m.decimal) * spec.scale
+            unit, factor = UNIT_NORMALIZATION.get(spec.unit.strip().lower(), (spec.unit, 1.0))
+            values[metric] = round(value * factor, 9)  # no float noise such as 0.30000000000000004
+            self._observations.append(Observation(entity_id, metric, values[metric], unit, observed))
+
+        entity = self._entities.get(entity_id)
+        if entity is None:
+            self._entities[entity_id] = Entity(
+                id=entity_id,
+                type=m.entity_type,
+                agency=self.feed.agency,
+                sector=self.feed.sector,
+                name=self._text(record, m.name),
+                location=location,
+                attributes={**attributes, **values},
+                observed_at=time,
+            )
+            return
+        # the same id again (an export with one row per day): its latest row describes it now
+        if entity.observed_at is None or time is None or time >= entity.observed_at:
+            entity.name = self._text(record, m.name) or entity.name
+            entity.location = location or entity.location
+            entity.attributes.update({**attributes, **values})
+            entity.observed_at = time or entity.observed_at
+        else:
+            for metric, value in values.items():
+                entity.attributes.setdefault(metric, value)
+
+    def _add_event(self, record: Mapping[str, Any], locate: Locate, local_id: str) -> None:
+        m = self.mapping
+        event_type = self._text(record, m.event_type) or m.entity_type
+        details = self._attributes(record)
+        description = "\n".join(
+            part for part in [self._text(record, m.description), *(f"{k}: {v}" for k, v in details.items())] if part
+        )
+        onset = self._time(record, m.onset, locate) or self._time(record, m.time, locate)
+        expires = self._time(record, m.expires, locate)
+        event = Event(
+            id=self.feed.urn(local_id),
+            type=event_type,
+            agency=self.feed.agency,
+            sector=self.feed.sector,
+            headline=self._text(record, m.headline) or f"{event_type} {local_id}",
+            severity=self._severity(record, locate),
+            urgency=self._text(record, m.urgency).lower() or "unknown",
+            certainty=self._text(record, m.certainty).lower() or "unknown",
+            description=description,
+            location=self._location(record, locate),
+            onset=onset,
+            expires=expires,
+            status=self._status(record),
+        )
+        self._events[event.id] = event  # an id listed twice: the later record is the newer state
+
+    def _severity(self, record: Mapping[str, Any], locate: Locate) -> Severity:
+        m = self.mapping
+        raw = self._get(record, m.severity)
+        if is_blank(raw):
+            return Severity.UNKNOWN
+        text = str(_local_id(raw))
+        if m.severity_values:
+            for key, severity in m.severity_values.items():
+                if key.lower() == text.lower():
+                    return severity
+            assert m.severity is not None
+            known = ", ".join(m.severity_values)
+            raise PayloadError(f"{self._where(locate, m.severity)}: '{text}' is not one of {known}")
+        try:
+            return Severity(text.lower())
+        except ValueError:
+            return Severity.UNKNOWN
+
+    def _status(self, record: Mapping[str, Any]) -> str:
+        text = self._text(record, self.mapping.status)
+        if not text:
+            return "actual"
+        for key, status in self.mapping.status_values.items():
+            if key.lower() == text.lower():
+                return status
+        return text.lower()
+
+    def batch(self) -> Batch:
+        return Batch(
+            entities=list(self._entities.values()),
+            observations=self._observations,
+            events=list(self._events.values()),
+        )

@@ -1,0 +1,1 @@
+"""The built-in city simulator: a seeded, believable Da Nang serving its agencies' feeds in their real formats."""

@@ -1,0 +1,157 @@
+"""The simulator's HTTP server: serves every registered agency feed at simulated time, on localhost.
+
+`start()` runs it in a daemon thread for `ioc demo` and the tests; `serve_forever()` blocks for
+`ioc simulate`. GET / lists the feeds as JSON; any other path outside the registry is a 404.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from ioc.simulator.city import SimCity
+from ioc.simulator.clock import SimClock
+from ioc.simulator.feeds import FEEDS, BadFeedRequest, FeedRender, FeedRequest
+from ioc.simulator.feeds.common import utc_iso
+from ioc.simulator.scenario import Scenario
+
+log = logging.getLogger("ioc.simulator")
+
+
+def create_app(clock: SimClock, city: SimCity) -> Flask:
+    """The WSGI app: one route per registered feed, rendered for the clock's current simulated time."""
+    app = Flask("ioc.simulator")
+
+    @app.get("/")
+    def index() -> Response:
+        base = request.host_url.rstrip("/")
+        return jsonify(
+            {
+                "simulator": "Da Nang city IOC demo agencies",
+                "seed": city.seed,
+                "speed": clock.speed,
+                "started": utc_iso(clock.start),
+                "now": utc_iso(clock.now()),
+                "feeds": [
+                    {"path": path, "url": base + path, "about": _about(render)}
+                    for path, render in FEEDS.items()
+                ],
+            }
+        )
+
+    for path, render in FEEDS.items():
+        app.add_url_rule(path, endpoint=path, view_func=_view(clock, city, render))
+
+    @app.errorhandler(404)
+    def not_found(_error: Exception) -> tuple[Response, int]:
+        return jsonify({"error": f"no feed at {request.path}", "feeds": list(FEEDS)}), 404
+
+    return app
+
+
+def _view(clock: SimClock, city: SimCity, render: FeedRender) -> Callable[[], Response]:
+    def view() -> Response:
+        feed_request = FeedRequest(request.args.items(), base_url=request.host_url)
+        try:
+            body, content_type = render(city, clock.now(), feed_request)
+            status = 200
+        except BadFeedRequest as exc:
+            body, content_type, status = exc.body, exc.content_type, 400
+        # a feed is live data: clients and proxies must come back for the next poll
+        return Response(body, status=status, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+    return view
+
+
+def _about(render: FeedRender) -> str:
+    """The first line of the feed module's docstring: what the feed is, for the index."""
+    module = sys.modules.get(render.__module__)
+    doc = (module.__doc__ if module else None) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Feeds are polled every few seconds: request lines go to debug logging, not the terminal."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s %s", self.command, self.path, code)
+
+
+class SimulatorServer:
+    """A running simulator: its base `url`, `clock` and `city`; `stop()` shuts it down."""
+
+    def __init__(self, server: BaseWSGIServer, clock: SimClock, city: SimCity) -> None:
+        self._server = server
+        self.clock = clock
+        self.city = city
+        self.url = f"http://{server.host}:{server.port}"
+        self._thread = threading.Thread(target=server.serve_forever, name="ioc-simulator", daemon=True)
+
+    def start(self) -> SimulatorServer:
+        self._thread.start()
+        return self
+
+    def serve_in_foreground(self) -> None:
+        """Serve on the calling thread until interrupted (Ctrl-C)."""
+        try:
+            self._server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._server.server_close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        # shutdown() waits for the serving loop to notice: only ask a loop that is running
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def build(
+    host: str = "127.0.0.1",
+    port: int = 8061,
+    seed: int = 42,
+    speed: float = 1.0,
+    start: datetime | None = None,
+) -> SimulatorServer:
+    """A simulator bound to host:port (0 picks a free port), not yet serving."""
+    clock = SimClock(start, speed)
+    city = SimCity(seed, scenario=Scenario(clock.start))
+    server = make_server(host, port, create_app(clock, city), threaded=True, request_handler=_QuietHandler)
+    return SimulatorServer(server, clock, city)
+
+
+def start(
+    host: str = "127.0.0.1",
+    port: int = 8061,
+    seed: int = 42,
+    speed: float = 1.0,
+    start: datetime | None = None,
+) -> SimulatorServer:
+    """Serve the simulator in a daemon thread and return at once."""
+    return build(host, port, seed, speed, start).start()
+
+
+def serve_forever(host: str = "127.0.0.1", port: int = 8061, seed: int = 42, speed: float = 1.0) -> None:
+    """Serve the simulator in the foreground until interrupted (Ctrl-C)."""
+    simulator = build(host, port, seed, speed)
+    for path in FEEDS:
+        print(f"  {simulator.url}{path}", flush=True)
+    simulator.serve_in_foreground()

@@ -1,0 +1,48 @@
+"""Scenario: the demo's incidents on a timeline relative to the simulator's start."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ioc.simulator.scenario import Scenario
+
+START = datetime(2025, 6, 12, 1, 0, tzinfo=UTC)
+
+
+def test_rain_starts_about_two_minutes_after_start_and_lasts_hours() -> None:
+    scenario = Scenario(START)
+    assert scenario.rain_intensity(START) == 0
+    assert scenario.rain_intensity(START + timedelta(minutes=1)) == 0
+    assert scenario.rain_intensity(START + timedelta(minutes=3)) > 0
+    assert scenario.rain_intensity(START + timedelta(hours=1)) > 20  # heavy rain at its height
+    assert scenario.rain_intensity(START + timedelta(hours=2, minutes=30)) > 0
+    assert scenario.rain_intensity(START + timedelta(days=1)) == 0
+
+
+def test_rain_builds_up_rather_than_switching_on() -> None:
+    scenario = Scenario(START)
+    early = scenario.rain_intensity(START + timedelta(minutes=4))
+    later = scenario.rain_intensity(START + timedelta(minutes=20))
+    assert 0 < early < later
+
+
+def test_typhoon_warning_is_in_force_early_in_the_run() -> None:
+    scenario = Scenario(START)
+    assert scenario.typhoon_warning(START) is None
+    warning = scenario.typhoon_warning(START + timedelta(minutes=5))
+    assert warning is not None
+    assert warning.incident.severity == "severe"
+    assert warning.onset <= START + timedelta(minutes=5) < warning.ends
+
+
+def test_timeline_is_relative_to_the_start() -> None:
+    later = START + timedelta(days=30)
+    assert Scenario(later).rain_intensity(later + timedelta(hours=1)) > 0
+    assert Scenario(START).rain_intensity(later + timedelta(hours=1)) == 0
+
+
+def test_without_a_start_the_city_is_quiet() -> None:
+    scenario = Scenario.quiet()
+    assert scenario.timeline() == []
+    assert scenario.rain_intensity(START + timedelta(hours=1)) == 0
+    assert scenario.active(START + timedelta(hours=1)) == []

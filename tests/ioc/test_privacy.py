@@ -1,0 +1,40 @@
+"""Personal data is dropped or scrubbed; ordinary numbers, dates and addresses are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from ioc.privacy import REDACTED, is_personal_field, pseudonym, scrub_attributes, scrub_text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["gọi 0905 123 456 giúp", "+84 236 3822 123", "mail: nguyen.van.a@gmail.com", "(312) 744-5000",
+     "CCCD 079123456789", "0905123456"],
+)
+def test_contact_details_and_ids_are_redacted(text: str) -> None:
+    assert REDACTED in scrub_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2014-07-12T10:58:43-05:00", "PM2.5 = 63.5", "1540 W 17TH ST, CHICAGO, IL, 60608", "Kiệt 123 Lê Duẩn",
+     "tuyến R16, xe 43B-012.34"],
+)
+def test_ordinary_text_is_kept(text: str) -> None:
+    assert scrub_text(text) == text
+
+
+def test_personal_fields_are_dropped_whatever_their_spelling() -> None:
+    clean = scrub_attributes(
+        {"first_name": "An", "Last-Name": "Nguyen", "EMAIL": "a@b.vn", "phone": "0905123456",
+         "status": "open", "description": "call me at 0905 123 456"}
+    )
+    assert set(clean) == {"status", "description"}
+    assert "0905" not in clean["description"]
+    assert is_personal_field("device_id") and not is_personal_field("service_code")
+
+
+def test_pseudonym_is_stable_and_not_reversible_text() -> None:
+    assert pseudonym("a@b.vn") == pseudonym("a@b.vn") != pseudonym("c@d.vn")
+    assert "a@b.vn" not in pseudonym("a@b.vn")

@@ -1,0 +1,151 @@
+"""The store against a real redis-server: atomic batches, health, alert dedup under concurrency."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+
+from ioc.model import Alert, AlertState, Batch, Entity, Event, Observation, Severity
+from ioc.store import Store
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+
+
+def _station(n: int, pm25: float, **extra: object) -> Entity:
+    return Entity(
+        id=f"urn:ioc:danang:air-stations:{n}", type="AirQualityStation", agency="danang-donre",
+        sector="environment", name=f"Trạm {n}", location=(108.2 + n / 100, 16.05), district="Hải Châu",
+        attributes={"pm25": pm25, **extra}, observed_at=T0,
+    )
+
+
+def _batch(*entities: Entity) -> Batch:
+    return Batch(
+        entities=list(entities),
+        observations=[Observation(e.id, "pm25", e.attributes["pm25"], "µg/m³", T0) for e in entities],
+    )
+
+
+def test_a_batch_is_written_and_read_back(store: Store) -> None:
+    store.write_batch("air-stations", _batch(_station(1, 12.5), _station(2, 70.0)), now=T0)
+    entities = store.entities_of_feed("air-stations")
+    assert [e["attributes"]["pm25"] for e in entities] == [12.5, 70.0]
+    assert entities[0]["lon"] == pytest.approx(108.21) and entities[0]["district"] == "Hải Châu"
+    assert entities[0]["ingested_at"] == "2026-11-27T01:00:00+00:00"
+    history = store.recent_observations("urn:ioc:danang:air-stations:2", "pm25")
+    assert history[-1]["v"] == "70.0" and history[-1]["u"] == "µg/m³"
+    assert store.change_counter() == 1
+
+
+def test_the_feed_set_is_replaced_by_each_poll(store: Store) -> None:
+    store.write_batch("air-stations", _batch(_station(1, 1), _station(2, 2)))
+    store.write_batch("air-stations", _batch(_station(2, 3)))
+    assert [e["id"] for e in store.entities_of_feed("air-stations")] == ["urn:ioc:danang:air-stations:2"]
+
+
+def test_personal_data_in_attributes_never_reaches_redis(store: Store, redis_client: redis.Redis) -> None:
+    entity = _station(1, 5, phone="0905 123 456", note="liên hệ nguyen@gmail.com")
+    store.write_batch("air-stations", _batch(entity))
+    dump = " ".join(str(redis_client.hgetall(k)) for k in redis_client.keys("*entity*"))
+    assert "0905" not in dump and "nguyen@gmail.com" not in dump
+
+
+def test_a_write_refused_by_redis_surfaces_to_the_caller(store: Store, redis_client: redis.Redis) -> None:
+    # A key of the wrong type (damage from outside the IOC) makes XADD fail inside MULTI/EXEC; the runner
+    # must hear of it to record it in the feed's health.
+    bad = _station(2, 9)
+    redis_client.set(store.keys.observations(bad.id, "pm25"), "not a stream")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        store.write_batch("air-stations", _batch(_station(1, 5), bad))
+
+
+def test_health_records_success_failure_and_rejected_payloads(store: Store) -> None:
+    store.record_success("air-stations", records=14, latency_ms=12.3, interval=10, stale_factor=3, now=T0)
+    store.record_failure("air-stations", error="payload refused: bad", interval=10, stale_factor=3,
+                         payload=b"{trunc", now=T0 + timedelta(seconds=5))
+    health = store.feed_health("air-stations")
+    assert health is not None
+    assert health.record_count == 14 and health.consecutive_failures == 1
+    assert health.last_error == "payload refused: bad"
+    assert not health.stale_at(T0 + timedelta(seconds=29))
+    assert health.stale_at(T0 + timedelta(seconds=31))
+    rejected = store.rejected_payloads("air-stations")
+    assert rejected[0]["payload"] == "{trunc" and rejected[0]["error"] == "payload refused: bad"
+
+
+def test_rejected_payloads_are_capped(store: Store) -> None:
+    for i in range(8):
+        store.record_failure("f", error=f"e{i}", interval=1, stale_factor=1, payload=b"x" * 300_000)
+    rejected = store.rejected_payloads("f")
+    assert len(rejected) == 5 and rejected[0]["error"] == "e7"
+    assert rejected[0]["truncated"] and len(rejected[0]["payload"]) == 256 * 1024
+
+
+def _alert(entity: str = "urn:ioc:danang:air-stations:1", value: float = 60.0) -> Alert:
+    return Alert(id="", rule_id="pm25-high", entity_id=entity, title="PM2.5", severity=Severity.SEVERE,
+                 sector="environment", agency="danang-donre", value=value)
+
+
+def test_one_open_alert_per_rule_and_entity(store: Store) -> None:
+    first, new1 = store.raise_alert(_alert(value=60))
+    again, new2 = store.raise_alert(_alert(value=65))
+    assert new1 and not new2 and again.id == first.id
+    stored = store.alert(first.id)
+    assert stored is not None and stored.occurrences == 2 and stored.value == 65
+    store.resolve_alert(first.id, actor="system", note="cleared")
+    third, new3 = store.raise_alert(_alert(value=70))
+    assert new3 and third.id != first.id
+    assert [a.id for a in store.open_alerts()] == [third.id]
+
+
+def test_concurrent_raises_leave_one_alert(store: Store, redis_server_url: str) -> None:
+    clients = [Store(redis.Redis.from_url(redis_server_url, decode_responses=True), "danang") for _ in range(8)]
+    barrier = threading.Barrier(len(clients))
+    results: list[bool] = []
+
+    def race(s: Store) -> None:
+        barrier.wait()
+        results.append(s.raise_alert(_alert())[1])
+
+    threads = [threading.Thread(target=race, args=(s,)) for s in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1
+    alerts = store.open_alerts()
+    assert len(alerts) == 1 and alerts[0].occurrences == 8
+
+
+def test_resolving_twice_is_refused_and_timeline_is_kept(store: Store) -> None:
+    alert, _ = store.raise_alert(_alert())
+    store.resolve_alert(alert.id, actor="op1", note="done")
+    with pytest.raises(ValueError, match="already resolved"):
+        store.resolve_alert(alert.id, actor="op2")
+    timeline = store.alert_timeline(alert.id)
+    assert [(e["action"], e["actor"]) for e in timeline] == [("raised", "system"), ("resolved", "op1")]
+    assert store.alert(alert.id).state == AlertState.RESOLVED
+
+
+def test_open_alerts_sort_by_severity_then_age(store: Store) -> None:
+    minor = _alert("e1")
+    minor.severity = Severity.MINOR
+    store.raise_alert(minor)
+    store.raise_alert(_alert("e2"))
+    assert [a.severity for a in store.open_alerts()] == [Severity.SEVERE, Severity.MINOR]
+
+
+def test_active_events_expire(store: Store) -> None:
+    now = datetime.now(UTC)
+    batch = Batch(events=[
+        Event(id="ev1", type="Typhoon", agency="cd", sector="emergency", headline="Bão số 9",
+              severity=Severity.EXTREME, expires=now + timedelta(hours=1)),
+        Event(id="ev2", type="Rain", agency="cd", sector="emergency", headline="Mưa",
+              expires=now - timedelta(hours=1)),
+    ])
+    store.write_batch("warnings", batch)
+    assert [e["id"] for e in store.active_events(now)] == ["ev1"]
