@@ -5,4 +5,10 @@ READER_MODULES: list[str] = [
     "sensorthings",
     "open311",
     "gtfs_rt",
+    "gbfs",
+    "ngsi_ld",
+    "geojson",
+    "cap",
+    "csv_reader",
+    "json_reader",
 ]

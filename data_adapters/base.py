@@ -133,7 +133,7 @@ def parse_time(value: Any, *, field_name: str = "time") -> datetime:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise PayloadError(f"{field_name}: '{value}' is not an ISO 8601 time") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     raise PayloadError(f"{field_name}: missing or not a time ({value!r})")
 
 

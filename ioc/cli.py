@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -10,6 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+# Modules that add subcommands: each has `register(subparsers)`. One line per module.
+COMMAND_MODULES: list[str] = []
 
 DEFAULT_PORT = 8050
 DEFAULT_SIM_PORT = 8061
@@ -98,7 +102,7 @@ def cmd_adapters_run(args: argparse.Namespace) -> int:
     from ioc.areas import area_index
     from ioc.redis_conn import connect
     from ioc.rules import RuleEngine
-    from ioc.runner import make_http_client, poll_feed
+    from ioc.runner import default_listeners, make_http_client, poll_feed
     from ioc.store import Store
 
     settings = _settings(args)
@@ -114,6 +118,7 @@ def cmd_adapters_run(args: argparse.Namespace) -> int:
         outcome = poll_feed(
             feed, store=store, http=http, areas=area_index(settings.city),
             rules=RuleEngine(settings, store), city=settings.city.id,
+            listeners=default_listeners(settings, store),
         )
     _print_json(outcome.to_dict())
     handle.close()
@@ -220,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--feed", help="parse as this configured feed (its mapping and ids)")
     test.add_argument("--json", action="store_true")
     test.set_defaults(func=cmd_adapters_test)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
 
 

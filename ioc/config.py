@@ -82,6 +82,9 @@ class Feed(_Strict):
     sector: str
     reader: str
     url: str
+    fallback_url: str | None = Field(
+        default=None, description="for pushed feeds (mqtt://): an HTTP URL polled while the broker is unreachable"
+    )
     interval: float = Field(gt=0, description="seconds between polls")
     timeout: float = Field(default=10.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
@@ -90,10 +93,10 @@ class Feed(_Strict):
     kpi: FeedKpi | None = None
     enabled: bool = True
 
-    @field_validator("url")
+    @field_validator("url", "fallback_url")
     @classmethod
-    def _expand_env(cls, url: str) -> str:
-        return expand_env(url)
+    def _expand_env(cls, url: str | None) -> str | None:
+        return expand_env(url) if url else url
 
 
 class AgencyFile(_Strict):

@@ -74,13 +74,20 @@ def _phone_or_keep(match: re.Match[str]) -> str:
     return REDACTED if digits >= 8 else match.group(0)
 
 
+def is_identifier_field(name: str) -> bool:
+    """Codes and ids an agency assigns (service_code, request_id, address_id): not free text, never scrubbed,
+    because a hex code or a long request number would otherwise look like a phone or ID number."""
+    lowered = name.lower()
+    return lowered.endswith(("_id", "_code", "id", "code")) and not is_personal_field(name)
+
+
 def scrub_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop personal fields and scrub the text of the others."""
+    """Drop personal fields and scrub the free text of the others."""
     clean: dict[str, Any] = {}
     for key, value in attributes.items():
         if is_personal_field(key):
             continue
-        clean[key] = scrub_text(value) if isinstance(value, str) else value
+        clean[key] = scrub_text(value) if isinstance(value, str) and not is_identifier_field(key) else value
     return clean
 
 

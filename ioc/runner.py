@@ -11,9 +11,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import redis
@@ -26,6 +26,17 @@ from ioc.rules import RuleEngine
 from ioc.store import Store
 
 log = logging.getLogger("ioc.runner")
+
+
+class BatchListener(Protocol):
+    """Anything that wants each stored batch (KPI rollups, ...): called after the write succeeded."""
+
+    def on_batch(self, feed: Feed, batch: Batch) -> None: ...
+
+
+def default_listeners(settings: Settings, store: Store) -> list[BatchListener]:
+    """The listeners every runner (scheduler, job, CLI) attaches. One line per consumer."""
+    return []
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
@@ -103,6 +114,7 @@ def poll_feed(
     rules: RuleEngine | None = None,
     city: str = "danang",
     sleep: Callable[[float], None] = time.sleep,
+    listeners: Sequence[BatchListener] = (),
 ) -> PollOutcome:
     """Fetch (with retries), parse, place, write atomically, record health, evaluate rules. Never raises
     for a feed's own failure: the failure is the outcome, and it is in the feed's health."""
@@ -129,7 +141,8 @@ def poll_feed(
         return outcome
 
     return ingest_payload(
-        feed, payload, store=store, areas=areas, rules=rules, city=city, outcome=outcome, reader=reader
+        feed, payload, store=store, areas=areas, rules=rules, city=city, outcome=outcome, reader=reader,
+        listeners=listeners,
     )
 
 
@@ -143,6 +156,7 @@ def ingest_payload(
     city: str = "danang",
     outcome: PollOutcome | None = None,
     reader: Reader | None = None,
+    listeners: Sequence[BatchListener] = (),
 ) -> PollOutcome:
     """Parse, place, write atomically, record health, evaluate rules: the path every payload takes,
     whether polled over HTTP or pushed over MQTT."""
@@ -175,6 +189,13 @@ def ingest_payload(
             )
             if rules is not None:
                 outcome.alerts_raised, outcome.alerts_cleared = rules.evaluate(feed, batch)
+            for listener in listeners:
+                try:
+                    listener.on_batch(feed, batch)
+                except redis.ConnectionError:
+                    raise
+                except Exception:  # a consumer's bug must not turn a stored batch into a failed poll
+                    log.exception("listener %r failed on feed %s", listener, feed.name)
             return outcome
 
     store.record_failure(feed.name, error=outcome.error, payload=payload, **health_args)
@@ -215,6 +236,7 @@ def poll_job(feed_name: str, redis_url: str, config_dir: str | None = None) -> d
         outcome = poll_feed(
             feed, store=store, http=http, areas=area_index(settings.city),
             rules=RuleEngine(settings, store), city=settings.city.id,
+            listeners=default_listeners(settings, store),
         )
     client.close()
     return outcome.to_dict()
@@ -229,6 +251,7 @@ class FeedScheduler:
         self.feeds = [f for f in (feeds or settings.feeds) if f.enabled]
         self.areas = area_index(settings.city)
         self.rules = RuleEngine(settings, store)
+        self.listeners = default_listeners(settings, store)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.polls = 0
@@ -251,7 +274,7 @@ class FeedScheduler:
                 try:
                     outcome = poll_feed(
                         feed, store=self.store, http=http, areas=self.areas, rules=self.rules,
-                        city=self.settings.city.id, sleep=self._stop.wait,
+                        city=self.settings.city.id, sleep=self._stop.wait, listeners=self.listeners,
                     )
                     if outcome.ok:
                         _log_recovery(feed.name)

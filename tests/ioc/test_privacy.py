@@ -38,3 +38,11 @@ def test_personal_fields_are_dropped_whatever_their_spelling() -> None:
 def test_pseudonym_is_stable_and_not_reversible_text() -> None:
     assert pseudonym("a@b.vn") == pseudonym("a@b.vn") != pseudonym("c@d.vn")
     assert "a@b.vn" not in pseudonym("a@b.vn")
+
+
+def test_agency_codes_and_ids_are_not_mistaken_for_phone_numbers() -> None:
+    record = {"service_code": "4e09c863992b94b915000000", "service_request_id": "101004277312",
+              "address_id": "12345678", "citizen_id": "079123456789"}
+    clean = scrub_attributes(record)
+    assert clean == {"service_code": "4e09c863992b94b915000000", "service_request_id": "101004277312",
+                     "address_id": "12345678"}

@@ -1,0 +1,385 @@
+"""GeoJSON reader: a FeatureCollection (or one Feature) of incidents or assets, as entities or events.
+
+Also owns `read_geometry`, the GeoJSON geometry -> (location, geometry) rule other readers reuse: a Point
+is a location; any other geometry is kept and located at a representative point inside it.
+
+Mapping (agencies.yaml `mapping:`), all optional:
+    id:          property holding the agency's id (default "id"; else the Feature's own id)
+    entity_type: entity or event type in the city's terms (default "Incident")
+    name:        property holding the name / headline (default: name, title, headline)
+    time:        property holding the time observed / reported (default: time, timestamp, updated, date)
+    as:          "entity" (default) or "event" (incidents become CAP-like events)
+    severity:    property holding the severity, for events (default "severity")
+    category:    property holding the event type, for events (default "category"; else entity_type)
+    expires:     property holding the end of an event (default "expires")
+    units:       {property: unit} for plain numeric properties that carry no unit of their own
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+import shapely.errors
+import shapely.geometry
+
+from data_adapters.base import FeedContext, PayloadError, Reader, load_json, lon_lat, parse_time, register
+from ioc.model import Batch, Entity, Event, Observation, Severity, utcnow
+from ioc.privacy import is_personal_field, scrub_text
+
+# GeoJSON geometry type -> how deep its coordinate arrays nest above a [lon, lat] position
+_POSITION_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+MAPPING_KEYS = frozenset({"id", "entity_type", "name", "time", "as", "severity", "category", "expires", "units"})
+DEFAULT_NAME_PROPERTIES = ("name", "title", "headline")
+DEFAULT_TIME_PROPERTIES = ("time", "timestamp", "updated", "date")
+
+# Units as GeoJSON publishers write them (WMO codes on api.weather.gov, plain symbols elsewhere)
+# -> (our unit, factor, offset). Speeds go to km/h, temperatures to °C, pressures to hPa (what the
+# hydro-meteorological desk reads).
+UNIT_TABLE: dict[str, tuple[str, float, float]] = {
+    "degC": ("°C", 1.0, 0.0),
+    "°C": ("°C", 1.0, 0.0),
+    "Cel": ("°C", 1.0, 0.0),
+    "degF": ("°C", 5 / 9, -32 * 5 / 9),
+    "K": ("°C", 1.0, -273.15),
+    "km_h-1": ("km/h", 1.0, 0.0),
+    "km/h": ("km/h", 1.0, 0.0),
+    "m_s-1": ("km/h", 3.6, 0.0),
+    "m/s": ("km/h", 3.6, 0.0),
+    "kt": ("km/h", 1.852, 0.0),
+    "percent": ("%", 1.0, 0.0),
+    "%": ("%", 1.0, 0.0),
+    "Pa": ("hPa", 0.01, 0.0),
+    "hPa": ("hPa", 1.0, 0.0),
+    "degree_(angle)": ("°", 1.0, 0.0),
+    "deg": ("°", 1.0, 0.0),
+    "m": ("m", 1.0, 0.0),
+    "km": ("km", 1.0, 0.0),
+    "cm": ("cm", 1.0, 0.0),
+    "mm": ("mm", 1.0, 0.0),
+    "ug/m3": ("µg/m³", 1.0, 0.0),
+    "µg/m³": ("µg/m³", 1.0, 0.0),
+    "mg/m3": ("µg/m³", 1000.0, 0.0),
+}
+
+# Severity words incident feeds use -> the CAP scale (CAP's own words, FIWARE Alert's, common ones).
+SEVERITY_WORDS: dict[str, Severity] = {
+    "extreme": Severity.EXTREME,
+    "critical": Severity.EXTREME,
+    "severe": Severity.SEVERE,
+    "high": Severity.SEVERE,
+    "major": Severity.SEVERE,
+    "moderate": Severity.MODERATE,
+    "medium": Severity.MODERATE,
+    "minor": Severity.MINOR,
+    "low": Severity.MINOR,
+    "informational": Severity.MINOR,
+    "info": Severity.MINOR,
+    "unknown": Severity.UNKNOWN,
+}
+CAP_URGENCY = frozenset({"immediate", "expected", "future", "past", "unknown"})
+CAP_CERTAINTY = frozenset({"observed", "likely", "possible", "unlikely", "unknown"})
+CAP_STATUS = frozenset({"actual", "exercise", "system", "test", "draft"})
+
+# Epoch numbers above this are milliseconds (USGS and many JS-built feeds), not seconds.
+_EPOCH_MS_THRESHOLD = 1e11
+
+
+@register
+class GeoJsonReader(Reader):
+    """Reads a GeoJSON FeatureCollection or Feature into entities (assets, sensors) or events (incidents)."""
+
+    id = "geojson"
+
+    def check_mapping(self, mapping: dict[str, Any]) -> None:
+        unknown = sorted(set(mapping) - MAPPING_KEYS)
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(MAPPING_KEYS))})")
+        for key in MAPPING_KEYS - {"units"}:
+            if key in mapping and (not isinstance(mapping[key], str) or not mapping[key].strip()):
+                raise ValueError(f"{key}: expected a property name or word, got {mapping[key]!r}")
+        if mapping.get("as", "entity") not in ("entity", "event"):
+            raise ValueError(f"as: expected 'entity' or 'event', got {mapping['as']!r}")
+        units = mapping.get("units", {})
+        if not isinstance(units, dict) or not all(isinstance(u, str) for u in units.values()):
+            raise ValueError(f"units: expected {{property: unit}}, got {units!r}")
+
+    def parse(self, payload: bytes, feed: FeedContext) -> Batch:
+        document = load_json(payload)
+        mode = feed.mapping.get("as", "entity")
+        if mode not in ("entity", "event"):
+            raise PayloadError(f"mapping.as: expected 'entity' or 'event', got {mode!r}")
+        batch = Batch()
+        for where, feature in _features(document):
+            if mode == "event":
+                batch.events.append(_event(feature, feed, where))
+            else:
+                entity, observations = _entity(feature, feed, where)
+                batch.entities.append(entity)
+                batch.observations.extend(observations)
+        return batch
+
+
+def _features(document: Any) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(document, dict):
+        raise PayloadError(f"expected a GeoJSON FeatureCollection or Feature, got {type(document).__name__}")
+    kind = document.get("type")
+    if kind == "Feature":
+        return [("Feature", document)]
+    if kind != "FeatureCollection":
+        raise PayloadError(f"type: expected 'FeatureCollection' or 'Feature', got {kind!r}")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise PayloadError(f"features: expected an array, got {type(features).__name__}")
+    located: list[tuple[str, dict[str, Any]]] = []
+    for index, feature in enumerate(features):
+        where = f"features[{index}]"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            raise PayloadError(f"{where}: expected a GeoJSON Feature object")
+        located.append((where, feature))
+    return located
+
+
+def _properties(feature: dict[str, Any], where: str) -> dict[str, Any]:
+    properties = feature.get("properties")
+    if properties is None:
+        return {}
+    if not isinstance(properties, dict):
+        raise PayloadError(f"{where}.properties: expected an object or null, got {type(properties).__name__}")
+    # personal fields go before anything reads them, so no later step can copy them
+    return {key: value for key, value in properties.items() if not is_personal_key(key)}
+
+
+def _source_id(feature: dict[str, Any], properties: dict[str, Any], feed: FeedContext, where: str) -> str:
+    key = feed.mapping.get("id", "id")
+    value = properties.get(key)
+    origin = f"{where}.properties.{key}"
+    if value is None or value == "":
+        value, origin = feature.get("id"), f"{where}.id"
+    if value is None:
+        raise PayloadError(f"{where}: no '{key}' property and no Feature id")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PayloadError(f"{origin}: expected an id string or number, got {value!r}")
+    return str(value)
+
+
+def _first_text(properties: dict[str, Any], configured: str | None, defaults: tuple[str, ...]) -> str:
+    for key in (configured,) if configured else defaults:
+        value = properties.get(key)
+        if isinstance(value, str) and value.strip():
+            return scrub_text(value.strip())
+    return ""
+
+
+def _moment(
+    properties: dict[str, Any], configured: str | None, defaults: tuple[str, ...], where: str
+) -> tuple[str | None, datetime | None]:
+    """The first time property present, as (its name, the aware UTC time); (None, None) if none is."""
+    for key in (configured,) if configured else defaults:
+        value = properties.get(key)
+        if value is None or value == "":
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > _EPOCH_MS_THRESHOLD:
+            value = value / 1000
+        return key, utc_time(value, f"{where}.properties.{key}")
+    return None, None
+
+
+def _entity(feature: dict[str, Any], feed: FeedContext, where: str) -> tuple[Entity, list[Observation]]:
+    properties = _properties(feature, where)
+    source_id = _source_id(feature, properties, feed, where)
+    location, geometry = read_geometry(feature.get("geometry"), field_name=f"{where}.geometry")
+    time_key, observed = _moment(properties, feed.mapping.get("time"), DEFAULT_TIME_PROPERTIES, where)
+    entity = Entity(
+        id=feed.urn(source_id),
+        type=str(feed.mapping.get("entity_type") or "Incident"),
+        agency=feed.agency,
+        sector=feed.sector,
+        name=_first_text(properties, feed.mapping.get("name"), DEFAULT_NAME_PROPERTIES),
+        location=location,
+        geometry=geometry,
+        observed_at=observed,
+        feed=feed.name,
+        attributes={"source_id": source_id},
+    )
+    # a reading with no time of its own is taken as of now, the moment it was read
+    moment = observed or utcnow()
+    units: dict[str, str] = feed.mapping.get("units") or {}
+    skip = {feed.mapping.get("id", "id"), time_key}
+    observations: list[Observation] = []
+    for key, value in properties.items():
+        if key in skip or key.startswith("@"):
+            continue
+        metric = snake_case(key)
+        if not metric:
+            continue
+        measured = _quantity(value, units.get(key, ""), f"{where}.properties.{key}")
+        if measured is not None:
+            number, unit = measured
+            entity.attributes[metric] = number
+            observations.append(Observation(entity.id, metric, number, unit, moment))
+        # descriptors never overwrite a reading or source_id that happens to share their name
+        elif isinstance(value, bool):
+            entity.attributes.setdefault(metric, value)
+        elif isinstance(value, str):
+            entity.attributes.setdefault(metric, scrub_text(value))
+        elif isinstance(value, list) and value and all(isinstance(v, str | int | float) for v in value):
+            entity.attributes.setdefault(metric, scrub_text(", ".join(str(v) for v in value)))
+    return entity, observations
+
+
+def _quantity(value: Any, plain_unit: str, where: str) -> tuple[float, str] | None:
+    """A numeric property, plain or as {value, unitCode} (a QuantitativeValue), in our units; else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return convert_unit(float(value), plain_unit)
+    if isinstance(value, dict) and "value" in value and ("unitCode" in value or "unit" in value):
+        number = value["value"]
+        if number is None:
+            return None  # the station did not measure it this time (api.weather.gov writes null)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise PayloadError(f"{where}.value: expected a number or null, got {number!r}")
+        code = value.get("unitCode", value.get("unit"))
+        return convert_unit(float(number), code if isinstance(code, str) else "")
+    return None
+
+
+def convert_unit(value: float, code: str) -> tuple[float, str]:
+    """A value in a published unit code to our normalized unit; unknown units are kept as published."""
+    symbol = code
+    if "://" in symbol:
+        symbol = symbol.rsplit("/", 1)[-1]  # http://codes.wmo.int/common/unit/degC
+    elif ":" in symbol:
+        symbol = symbol.rsplit(":", 1)[-1]  # wmoUnit:degC, unit:degC
+    if symbol in UNIT_TABLE:
+        unit, factor, offset = UNIT_TABLE[symbol]
+        if factor == 1.0 and offset == 0.0:
+            return value, unit
+        # rounding only drops the float noise of the conversion (0.1 * 3.6 = 0.36000000000000004)
+        return round(value * factor + offset, 6), unit
+    return value, symbol
+
+
+def _event(feature: dict[str, Any], feed: FeedContext, where: str) -> Event:
+    properties = _properties(feature, where)
+    source_id = _source_id(feature, properties, feed, where)
+    location, geometry = read_geometry(feature.get("geometry"), field_name=f"{where}.geometry")
+    fallback_type = str(feed.mapping.get("entity_type") or "Incident")
+    category = properties.get(feed.mapping.get("category", "category"))
+    headline = _first_text(properties, feed.mapping.get("name"), DEFAULT_NAME_PROPERTIES)
+    description = properties.get("description")
+    return Event(
+        id=feed.urn(source_id),
+        type=category.strip() if isinstance(category, str) and category.strip() else fallback_type,
+        agency=feed.agency,
+        sector=feed.sector,
+        headline=headline or fallback_type,
+        severity=severity_of(properties.get(feed.mapping.get("severity", "severity"))),
+        urgency=_word(properties.get("urgency"), CAP_URGENCY, "unknown"),
+        certainty=_word(properties.get("certainty"), CAP_CERTAINTY, "unknown"),
+        description=scrub_text(description) if isinstance(description, str) else "",
+        area=geometry,
+        location=location,
+        onset=_moment(properties, feed.mapping.get("time"), DEFAULT_TIME_PROPERTIES, where)[1],
+        expires=_moment(properties, feed.mapping.get("expires", "expires"), (), where)[1],
+        status=_word(properties.get("status"), CAP_STATUS, "actual"),
+        feed=feed.name,
+    )
+
+
+def severity_of(value: Any) -> Severity:
+    """A published severity word on the CAP scale; anything unrecognised is 'unknown', never a guess."""
+    if isinstance(value, str):
+        return SEVERITY_WORDS.get(value.strip().lower(), Severity.UNKNOWN)
+    return Severity.UNKNOWN
+
+
+def _word(value: Any, allowed: frozenset[str], default: str) -> str:
+    if isinstance(value, str) and value.strip().lower() in allowed:
+        return value.strip().lower()
+    return default
+
+
+# --- shared helpers -----------------------------------------------------------------------------------
+
+# separators, camelCase, ACRONYMWord and wordACRONYM boundaries ("pH" and "NO2" stay one word)
+_WORD_SPLIT = re.compile(
+    r"[\W_]+|(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z]{2,}(?![a-z]))"
+)
+
+
+
+def utc_time(value: Any, where: str) -> datetime:
+    """ISO 8601 text or epoch seconds as an aware UTC datetime (offsets such as +07:00 are converted)."""
+    if isinstance(value, bool):
+        raise PayloadError(f"{where}: expected a time, got {value!r}")
+    return parse_time(value, field_name=where).astimezone(UTC)
+
+
+def is_personal_key(key: str) -> bool:
+    """A personal field by its whole name ('phone') or by any word of it ('reporter_phone', 'callerEmail')."""
+    if is_personal_field(key):
+        return True
+    return any(is_personal_field(word) for word in _WORD_SPLIT.split(key) if word)
+
+
+def snake_case(name: str) -> str:
+    """averageVehicleSpeed -> average_vehicle_speed, stationID -> station_id, N-TOT -> n_tot, pH -> ph."""
+    return "_".join(word.lower() for word in _WORD_SPLIT.split(name) if word)
+
+
+def read_geometry(value: Any, *, field_name: str) -> tuple[tuple[float, float] | None, dict[str, Any] | None]:
+    """A GeoJSON geometry as (location, geometry): a Point is only a location; anything else is kept as
+    geometry and located at a representative point (inside a polygon, on a line). None stays None."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise PayloadError(f"{field_name}: expected a GeoJSON geometry object, got {type(value).__name__}")
+    kind = value.get("type")
+    if kind == "GeometryCollection":
+        members = value.get("geometries")
+        if not isinstance(members, list):
+            raise PayloadError(f"{field_name}.geometries: expected an array")
+        for index, member in enumerate(members):
+            read_geometry(member, field_name=f"{field_name}.geometries[{index}]")
+        clean: dict[str, Any] = {"type": kind, "geometries": members}
+    elif kind in _POSITION_DEPTH:
+        coordinates = value.get("coordinates")
+        _check_coordinates(coordinates, _POSITION_DEPTH[kind], f"{field_name}.coordinates")
+        if kind == "Point":
+            return lon_lat(coordinates[0], coordinates[1], field_name=f"{field_name}.coordinates"), None
+        clean = {"type": kind, "coordinates": coordinates}
+    else:
+        raise PayloadError(f"{field_name}.type: {kind!r} is not a GeoJSON geometry type")
+    try:
+        shape = shapely.geometry.shape(clean)
+        if shape.is_empty:
+            return None, None
+        point = shape.representative_point()
+    except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
+        raise PayloadError(f"{field_name}: not a valid {kind}: {exc}") from None
+    return lon_lat(point.x, point.y, field_name=field_name), clean
+
+
+def _check_coordinates(value: Any, depth: int, where: str) -> None:
+    """Every position is [lon, lat(, alt)] of JSON numbers within WGS84 bounds, nested `depth` deep."""
+    if depth == 0:
+        if not isinstance(value, list) or len(value) < 2:
+            raise PayloadError(f"{where}: expected a [lon, lat] position, got {value!r}")
+        if any(isinstance(n, bool) or not isinstance(n, int | float) for n in value):
+            raise PayloadError(f"{where}: expected numbers in a [lon, lat] position, got {value!r}")
+        lon_lat(value[0], value[1], field_name=where)
+        return
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}: expected an array of coordinates, got {type(value).__name__}")
+    for index, item in enumerate(value):
+        _check_coordinates(item, depth - 1, f"{where}[{index}]")
