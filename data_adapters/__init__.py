@@ -11,4 +11,5 @@ READER_MODULES: list[str] = [
     "cap",
     "csv_reader",
     "json_reader",
+    "mqtt_json",
 ]

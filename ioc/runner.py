@@ -118,6 +118,9 @@ def poll_feed(
 ) -> PollOutcome:
     """Fetch (with retries), parse, place, write atomically, record health, evaluate rules. Never raises
     for a feed's own failure: the failure is the outcome, and it is in the feed's health."""
+    if feed.url.startswith("mqtt://") and feed.fallback_url:
+        # a pushed feed polled on demand (`ioc adapters run`, a queued job) reads its HTTP fallback
+        feed = feed.model_copy(update={"url": feed.fallback_url})
     reader = get_reader(feed.reader)
     context = feed_context(feed, city)
     outcome = PollOutcome(feed=feed.name, ok=False)
@@ -157,6 +160,7 @@ def ingest_payload(
     outcome: PollOutcome | None = None,
     reader: Reader | None = None,
     listeners: Sequence[BatchListener] = (),
+    replace: bool = True,
 ) -> PollOutcome:
     """Parse, place, write atomically, record health, evaluate rules: the path every payload takes,
     whether polled over HTTP or pushed over MQTT."""
@@ -176,7 +180,7 @@ def ingest_payload(
         for entity in batch.entities:
             entity.ingested_at = now
         try:
-            store.write_batch(feed.name, batch, now=now)
+            store.write_batch(feed.name, batch, now=now, replace=replace)
         except redis.ResponseError as exc:  # Redis refused a command (wrong key type, out of memory)
             outcome.error = f"store refused the batch: {exc}"
         else:
@@ -257,8 +261,18 @@ class FeedScheduler:
         self.polls = 0
 
     def start(self) -> None:
+        from ioc.mqtt import MqttFeedWorker  # late: ioc.mqtt builds on this module
+
         for feed in self.feeds:
-            thread = threading.Thread(target=self._loop, args=(feed,), name=f"feed-{feed.name}", daemon=True)
+            if feed.url.startswith("mqtt://"):
+                worker = MqttFeedWorker(
+                    feed, store=self.store, areas=self.areas, rules=self.rules, city=self.settings.city.id,
+                    listeners=self.listeners, stop=self._stop,
+                )
+                target, args = worker.run, ()
+            else:
+                target, args = self._loop, (feed,)
+            thread = threading.Thread(target=target, args=args, name=f"feed-{feed.name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 

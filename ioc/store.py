@@ -72,14 +72,20 @@ class Store:
 
     # --- writing a poll's results -------------------------------------------------------------------
 
-    def write_batch(self, feed: str, batch: Batch, *, now: datetime | None = None) -> int:
-        """Write everything a poll produced in one MULTI/EXEC: readers see all of it or none of it."""
+    def write_batch(
+        self, feed: str, batch: Batch, *, now: datetime | None = None, replace: bool = True
+    ) -> int:
+        """Write everything a poll produced in one MULTI/EXEC: readers see all of it or none of it.
+
+        A polled feed delivers the whole picture each time, so its entity set is replaced (`replace`);
+        pushed messages (MQTT) each describe one device, so they are added to the set instead."""
         now = now or utcnow()
         ingested = to_iso(now)
         keys = self.keys
         pipe = self.redis.pipeline(transaction=True)
         feed_set = keys.entities_of_feed(feed)
-        pipe.delete(feed_set)
+        if replace:
+            pipe.delete(feed_set)
         entity_ids: list[str] = []
         geo_members: list[Any] = []
         for entity in batch.entities:

@@ -74,3 +74,39 @@ def store(redis_client: redis.Redis) -> Store:
 def fake_store(fake_redis: redis.Redis) -> Store:
     """A store on fakeredis (unit tests of one piece)."""
     return Store(fake_redis, "danang")
+
+
+@pytest.fixture(scope="session")
+def mosquitto_url() -> Iterator[str]:
+    """A real Mosquitto broker on a free loopback port, for the feeds that sensors push."""
+    import subprocess
+    import tempfile
+    import time
+
+    from ioc.redis_conn import free_port
+
+    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if not binary:
+        missing_service("mosquitto")
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="ioc-mqtt-"))
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n", encoding="utf-8")
+    process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import socket
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("mosquitto did not start")
+    try:
+        yield f"mqtt://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

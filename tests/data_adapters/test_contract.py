@@ -35,6 +35,7 @@ CONTRACT_FIXTURES: dict[str, list[str]] = {
     "csv": ["csv/danang-hospital-beds.csv", "csv/danang-tourism-arrivals.csv"],
     "json": ["json/danang-power-outages.json", "json/danang-ambulance-dispatch.json",
              "json/danang-public-service-dossiers.json", "health-fhir-saner/*.json"],
+    "mqtt-json": ["mqtt-json/*.json"],
 }
 
 # fixture glob pattern -> the feed mapping its reader needs to read it (most standards need none)
@@ -45,6 +46,11 @@ FEED_MAPPINGS: dict[str, dict[str, Any]] = {
     "json/danang-ambulance-dispatch.json": json_mappings.AMBULANCE_DISPATCH,
     "json/danang-public-service-dossiers.json": json_mappings.DOSSIERS,
     "health-fhir-saner/*.json": json_mappings.SANER_GROUPS,
+    "mqtt-json/*.json": {
+        "id": "sensor_id", "lon": "lon", "lat": "lat", "time": "ts", "entity_type": "FloodSensor",
+        "metrics": {"water_level_cm": {"field": "water_level_cm", "unit": "cm"},
+                    "battery_pct": {"field": "battery_pct", "unit": "%"}},
+    },
 }
 
 # Personal data the records must never carry. Written here, apart from ioc.privacy, so that the contract
