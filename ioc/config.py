@@ -6,10 +6,11 @@ Every file is validated once at load; an error names the file, the entry and the
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -112,30 +113,198 @@ class AgencyFile(_Strict):
         return self
 
 
-class ThresholdRule(_Strict):
-    """Raise an alert when a metric of an entity goes above (or below) a limit."""
+class _RuleBase(_Strict):
+    """What every alert rule says: who it concerns (sector), who should act (agency), how loud it is
+    (CAP severity) and how its alerts live: cool-down, flapping hold, escalation, checklist."""
 
     id: str = Field(pattern=SLUG)
-    kind: Literal["threshold"] = "threshold"
     title: Text
     sector: str
     agency: str = Field(description="the agency that should act")
+    feed: str | None = Field(default=None, description="only this feed's batches (default: every feed)")
+    severity: Severity = Severity.MODERATE
+    auto_resolve: bool = Field(default=True, description="resolve the alert when the condition clears")
+    cooldown_minutes: float = Field(
+        default=0, ge=0, description="after an alert of a rule and entity is resolved, no new one for this long"
+    )
+    flap_cycles: int = Field(
+        default=0, ge=0, description="this many raises within flap_window_minutes: the alert is held open (0: off)"
+    )
+    flap_window_minutes: float = Field(default=60, gt=0)
+    escalate_after_minutes: float | None = Field(
+        default=None, gt=0, description="unacknowledged this long: severity up one step, again every period"
+    )
+    procedure: str | None = Field(default=None, description="the operating procedure whose checklist applies")
+
+
+class ThresholdRule(_RuleBase):
+    """A metric of an entity above (or below) a limit for a minimum time; clears past a second limit
+    (hysteresis), so a value hovering at the limit does not raise and clear on every reading."""
+
+    kind: Literal["threshold"]
     metric: str
-    feed: str | None = None
     above: float | None = None
     below: float | None = None
-    severity: Severity = Severity.MODERATE
-    auto_resolve: bool = True
+    clear_at: float | None = Field(
+        default=None, description="the value past which the condition clears (default: the limit itself)"
+    )
+    for_minutes: float = Field(default=0, ge=0, description="the limit must be passed this long before raising")
 
     @model_validator(mode="after")
     def _one_limit(self) -> ThresholdRule:
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of 'above' and 'below'")
+        if self.clear_at is not None:
+            if self.above is not None and self.clear_at > self.above:
+                raise ValueError(f"clear_at ({self.clear_at:g}) must not be above 'above' ({self.above:g})")
+            if self.below is not None and self.clear_at < self.below:
+                raise ValueError(f"clear_at ({self.clear_at:g}) must not be below 'below' ({self.below:g})")
+        return self
+
+    @property
+    def limit(self) -> float:
+        return self.above if self.above is not None else self.below  # type: ignore[return-value]
+
+    @property
+    def clear_limit(self) -> float:
+        return self.clear_at if self.clear_at is not None else self.limit
+
+
+class RateOfChangeRule(_RuleBase):
+    """A metric rising (or falling) by more than an amount within a window, read from the entity's
+    observation stream: a flood sensor rising 20 cm in 30 minutes."""
+
+    kind: Literal["rate_of_change"]
+    metric: str
+    rise: float | None = Field(default=None, gt=0)
+    fall: float | None = Field(default=None, gt=0)
+    within_minutes: float = Field(gt=0)
+    clear_at: float | None = Field(
+        default=None, ge=0, description="the change within the window below which it clears (default: half)"
+    )
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> RateOfChangeRule:
+        if (self.rise is None) == (self.fall is None):
+            raise ValueError("give exactly one of 'rise' and 'fall'")
+        if self.clear_at is not None and self.clear_at > self.amount:
+            raise ValueError(f"clear_at ({self.clear_at:g}) must not exceed the change ({self.amount:g})")
+        return self
+
+    @property
+    def amount(self) -> float:
+        return self.rise if self.rise is not None else self.fall  # type: ignore[return-value]
+
+    @property
+    def clear_amount(self) -> float:
+        return self.clear_at if self.clear_at is not None else self.amount / 2
+
+
+class StalenessRule(_RuleBase):
+    """A feed (or each sensor of a feed) silent longer than its expected interval times a factor;
+    evaluated on a timer too, since silence delivers no batch."""
+
+    kind: Literal["staleness"]
+    target: Literal["feed", "sensor"] = "feed"
+    expected_interval: float | None = Field(
+        default=None, gt=0, description="seconds between readings (default: the feed's polling interval)"
+    )
+    factor: float | None = Field(default=None, ge=1, description="default: the feed's stale_factor")
+
+    @model_validator(mode="after")
+    def _sensor_needs_feed(self) -> StalenessRule:
+        if self.target == "sensor" and not self.feed:
+            raise ValueError("a sensor staleness rule names its 'feed'")
         return self
 
 
+class GeofenceRule(_RuleBase):
+    """An entity or event inside a zone of a GeoJSON file (flood-prone areas, say); per entity, or per
+    zone with a count (`group_by: zone`)."""
+
+    kind: Literal["geofence"]
+    zones: str = Field(description="GeoJSON FeatureCollection of polygons, relative to the project")
+    targets: list[Literal["entities", "events"]] = Field(default_factory=lambda: ["entities", "events"])
+    where: dict[str, str | int | float | bool | list[str | int | float | bool]] = Field(
+        default_factory=dict, description="attribute values an entity must have (a list: any of them)"
+    )
+    event_types: list[str] = Field(default_factory=list, description="only these event types (default: any)")
+    group_by: Literal["entity", "zone"] = "entity"
+    min_count: int = Field(default=1, ge=1, description="group_by zone: raise from this many inside")
+
+    @field_validator("zones")
+    @classmethod
+    def _zones_readable(cls, zones: str) -> str:
+        zone_features(zones)  # raises ValueError naming the problem
+        return zones
+
+    @model_validator(mode="after")
+    def _zone_grouping_needs_feed(self) -> GeofenceRule:
+        # a zone's count is what one feed says is inside; another feed's batch must not clear it
+        if self.group_by == "zone" and not self.feed:
+            raise ValueError("group_by 'zone' needs the 'feed' whose entities are counted")
+        if not self.targets:
+            raise ValueError("'targets' needs 'entities', 'events' or both")
+        return self
+
+
+class RelayRule(_RuleBase):
+    """Events a source reports (CAP warnings, agency incidents) relayed as alerts with their own
+    severity; a CAP Cancel (status "cancelled") or the event's expiry resolves the alert."""
+
+    kind: Literal["relay"]
+    readers: list[str] = Field(default_factory=list, description="only events read by these readers (default: any)")
+    event_types: list[str] = Field(default_factory=list)
+    min_severity: Severity = Field(default=Severity.UNKNOWN, description="relay only this severe or worse")
+    statuses: list[str] = Field(default_factory=lambda: ["actual"], description="CAP statuses relayed")
+
+
+Rule = Annotated[
+    ThresholdRule | RateOfChangeRule | StalenessRule | GeofenceRule | RelayRule, Field(discriminator="kind")
+]
+
+
+class Procedure(_Strict):
+    """An operating procedure: the checklist an operator works through on an alert of a rule."""
+
+    title: Text
+    steps: list[Text] = Field(min_length=1)
+
+
 class RuleFile(_Strict):
-    rules: list[ThresholdRule]
+    procedures: dict[str, Procedure] = Field(default_factory=dict)
+    rules: list[Rule]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleFile:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id '{rule.id}' is declared twice")
+            seen.add(rule.id)
+        return self
+
+
+def zone_features(relative: str) -> list[dict[str, Any]]:
+    """The zones of a geofence file as GeoJSON features with an `id` and a polygon; ValueError if not."""
+    path = resolve_path(relative)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"zones file not found: {relative}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"zones file {relative} is not readable GeoJSON: {exc}") from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list) or not features:
+        raise ValueError(f"zones file {relative}: expected a FeatureCollection with features")
+    for index, feature in enumerate(features):
+        props = feature.get("properties") or {}
+        geometry = feature.get("geometry") or {}
+        if not props.get("id"):
+            raise ValueError(f"zones file {relative}: features[{index}] has no properties.id")
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            raise ValueError(f"zones file {relative}: features[{index}] ({props['id']}) is not a polygon")
+    return features
 
 
 class Settings(_Strict):
@@ -144,7 +313,8 @@ class Settings(_Strict):
     directory: Path
     city: City
     feeds: list[Feed]
-    rules: list[ThresholdRule]
+    rules: list[Rule]
+    procedures: dict[str, Procedure] = Field(default_factory=dict)
 
     def feed(self, name: str) -> Feed:
         for feed in self.feeds:
@@ -241,9 +411,20 @@ def load_settings(directory: str | Path | None = None) -> Settings:
             problems.append(
                 f"{folder / 'rules.yaml'}: rules[{index}] ({rule.id}): feed: '{rule.feed}' is not a declared feed"
             )
+        if rule.procedure and rule.procedure not in rules.procedures:
+            problems.append(
+                f"{folder / 'rules.yaml'}: rules[{index}] ({rule.id}): procedure: '{rule.procedure}' is not "
+                f"under procedures ({', '.join(sorted(rules.procedures)) or 'none declared'})"
+            )
+        for reader in getattr(rule, "readers", ()):
+            if reader not in readers:
+                problems.append(
+                    f"{folder / 'rules.yaml'}: rules[{index}] ({rule.id}): readers: unknown reader '{reader}'"
+                )
     if problems:
         raise ConfigError("\n".join(problems))
-    return Settings(directory=folder, city=city, feeds=agencies.feeds, rules=rules.rules)
+    return Settings(directory=folder, city=city, feeds=agencies.feeds, rules=rules.rules,
+                    procedures=rules.procedures)
 
 
 def resolve_path(relative: str) -> Path:

@@ -91,6 +91,24 @@ class Keys:
         """Counter: the next alert number."""
         return f"{self.prefix}:alerts:seq"
 
+    def alert_checklist(self, alert_id: str) -> str:
+        """Hash: the ticked steps of the alert's operating procedure (step number -> JSON who and when)."""
+        return f"{self.prefix}:alert:{alert_id}:checklist"
+
+    # --- rule evaluation state ----------------------------------------------------------------------
+    def rule_state(self, rule_id: str, entity_id: str) -> str:
+        """Hash: a rule's condition for one entity (clear, pending since, active), shared by every runner."""
+        return f"{self.prefix}:rule:{rule_id}:state:{entity_id}"
+
+    def rule_raises(self, rule_id: str, entity_id: str) -> str:
+        """Sorted set: recent raise times of a rule for one entity (epoch seconds), to detect flapping."""
+        return f"{self.prefix}:rule:{rule_id}:raises:{entity_id}"
+
+    # --- dashboard cache ---------------------------------------------------------------------------------
+    def web_cache_prefix(self) -> str:
+        """Prefix of the dashboard's flask-caching entries (shared by all workers of one city)."""
+        return f"{self.prefix}:web_cache:"
+
     # --- audit and change signal --------------------------------------------------------------------
     def audit(self) -> str:
         """Stream: who did what, when, from where. Append-only."""

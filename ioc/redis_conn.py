@@ -66,7 +66,10 @@ def connect(url: str | None = None, *, allow_embedded: bool = True) -> RedisHand
     """The Redis to use, in order: the URL given (or IOC_REDIS_URL), a redis-server on PATH, fakeredis."""
     url = url or os.environ.get("IOC_REDIS_URL")
     if url:
-        client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=10)
+        # Timeouts so a dead Redis shows as "down" on /healthz in seconds, not after the OS gives up.
+        client = redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=10, socket_connect_timeout=2, socket_timeout=5
+        )
         return RedisHandle(client, "server", f"Redis at {_safe(url)} (IOC_REDIS_URL)", url)
     if not allow_embedded:
         raise RuntimeError("set IOC_REDIS_URL to the Redis of the running IOC")
@@ -74,7 +77,7 @@ def connect(url: str | None = None, *, allow_embedded: bool = True) -> RedisHand
     if binary:
         process, started_url = start_redis_server(binary)
         handle = RedisHandle(
-            redis.Redis.from_url(started_url, decode_responses=True),
+            redis.Redis.from_url(started_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5),
             "server",
             f"redis-server started from {binary} at {started_url}",
             started_url,

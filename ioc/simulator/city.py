@@ -3,15 +3,18 @@
 Everything random comes from `SimCity.rng(...)`, a Random seeded with the city's seed and a name for the
 thing being decided (never the global random module), so one seed always builds the same city and the
 state at a time does not depend on which times were asked for before. A new simulated agency builds its
-part of the world in its own module from `rng`, `districts` and `scenario`, and reads time through
-`ioc.simulator.rhythm`.
+part of the world in its own module from `rng`, `districts` and `scenario` (kept with `part`), and reads
+time through `ioc.simulator.rhythm`.
 """
 
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from ioc.simulator import air, citizens, transit
 from ioc.simulator.air import AirReading, AirStation
@@ -19,6 +22,8 @@ from ioc.simulator.citizens import SERVICE_TYPES, CitizenRequest, ServiceType
 from ioc.simulator.geography import District, load_districts
 from ioc.simulator.scenario import Scenario
 from ioc.simulator.transit import BusRoute, VehicleState
+
+T = TypeVar("T")
 
 
 class SimCity:
@@ -34,11 +39,21 @@ class SimCity:
         self.address_book = citizens.build_address_book(self)
         # an hour's requests are fixed once drawn; feeds ask for the same hours on every poll
         self._requests_in_hour = lru_cache(maxsize=24 * 100)(self._draw_hour)
+        # the other agencies' parts of the world, built on first use so a city for one feed stays cheap
+        self._parts: dict[str, Any] = {}
+        self._parts_lock = threading.RLock()  # a part may be built from another part
 
     def rng(self, *names: object) -> random.Random:
         """A Random for one decision, seeded with the city's seed and the decision's names."""
         # a str seed is hashed with SHA-512 by Random, the same in every process (unlike hash())
         return random.Random(":".join(map(str, (self.seed, *names))))
+
+    def part(self, name: str, build: Callable[[SimCity], T]) -> T:
+        """A piece of the world (an agency's sensors, a memo) built once from this city, then kept."""
+        with self._parts_lock:
+            if name not in self._parts:
+                self._parts[name] = build(self)
+            return self._parts[name]
 
     def district(self, name: str) -> District:
         for district in self.districts:

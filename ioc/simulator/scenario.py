@@ -28,6 +28,8 @@ class Incident:
     district: str | None = None
     # (lon, lat) where a point incident happens
     location: tuple[float, float] | None = None
+    # when the agency issues an update of a warning it published (CAP msgType Update), after its start
+    update_after: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,13 @@ class ActiveIncident:
     onset: datetime
     ends: datetime
 
+    @property
+    def updated(self) -> datetime | None:
+        """When the warning was updated, if it is one that is."""
+        if self.incident.update_after is None:
+            return None
+        return self.onset + self.incident.update_after
+
 
 # A short, eventful demo: the first alerts come within minutes of `ioc demo` starting.
 DEFAULT_TIMELINE: tuple[Incident, ...] = (
@@ -47,8 +56,11 @@ DEFAULT_TIMELINE: tuple[Incident, ...] = (
         title_vi="Tin bão khẩn cấp: bão gần Biển Đông, ảnh hưởng trực tiếp Đà Nẵng",
         title_en="Typhoon warning: storm in the East Sea expected to affect Da Nang",
         starts_after=timedelta(minutes=1),
-        duration=timedelta(hours=24),
+        # the storm weakens before landfall: civil defence cancels the warning the same day
+        duration=timedelta(hours=8),
         severity="severe",
+        # half an hour in, the storm strengthens and the warning is raised to extreme
+        update_after=timedelta(minutes=30),
     ),
     Incident(
         id="heavy-rain-1",
@@ -116,6 +128,10 @@ class Scenario:
             cells = 0.8 + 0.2 * math.sin(2 * math.pi * since / 2400)
             total += placed.incident.peak * max(0.0, ramp) * cells
         return round(total, 2)
+
+    def issued(self, moment: datetime, kind: str) -> list[ActiveIncident]:
+        """Incidents of a kind that began at or before `moment`, ended or not (what an agency has published)."""
+        return [a for a in self.timeline() if a.incident.kind == kind and a.onset <= moment]
 
     def typhoon_warning(self, moment: datetime) -> ActiveIncident | None:
         warnings = self.active(moment, "typhoon_warning")

@@ -1,0 +1,31 @@
+/* The header's clock and heartbeat, run in the browser: the clock shows the city's time zone, and the
+   heartbeat turns to "lost" when the server has not answered for a few beats. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    ioc: {
+        clock: function (_tick, beat, zone) {
+            const now = new Date();
+            const timeZone = (zone && zone.zone) || "Asia/Ho_Chi_Minh";
+            const lostAfter = (zone && zone.lost_ms) || 6000;
+            if (beat && beat.seq !== window.iocLastBeatSeq) {
+                window.iocLastBeatSeq = beat.seq;
+                window.iocLastBeatAt = now.getTime();
+                window.iocBeats = (window.iocBeats || 0) + 1;
+            }
+            const time = new Intl.DateTimeFormat("en-GB", {
+                timeZone: timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+            }).format(now);
+            const date = new Intl.DateTimeFormat("en-GB", {
+                timeZone: timeZone, day: "2-digit", month: "2-digit", year: "numeric"
+            }).format(now);
+            let state = "lost";
+            let label = beat ? beat.lost : "";
+            if (beat && now.getTime() - (window.iocLastBeatAt || 0) < lostAfter) {
+                state = beat.redis ? "live" : "redis-down";
+                label = beat.redis ? beat.live : beat.redis_down;
+            }
+            // two identical animations under two names: switching name restarts the pulse on each beat
+            const pulse = state === "live" ? ((window.iocBeats || 0) % 2 ? " ioc-beat-a" : " ioc-beat-b") : "";
+            return [time, date, "ioc-heartbeat ioc-heartbeat--" + state + pulse, label];
+        }
+    }
+});

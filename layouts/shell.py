@@ -1,0 +1,168 @@
+"""The frame around every page: header with city name, page links, heartbeat, clock and the VI/EN switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import redis
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+
+from ioc.i18n import CITY_ZONE, DEFAULT_LANGUAGE, local_time, t
+from ioc.model import utcnow
+from ioc.web import current, language
+from layouts import ids
+
+PAGES = ((ids.NAV_CONTROL_ROOM, "/", "nav.control_room"), (ids.NAV_FEEDS, "/feeds", "nav.feeds"))
+HEARTBEAT_MS = 2000
+# The clock counts the server lost after this long without a heartbeat (three missed beats).
+HEARTBEAT_LOST_MS = 3 * HEARTBEAT_MS
+
+
+def layout() -> html.Div:
+    settings = current().settings
+    lang = DEFAULT_LANGUAGE
+    now = utcnow()
+    return html.Div(
+        className="ioc-app",
+        children=[
+            dcc.Location(id=ids.URL),
+            dcc.Store(id=ids.LANG, storage_type="local", data=DEFAULT_LANGUAGE),
+            dcc.Store(id=ids.CITY_ZONE, data={"zone": str(CITY_ZONE), "lost_ms": HEARTBEAT_LOST_MS}),
+            dcc.Store(id=ids.HEARTBEAT_STATE),
+            dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
+            dcc.Interval(id=ids.HEARTBEAT_TICK, interval=HEARTBEAT_MS),
+            html.Header(
+                className="ioc-header",
+                children=[
+                    html.Div(
+                        className="ioc-brand",
+                        children=[
+                            html.Div("IOC", className="ioc-logo"),
+                            html.Div(
+                                [
+                                    html.Div(settings.city.name.get(lang), id=ids.CITY_NAME, className="ioc-city"),
+                                    html.Div(t("app.subtitle", lang), id=ids.CITY_SUBTITLE,
+                                             className="ioc-subtitle"),
+                                ]
+                            ),
+                        ],
+                    ),
+                    html.Nav(
+                        className="ioc-nav",
+                        children=[
+                            dcc.Link(t(key, lang), href=href, id=component, className="ioc-nav-link")
+                            for component, href, key in PAGES
+                        ],
+                    ),
+                    html.Div(
+                        className="ioc-header-right",
+                        children=[
+                            html.Div(
+                                id=ids.HEARTBEAT,
+                                className="ioc-heartbeat ioc-heartbeat--lost",
+                                children=[html.Span(className="ioc-heartbeat-dot"),
+                                          html.Span(id=ids.HEARTBEAT_LABEL, className="ioc-heartbeat-label")],
+                            ),
+                            html.Div(
+                                className="ioc-clock",
+                                children=[
+                                    html.Div(local_time(now, "%H:%M:%S"), id=ids.CLOCK_TIME,
+                                             className="ioc-clock-time"),
+                                    html.Div(local_time(now, "%d/%m/%Y"), id=ids.CLOCK_DATE,
+                                             className="ioc-clock-date"),
+                                ],
+                            ),
+                            html.Div(
+                                className="ioc-lang",
+                                children=[
+                                    html.Button("VI", id=ids.LANG_VI, n_clicks=0, className="ioc-lang-button"),
+                                    html.Button("EN", id=ids.LANG_EN, n_clicks=0, className="ioc-lang-button"),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Main(dash.page_container, className="ioc-main"),
+        ],
+    )
+
+
+def language_for(button: Any) -> str:
+    """The language a click on the VI/EN switch selects."""
+    return "en" if button == ids.LANG_EN else "vi"
+
+
+def choose_language(_vi: int | None, _en: int | None) -> str:
+    return language_for(dash.ctx.triggered_id)
+
+
+def header_text(lang: str | None, pathname: str | None) -> tuple[Any, ...]:
+    """City name, subtitle, page links (the current one marked) and the switch, in the chosen language."""
+    lang = language(lang)
+    settings = current().settings
+    links: list[Any] = []
+    for _, href, key in PAGES:
+        active = (pathname or "/").rstrip("/") == href.rstrip("/")
+        links.extend([t(key, lang), "ioc-nav-link ioc-nav-link--active" if active else "ioc-nav-link"])
+    return (
+        settings.city.name.get(lang),
+        t("app.subtitle", lang),
+        *links,
+        "ioc-lang-button ioc-lang-button--active" if lang == "vi" else "ioc-lang-button",
+        "ioc-lang-button ioc-lang-button--active" if lang == "en" else "ioc-lang-button",
+    )
+
+
+def heartbeat(beat: int | None, lang: str | None) -> dict[str, Any]:
+    """What the header's heartbeat shows: whether Redis answers, and its labels in the chosen language."""
+    lang = language(lang)
+    try:
+        redis_ok = bool(current().store.redis.ping())
+    except (redis.RedisError, OSError):
+        redis_ok = False
+    return {
+        "seq": beat or 0,
+        "redis": redis_ok,
+        "live": t("header.live", lang),
+        "lost": t("header.lost", lang),
+        "redis_down": t("header.redis_down", lang),
+    }
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.LANG, "data"),
+        Input(ids.LANG_VI, "n_clicks"),
+        Input(ids.LANG_EN, "n_clicks"),
+        prevent_initial_call=True,
+    )(choose_language)
+    app.callback(
+        Output(ids.CITY_NAME, "children"),
+        Output(ids.CITY_SUBTITLE, "children"),
+        Output(ids.NAV_CONTROL_ROOM, "children"),
+        Output(ids.NAV_CONTROL_ROOM, "className"),
+        Output(ids.NAV_FEEDS, "children"),
+        Output(ids.NAV_FEEDS, "className"),
+        Output(ids.LANG_VI, "className"),
+        Output(ids.LANG_EN, "className"),
+        Input(ids.LANG, "data"),
+        Input(ids.URL, "pathname"),
+    )(header_text)
+    app.callback(
+        Output(ids.HEARTBEAT_STATE, "data"),
+        Input(ids.HEARTBEAT_TICK, "n_intervals"),
+        Input(ids.LANG, "data"),
+    )(heartbeat)
+    # the clock ticks in the browser: a server round trip per second would be load with no information
+    app.clientside_callback(
+        ClientsideFunction(namespace="ioc", function_name="clock"),
+        Output(ids.CLOCK_TIME, "children"),
+        Output(ids.CLOCK_DATE, "children"),
+        Output(ids.HEARTBEAT, "className"),
+        Output(ids.HEARTBEAT_LABEL, "children"),
+        Input(ids.CLOCK_TICK, "n_intervals"),
+        Input(ids.HEARTBEAT_STATE, "data"),
+        State(ids.CITY_ZONE, "data"),
+    )

@@ -1,0 +1,206 @@
+"""Both pages in headless Chromium: on a scene in fakeredis served in a thread, and on the running demo.
+
+Set IOC_SCREENSHOTS=<folder> to save 1920x1080 screenshots of the pages (docs/screenshots holds the
+published ones).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from ioc.config import PROJECT_ROOT, Settings
+from ioc.i18n import t
+from ioc.redis_conn import free_port
+from ioc.store import Store
+from ioc.web import create_app
+from tests.conftest import missing_service
+from tests.layouts.city_scene import populate
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
+NUMBER = re.compile(r"\d")
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        missing_service("chromium")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--window-size=1920,1080",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # the viewport itself is 1920x1080, as on a control-room screen
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def served_scene(fake_store: Store, settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
+    parts = populate(fake_store, settings)
+    app = create_app(fake_store, settings, redis_kind="in-process")
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", parts
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def wait_for(driver: WebDriver, seconds: float, what: str, condition: Callable[[WebDriver], object],
+             log: Path | None = None) -> object:
+    """Wait for a condition; on timeout, fail saying what was awaited (and the demo's log when there is one)."""
+
+    def _safe(d: WebDriver) -> object:
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False  # the live refresh replaced the element while we read it
+
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.5).until(_safe)
+    except TimeoutException:
+        tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+        pytest.fail(f"waited {seconds:g} s for {what}" + (f"\n--- demo log ---\n{tail}" if tail else ""))
+
+
+def css(driver: WebDriver, selector: str) -> list:
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def area_labels(driver: WebDriver) -> set[str]:
+    return {label.text for label in css(driver, ".city-map .textpoint text")}
+
+
+def kpi_numbers(driver: WebDriver) -> list[str]:
+    return [value.text for value in css(driver, ".kpi-tile .kpi-value") if NUMBER.search(value.text)]
+
+
+def feeds_listed(driver: WebDriver) -> set[str]:
+    return {row.get_attribute("data-feed") for row in css(driver, ".feed-table .feed-row")}
+
+
+def screenshot(driver: WebDriver, name: str) -> None:
+    folder = os.environ.get("IOC_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        time.sleep(1.5)  # let the map's transitions and the heartbeat settle
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def test_control_room_and_feeds_pages(
+    browser: WebDriver, served_scene: tuple[str, dict[str, str]], settings: Settings
+) -> None:
+    url, parts = served_scene
+    browser.get(url + "/")
+
+    wait_for(browser, 30, "the district map", lambda d: "Hải Châu" in area_labels(d))
+    wait_for(browser, 30, "a KPI tile with a number", kpi_numbers)
+    rule_title = settings.rules[0].title.vi
+    wait_for(browser, 30, "the PM2.5 alert", lambda d: any(rule_title in r.text for r in css(d, ".alert-row")))
+    stale_tile = css(browser, f'.kpi-tile[data-feed="{parts["stale"]}"]')[0]
+    assert "kpi-tile--stale" in stale_tile.get_attribute("class")
+    assert t("kpi.stale_since", "vi", time="").strip() in stale_tile.text
+    wait_for(browser, 10, "the heartbeat", lambda d: css(d, ".ioc-heartbeat--live"))
+    screenshot(browser, "control-room")
+
+    css(browser, 'a[href="/feeds"]')[0].click()
+    every_feed = {feed.name for feed in settings.feeds}
+    wait_for(browser, 30, "every feed on the board", lambda d: feeds_listed(d) == every_feed)
+    first = css(browser, ".feed-table .feed-row")[0]
+    assert first.get_attribute("data-feed") == parts["failing"]
+    first.find_element(By.CSS_SELECTOR, ".details-button").click()
+    wait_for(browser, 15, "the refused payload", lambda d: any("maintenance" in p.text
+                                                                 for p in css(d, ".rejected-payload")))
+    screenshot(browser, "feeds")
+
+    css(browser, "#ioc-lang-en")[0].click()
+    wait_for(browser, 15, "the English board", lambda d: t("feeds.title", "en") in d.find_element(
+        By.CLASS_NAME, "feeds-title").text)
+    css(browser, 'a[href="/"]')[0].click()
+    wait_for(browser, 30, "the English control room",
+             lambda d: any(settings.rules[0].title.en in r.text for r in css(d, ".alert-row")))
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the demo and whatever it started (it runs in its own process group)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.mark.integration
+def test_demo_end_to_end(
+    browser: WebDriver, redis_client: object, redis_server_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    port, sim_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ioc", "demo", "--port", str(port), "--sim-port", str(sim_port)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "IOC_REDIS_URL": redis_server_url},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the demo exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code in (200, 503):
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"the demo did not answer on {url} within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
+
+        browser.get(url + "/")
+        wait_for(browser, 60, "the district map", lambda d: "Hải Châu" in area_labels(d), log)
+        wait_for(browser, 60, "a KPI tile with a number", kpi_numbers, log)
+        titles = {rule.title.vi for rule in settings.rules if rule.id.startswith("pm25")}
+        wait_for(browser, 90, "the PM2.5 alert raised by the rule",
+                 lambda d: any(title in row.text for row in css(d, ".alert-row") for title in titles), log)
+
+        browser.get(url + "/feeds")
+        every_feed = {feed.name for feed in settings.feeds}
+        wait_for(browser, 30, "every feed on the board", lambda d: feeds_listed(d) == every_feed, log)
+    finally:
+        _stop(process)
