@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -187,16 +188,19 @@ def _is_water_level(metric: str) -> bool:
 # --- names -------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)  # names repeat across every Thing of a feed
 def _fold(text: str) -> str:
     """Vietnamese and other accents off ('Nhiệt độ' -> 'Nhiet do'), so names match the alias table."""
     decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=8192)
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", _fold(text).lower())
 
 
+@lru_cache(maxsize=8192)
 def snake(text: str) -> str:
     """lower_snake for attribute and metric names: 'individualCount' -> 'individual_count'."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", _fold(text))

@@ -175,6 +175,10 @@ def test_poll_job_takes_only_serialisable_arguments(agency, redis_server_url, re
     (city / "agencies.yaml").write_text(yaml.safe_dump({"feeds": [
         _feed("air-stations", f"{agency.url}/good").model_dump(exclude_none=True)
     ]}, allow_unicode=True), encoding="utf-8")
+    # keep the city's rules that concern this feed only (the others name feeds this city lacks)
+    rules = yaml.safe_load((city / "rules.yaml").read_text(encoding="utf-8"))
+    rules["rules"] = [r for r in rules["rules"] if r.get("feed") == "air-stations"]
+    (city / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
     result = poll_job("air-stations", redis_server_url, str(city))
     assert result["ok"] and result["records"] == 2
     # the demo's PM2.5 rule (above 50) fires for the Hòa Khánh station and only for it
