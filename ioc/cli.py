@@ -98,6 +98,20 @@ def cmd_adapters_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adapters_new(args: argparse.Namespace) -> int:
+    from ioc.scaffold import new_adapter
+
+    try:
+        made = new_adapter(args.name)
+    except (ValueError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"reader '{made.reader_id}': {made.module}\ntest: {made.test}\nsample payload: {made.fixture}")
+    print("next: replace the sample with a real payload of the agency, adapt parse(), run its test, then "
+          f"declare the feed in agencies.yaml with reader: {made.reader_id}")
+    return 0
+
+
 def cmd_adapters_run(args: argparse.Namespace) -> int:
     from ioc.areas import area_index
     from ioc.redis_conn import connect
@@ -219,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("name")
     run.add_argument("--once", action="store_true", required=True, help="poll once and exit")
     run.set_defaults(func=cmd_adapters_run)
+    new = adapters_sub.add_parser("new", help="write a bespoke agency's reader, sample and passing test")
+    new.add_argument("name", help="module name in lower_snake, e.g. seaport_vessels")
+    new.set_defaults(func=cmd_adapters_new)
     test = adapters_sub.add_parser("test", help="parse a saved payload with a reader (no Redis needed)")
     test.add_argument("reader")
     test.add_argument("--file", required=True)

@@ -1,0 +1,97 @@
+"""The `ioc` command line as a user runs it: subprocesses, real files, a real Redis where one is needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+
+from ioc.config import PROJECT_ROOT
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def ioc(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ioc", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_adapters_list_json_names_every_feed() -> None:
+    result = ioc("adapters", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    feeds = json.loads(result.stdout)
+    assert {"air-stations", "citizen-requests", "bus-vehicles"} <= {f["name"] for f in feeds}
+    for feed in feeds:
+        assert {"name", "agency", "sector", "reader", "url", "interval"} <= set(feed)
+        assert feed["interval"] > 0 and feed["url"]
+
+
+def test_adapters_list_text_counts_sectors() -> None:
+    result = ioc("adapters", "list")
+    assert result.returncode == 0
+    assert "feeds," in result.stdout.splitlines()[-1] and "sectors" in result.stdout.splitlines()[-1]
+
+
+def test_adapters_test_prints_normalized_records_without_redis() -> None:
+    result = ioc("adapters", "test", "open311", "--file", str(FIXTURES / "open311" / "chicago-service-requests.json"),
+                 "--json", env={"IOC_REDIS_URL": "redis://127.0.0.1:1/0"})  # unreachable: must not matter
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    entities = [r for r in records if r["kind"] == "entity"]
+    assert [e["attributes"]["service_request_id"] for e in entities] == ["14-01100669", "14-01100627"]
+    assert all(r["kind"] in {"entity", "observation", "event"} for r in records)
+
+
+def test_adapters_test_explains_a_refused_payload(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pb"
+    broken.write_bytes((FIXTURES / "gtfs-rt" / "caltrain-vehicle-positions.pb").read_bytes()[:100])
+    result = ioc("adapters", "test", "gtfs-rt", "--file", str(broken))
+    assert result.returncode == 1
+    assert "payload refused by reader 'gtfs-rt'" in result.stderr
+
+
+def test_adapters_test_names_unknown_readers() -> None:
+    result = ioc("adapters", "test", "telex", "--file", "x")
+    assert result.returncode == 2 and "unknown reader 'telex'" in result.stderr
+
+
+def test_configuration_errors_name_file_entry_and_field(tmp_path: Path) -> None:
+    import shutil
+
+    city = tmp_path / "city"
+    shutil.copytree(PROJECT_ROOT / "config" / "danang", city)
+    text = (city / "agencies.yaml").read_text(encoding="utf-8").replace("interval: 10", "interval: ten", 1)
+    (city / "agencies.yaml").write_text(text, encoding="utf-8")
+    result = ioc("--config", str(city), "adapters", "list")
+    assert result.returncode == 2
+    assert "agencies.yaml: feeds[0] (air-stations): interval" in result.stderr
+
+
+@pytest.mark.integration
+def test_adapters_run_once_polls_the_simulator_into_redis(redis_server_url: str, redis_client: redis.Redis) -> None:
+    from ioc.redis_conn import free_port
+    from ioc.simulator.server import start
+
+    simulator = start(port=free_port(), seed=7)
+    try:
+        result = ioc("adapters", "run", "air-stations", "--once",
+                     env={"IOC_REDIS_URL": redis_server_url, "IOC_SIM_URL": simulator.url})
+    finally:
+        simulator.stop()
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["ok"] and outcome["records"] >= 10
+    assert redis_client.scard("ioc:{danang}:feed:air-stations:entities") == outcome["records"]
+    assert "IOC_REDIS_URL" in result.stderr  # says which Redis it used
+
+
+def test_adapters_run_names_unknown_feeds(redis_server_url: str) -> None:
+    result = ioc("adapters", "run", "pigeons", "--once", env={"IOC_REDIS_URL": redis_server_url})
+    assert result.returncode == 2 and "no feed named 'pigeons'" in result.stderr
