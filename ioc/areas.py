@@ -74,7 +74,8 @@ class AreaIndex:
             shape = shapely.make_valid(shape)
         if shape.geom_type == "Point":
             return self.assign([(shape.x, shape.y)])[0]
-        overlaps = self.frame.geometry.intersection(shape).area
+        # Areas in square degrees: fine for comparing overlaps within one city (no reprojection needed).
+        overlaps = shapely.area(shapely.intersection(np.asarray(self._prepared, dtype=object), shape))
         if overlaps.max() <= 0:
             return None
         return self.names[int(overlaps.argmax())]
