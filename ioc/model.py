@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 Scalar = float | int | str | bool | None
@@ -45,6 +46,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=4096)  # a feed's records mostly share a handful of timestamps
 def to_iso(moment: datetime | None) -> str:
     """ISO 8601 in UTC with an explicit offset; '' for no time (Redis hashes hold strings)."""
     if moment is None:

@@ -307,7 +307,7 @@ for i = 1, #ids, 4000 do
   redis.call('SADD', w.all, unpack(chunk))
 end
 local geo = w.geo
-for i = 1, #geo, 3 do redis.call('GEOADD', w.geo_key, geo[i], geo[i + 1], geo[i + 2]) end
+for i = 1, #geo, 3000 do redis.call('GEOADD', w.geo_key, unpack(geo, i, math.min(i + 2999, #geo))) end
 for _, o in ipairs(w.obs) do
   redis.call('XADD', o[1], 'MAXLEN', '~', w.maxlen, '*', 't', o[2], 'v', o[3], 'u', o[4])
 end
