@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 # Modules that add subcommands: each has `register(subparsers)`. One line per module.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "ioc.cli_alerts",
+    "ioc.cli_users",
+]
 
 DEFAULT_PORT = 8050
 DEFAULT_SIM_PORT = 8061
@@ -146,16 +149,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from ioc.simulator.server import serve_forever
 
     print(f"simulator: http://{args.host}:{args.port}/ (seed {args.seed}, speed x{args.speed:g})")
-    serve_forever(args.host, args.port, args.seed, args.speed)
+    serve_forever(args.host, args.port, args.seed, args.speed, mqtt_url=args.mqtt_url or None)
     return 0
 
 
-def _dashboard(settings, handle, host: str, port: int) -> None:  # noqa: ANN001
+def _dashboard(settings, handle, host: str, port: int, *, demo: bool = False) -> None:  # noqa: ANN001
+    from ioc.cli_users import seed_demo_users, seed_first_admin
     from ioc.store import Store
     from ioc.web import create_app
 
-    app = create_app(Store(handle.client, settings.city.id), settings, redis_kind=handle.kind)
-    print(f"control room: http://{host}:{port}/", flush=True)
+    # the demo serves plain http on loopback, where a Secure cookie would never come back
+    app = create_app(Store(handle.client, settings.city.id), settings, redis_kind=handle.kind,
+                     cookie_secure=False if demo else None)
+    security = app.server.extensions["ioc_security"]
+    if demo:
+        for name, role, password in seed_demo_users(security.users):
+            print(f"demo user: {name} ({role}) password: {password}", flush=True)
+    elif (first := seed_first_admin(security.users)) is not None:
+        print(f"first administrator: {first[0]} one-time password: {first[1]} (shown only now)", flush=True)
+    if not security.cookie_secure:
+        print("session cookies: not Secure (plain http); serve behind HTTPS in production", flush=True)
+    print(f"control room: http://{host}:{port}/ (sign in at /login)", flush=True)
     app.run(host=host, port=port, debug=False)
 
 
@@ -181,13 +195,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     handle = connect()
     print(f"redis: {handle.description}", flush=True)
-    simulator = start_simulator(host="127.0.0.1", port=args.sim_port, seed=args.seed, speed=args.speed)
+    # The simulated sensors publish to the broker the MQTT feeds subscribe to; with no broker there, both
+    # sides fall back to HTTP (the feeds' fallback_url).
+    simulator = start_simulator(
+        host="127.0.0.1", port=args.sim_port, seed=args.seed, speed=args.speed, mqtt_url=args.mqtt_url or None
+    )
     print(f"simulator: {simulator.url} (seed {args.seed}, speed x{args.speed:g})", flush=True)
     scheduler = FeedScheduler(settings, Store(handle.client, settings.city.id))
     scheduler.start()
     print(f"adapters: {len(scheduler.feeds)} feeds polling", flush=True)
     try:
-        _dashboard(settings, handle, args.host, args.port)
+        _dashboard(settings, handle, args.host, args.port, demo=True)
     finally:
         scheduler.stop()
         simulator.stop()
@@ -210,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sim-port", type=int, default=DEFAULT_SIM_PORT)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    demo.add_argument("--mqtt-url", default=os.environ.get("IOC_MQTT_URL", "mqtt://127.0.0.1:1883"),
+                      help="broker the simulated sensors publish to ('' for none); default IOC_MQTT_URL")
     demo.set_defaults(func=cmd_demo)
 
     simulate = sub.add_parser("simulate", help="serve the demo agencies' feeds on localhost")
@@ -217,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--port", type=int, default=DEFAULT_SIM_PORT)
     simulate.add_argument("--seed", type=int, default=42)
     simulate.add_argument("--speed", type=float, default=1.0)
+    simulate.add_argument("--mqtt-url", default=os.environ.get("IOC_MQTT_URL", ""),
+                          help="also publish the sensors' messages to this broker (default IOC_MQTT_URL)")
     simulate.set_defaults(func=cmd_simulate)
 
     serve = sub.add_parser("serve", help="the dashboard alone, on the Redis at IOC_REDIS_URL")

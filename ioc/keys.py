@@ -49,6 +49,10 @@ class Keys:
         """Hash: an incident or warning reported by a source."""
         return f"{self.prefix}:event:{event_id}"
 
+    def events_of_feed(self, feed: str) -> str:
+        """Set: the event ids a feed last delivered; an event a full feed stops listing is no longer active."""
+        return f"{self.prefix}:feed:{feed}:events"
+
     def events_active(self) -> str:
         """Sorted set: event ids scored by expiry (epoch seconds; +inf when open-ended)."""
         return f"{self.prefix}:events:active"
@@ -108,6 +112,84 @@ class Keys:
     def web_cache_prefix(self) -> str:
         """Prefix of the dashboard's flask-caching entries (shared by all workers of one city)."""
         return f"{self.prefix}:web_cache:"
+
+    # --- KPI rollups (ioc.kpis.rollups) ----------------------------------------------------------------
+    # <scope> is "city", "district:<slug>" or "group:<slug>"; <day> and <month> are the city's local
+    # calendar (YYYY-MM-DD, YYYY-MM), so a day bucket starts at the city's midnight, not UTC's.
+
+    def kpi_hours(self, kpi_id: str, scope: str, day: str) -> str:
+        """Hash: one local day of a KPI's hourly aggregates, fields `<HH>:<stat>` (kept >= 90 days)."""
+        return f"{self.prefix}:kpi:{kpi_id}:hourly:{scope}:{day}"
+
+    def kpi_hour_extremes(self, kpi_id: str, scope: str, day: str) -> str:
+        """Sorted set: minimum and maximum of each hour of `kpi_hours` (members `<HH>:lo`, `<HH>:hi`)."""
+        return f"{self.prefix}:kpi:{kpi_id}:hourly_extremes:{scope}:{day}"
+
+    def kpi_days(self, kpi_id: str, scope: str, month: str) -> str:
+        """Hash: one local month of a KPI's daily aggregates, fields `<DD>:<stat>` (kept >= 5 years)."""
+        return f"{self.prefix}:kpi:{kpi_id}:daily:{scope}:{month}"
+
+    def kpi_day_extremes(self, kpi_id: str, scope: str, month: str) -> str:
+        """Sorted set: minimum and maximum of each day of `kpi_days` (members `<DD>:lo`, `<DD>:hi`)."""
+        return f"{self.prefix}:kpi:{kpi_id}:daily_extremes:{scope}:{month}"
+
+    def kpi_scopes(self, kpi_id: str) -> str:
+        """Hash: every scope a KPI has data for -> its label (district or group name as published)."""
+        return f"{self.prefix}:kpi:{kpi_id}:scopes"
+
+    def kpi_seen(self, kpi_id: str) -> str:
+        """Hash: entity or event id -> epoch of the last record counted, so re-sent data counts once."""
+        return f"{self.prefix}:kpi:{kpi_id}:seen"
+
+    def feed_polls_hours(self, feed: str, day: str) -> str:
+        """Hash: successful polls of a feed per local hour of one day, fields `<HH>` (kept >= 90 days)."""
+        return f"{self.prefix}:kpi:polls:{feed}:hourly:{day}"
+
+    def feed_polls_days(self, feed: str, month: str) -> str:
+        """Hash: a feed's successful polls per day of one month, fields `<DD>`, each hour's polls counted up
+        to the number expected in an hour, so polling faster than the cadence earns nothing (kept >= 5 years)."""
+        return f"{self.prefix}:kpi:polls:{feed}:daily:{month}"
+
+    def agency_fresh(self, agency: str, month: str) -> str:
+        """Hash: hours of one month in which an agency's data was fresh, fields `<DD>:<HH>` = 1."""
+        return f"{self.prefix}:kpi:fresh:{agency}:{month}"
+
+    def kpi_rollup_version(self) -> str:
+        """Counter bumped by every rollup write: the report cache's key, so new data is never hidden."""
+        return f"{self.prefix}:kpi:version"
+
+    def kpi_rollups_pattern(self) -> str:
+        """SCAN pattern of every KPI rollup key of the city (what `ioc backfill` replaces)."""
+        return f"{self.prefix}:kpi:*"
+
+    # --- access control (ioc.auth, ioc.guard, ioc.api) --------------------------------------------------
+    def user(self, name: str) -> str:
+        """Hash: one person who signs in: role, argon2 password hash, disabled flag, session epoch."""
+        return f"{self.prefix}:user:{name}"
+
+    def users(self) -> str:
+        """Set: every user name."""
+        return f"{self.prefix}:users"
+
+    def api_key(self, digest: str) -> str:
+        """Hash: one open-data API key, found by the SHA-256 of the key (the key itself is never stored)."""
+        return f"{self.prefix}:api_key:{digest}"
+
+    def api_keys(self) -> str:
+        """Hash: API key holder name -> digest of the holder's current key (for listing and revoking)."""
+        return f"{self.prefix}:api_keys"
+
+    def session_secret(self) -> str:
+        """String: the key that signs session cookies when IOC_SECRET_KEY is not set (shared by workers)."""
+        return f"{self.prefix}:session_secret"
+
+    def rate_limit(self, scope: str, who: str, window: int) -> str:
+        """Counter: attempts of one client (address, account or API key) in one fixed window (expires)."""
+        return f"{self.prefix}:rate:{scope}:{who}:{window}"
+
+    def config_fingerprints(self) -> str:
+        """Hash: configuration file name -> SHA-256 last seen, so a changed rules or targets file is audited."""
+        return f"{self.prefix}:config:fingerprints"
 
     # --- audit and change signal --------------------------------------------------------------------
     def audit(self) -> str:

@@ -51,7 +51,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # keep dates, times and decimals ("2014-07-12T10:58", "12.5") out.
 _PHONE = re.compile(r"(?<![\w/:.-])(?:\+\d{1,3}[\s.-]?)?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}(?![\w/:-])")
 # Vietnamese citizen ID (CCCD, 12 digits) and old ID card (CMND, 9 digits).
-_ID_NUMBER = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![\w])(?:\d{12}|\d{9})(?![\w])")  # whole tokens: not inside hex or codes
 
 # At least 8 digits anywhere: the fewest a phone or ID number has (a C-level scan, no Python loop).
 _EIGHT_DIGITS = re.compile(r"(?:\D*\d){8}")

@@ -114,14 +114,19 @@ class Store:
         return {
             "feed_set": keys.entities_of_feed(feed), "replace": replace, "all": keys.entities_all(),
             "geo_key": keys.geo(), "events_key": keys.events_active(), "changes": keys.changes(),
+            "feed_events": keys.events_of_feed(feed),
             "maxlen": OBSERVATIONS_PER_STREAM, "entities": entities, "ids": ids, "geo": geo,
             "obs": observations, "events": events,
         }
 
     def _write_pipeline(self, w: dict[str, Any]) -> None:
+        # read before MULTI: the in-process Redis has one writer per feed, so nothing moves in between
+        ended = self._ended_events(w) if w["replace"] else []
         pipe = self.redis.pipeline(transaction=True)
         if w["replace"]:
-            pipe.delete(w["feed_set"])
+            pipe.delete(w["feed_set"], w["feed_events"])
+            if ended:
+                pipe.zrem(w["events_key"], *ended)
         for key, fields in w["entities"]:
             pipe.execute_command("HSET", key, *fields)
         if w["ids"]:
@@ -134,8 +139,14 @@ class Store:
         for key, fields, event_id, expiry in w["events"]:
             pipe.execute_command("HSET", key, *fields)
             pipe.zadd(w["events_key"], {event_id: math.inf if expiry == "+inf" else expiry})
+            pipe.sadd(w["feed_events"], event_id)
         pipe.incr(w["changes"])
         pipe.execute()
+
+    def _ended_events(self, w: dict[str, Any]) -> list[str]:
+        """Events the feed listed last time and no longer lists."""
+        current = {event_id for _, _, event_id, _ in w["events"]}
+        return [e for e in self.redis.smembers(w["feed_events"]) if e not in current]
 
     def _scripting_available(self) -> bool:
         if self._scripting is None:
@@ -257,6 +268,22 @@ class Store:
         rows = self.redis.xrevrange(self.keys.observations(entity_id, metric), count=count)
         return [{"id": row_id, **fields} for row_id, fields in reversed(rows)]
 
+    def events_of_feed(self, feed: str, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The feed's active events shaped like entities (name, type, lon/lat, district, attributes), so the
+        map draws incidents in their sector's layer and a feed KPI can count them."""
+        now_ts = (now or utcnow()).timestamp()
+        ids = self.redis.smembers(self.keys.events_of_feed(feed))
+        pipe = self.redis.pipeline(transaction=False)
+        for event_id in sorted(ids):
+            pipe.hgetall(self.keys.event(event_id))
+            pipe.zscore(self.keys.events_active(), event_id)
+        replies = pipe.execute()
+        shaped = []
+        for raw, expiry in zip(replies[::2], replies[1::2], strict=True):
+            if raw and expiry is not None and float(expiry) >= now_ts:
+                shaped.append(_event_as_entity(raw))
+        return shaped
+
     def active_events(self, now: datetime | None = None) -> list[dict[str, Any]]:
         now = now or utcnow()
         ids = self.redis.zrangebyscore(self.keys.events_active(), now.timestamp(), "+inf")
@@ -298,7 +325,16 @@ class Store:
 # of KEYS[1] (the feed's entity set); the others travel in the JSON argument, built by ioc.keys.
 _WRITE_BATCH_LUA = """
 local w = cjson.decode(ARGV[1])
-if w.replace then redis.call('DEL', KEYS[1]) end
+if w.replace then
+  redis.call('DEL', KEYS[1])
+  -- an event a full feed no longer lists has ended
+  local listed = {}
+  for _, e in ipairs(w.events) do listed[e[3]] = true end
+  for _, id in ipairs(redis.call('SMEMBERS', w.feed_events)) do
+    if not listed[id] then redis.call('ZREM', w.events_key, id) end
+  end
+  redis.call('DEL', w.feed_events)
+end
 for _, e in ipairs(w.entities) do redis.call('HSET', e[1], unpack(e[2])) end
 local ids = w.ids
 for i = 1, #ids, 4000 do
@@ -314,6 +350,7 @@ end
 for _, e in ipairs(w.events) do
   redis.call('HSET', e[1], unpack(e[2]))
   redis.call('ZADD', w.events_key, e[4], e[3])
+  redis.call('SADD', w.feed_events, e[3])
 end
 return redis.call('INCR', w.changes)
 """
@@ -387,6 +424,28 @@ def _event_hash(event: Event, feed: str, ingested: str) -> dict[str, str]:
         "expires": to_iso(event.expires),
         "status": event.status,
         "ingested_at": ingested,
+    }
+
+
+_EVENT_ATTRIBUTES = ("severity", "urgency", "certainty", "status", "onset", "expires", "description")
+
+
+def _event_as_entity(raw: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": raw.get("id", ""),
+        "type": raw.get("type", ""),
+        "agency": raw.get("agency", ""),
+        "sector": raw.get("sector", ""),
+        "feed": raw.get("feed", ""),
+        "name": raw.get("headline", ""),
+        "lon": float(raw["lon"]) if raw.get("lon") else None,
+        "lat": float(raw["lat"]) if raw.get("lat") else None,
+        "geometry": json.loads(raw["area"]) if raw.get("area") else None,
+        "district": raw.get("district") or None,
+        "attributes": {key: raw[key] for key in _EVENT_ATTRIBUTES if raw.get(key)},
+        "observed_at": raw.get("onset") or raw.get("ingested_at") or None,
+        "ingested_at": raw.get("ingested_at") or None,
+        "is_event": True,
     }
 
 

@@ -131,7 +131,10 @@ def refresh(_tick: int | None, lang: str | None, seen: dict[str, Any] | None) ->
     if not new_data and seen.get("age_step") == step:
         return (dash.no_update,) * 5
     feeds = [feed for feed in settings.feeds if feed.enabled]
-    entities_by_feed = {feed.name: store.entities_of_feed(feed.name) for feed in feeds}
+    # a feed's incidents and warnings are drawn and counted like its things
+    entities_by_feed = {
+        feed.name: store.entities_of_feed(feed.name) + store.events_of_feed(feed.name, now) for feed in feeds
+    }
     alerts = store.open_alerts()
     tiles = kpi_tiles(settings, entities_by_feed, state.health, lang, now)
     figure: Any = dash.no_update

@@ -149,3 +149,33 @@ def test_active_events_expire(store: Store) -> None:
     ])
     store.write_batch("warnings", batch)
     assert [e["id"] for e in store.active_events(now)] == ["ev1"]
+
+
+@pytest.mark.parametrize("backend", ["server", "in-process"])
+def test_an_event_a_full_feed_stops_listing_has_ended(backend, store: Store, fake_store: Store) -> None:  # noqa: ANN001
+    target = store if backend == "server" else fake_store
+    now = datetime.now(UTC)
+
+    def warning(event_id: str) -> Event:
+        return Event(id=event_id, type="Flood", agency="cd", sector="emergency", headline=event_id)
+
+    target.write_batch("warnings", Batch(events=[warning("w1"), warning("w2")]))
+    target.write_batch("warnings", Batch(events=[warning("w2")]))
+    assert [e["id"] for e in target.active_events(now)] == ["w2"]
+    target.write_batch("warnings", Batch(events=[warning("w3")]), replace=False)  # pushed: adds only
+    assert sorted(e["id"] for e in target.active_events(now)) == ["w2", "w3"]
+
+
+def test_a_feeds_active_events_read_like_entities(store: Store) -> None:
+    now = datetime.now(UTC)
+    batch = Batch(events=[
+        Event(id="inc-1", type="TrafficIncident", agency="police", sector="safety", headline="Va chạm xe",
+              severity=Severity.MODERATE, location=(108.22, 16.06), district="Hải Châu",
+              expires=now + timedelta(hours=1)),
+        Event(id="inc-0", type="TrafficIncident", agency="police", sector="safety", headline="Đã xử lý",
+              expires=now - timedelta(minutes=1)),
+    ])
+    store.write_batch("traffic-incidents", batch)
+    [incident] = store.events_of_feed("traffic-incidents", now)
+    assert incident["name"] == "Va chạm xe" and incident["lon"] == 108.22 and incident["district"] == "Hải Châu"
+    assert incident["attributes"]["severity"] == "moderate"
