@@ -313,7 +313,7 @@ def requests_in_hour(city: SimCity, hour: int) -> tuple[CitizenRequest, ...]:
         reporter = _reporter(one)
         if one.random() < 0.25:
             # people leave a number in the text for the crew to call back: the readers must scrub it
-            description += f" Liên hệ: {_phone(one, spaced=True)}."
+            description += f" Liên hệ: {phone_number(one, spaced=True)}."
         resolve = service.resolve_hours * one.lognormvariate(0, 0.6)
         requests.append(
             CitizenRequest(
@@ -340,11 +340,17 @@ def _reporter(rng: random.Random) -> Reporter | None:
     if rng.random() < 0.5:
         handle = f"{ascii_fold(given.split()[-1]).lower()}.{ascii_fold(family).lower()}{rng.randint(60, 99)}"
         email = f"{handle}@{rng.choice(EMAIL_DOMAINS)}"
-    phone = _phone(rng) if rng.random() < 0.8 else None
+    phone = phone_number(rng) if rng.random() < 0.8 else None
     return Reporter(first_name=given, last_name=family, email=email, phone=phone)
 
 
-def _phone(rng: random.Random, *, spaced: bool = False) -> str:
+def person_name(rng: random.Random) -> str:
+    """A Vietnamese full name, family name first."""
+    return f"{rng.choice(FAMILY_NAMES)} {rng.choice(GIVEN_NAMES)}"
+
+
+def phone_number(rng: random.Random, *, spaced: bool = False) -> str:
+    """A Vietnamese mobile number (the simulator's raw records hold them, like the agencies' own)."""
     prefix = rng.choice(PHONE_PREFIXES)
     rest = f"{rng.randrange(10_000_000):07d}"
     if spaced:

@@ -85,6 +85,17 @@ STREETS: dict[str, tuple[str, ...]] = {
     "Hòa Vang": ("Quốc lộ 14B", "Quốc lộ 1A", "ĐT602", "ĐT605", "Trường Sơn"),
 }
 
+# The national statistics office's district codes (mã đơn vị hành chính), as agencies' exports carry them.
+DISTRICT_CODES: dict[str, str] = {
+    "Liên Chiểu": "490",
+    "Thanh Khê": "491",
+    "Hải Châu": "492",
+    "Sơn Trà": "493",
+    "Ngũ Hành Sơn": "494",
+    "Cẩm Lệ": "495",
+    "Hòa Vang": "497",
+}
+
 # District share of citizen reports, roughly by population.
 REPORT_SHARE: dict[str, float] = {
     "Hải Châu": 0.20,
@@ -308,3 +319,17 @@ def ascii_fold(text: str) -> str:
     """Vietnamese without diacritics, for e-mail addresses and codes ('Đà Nẵng' -> 'Da Nang')."""
     text = text.replace("đ", "d").replace("Đ", "D")
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+
+
+def district_of(lon: float, lat: float) -> str | None:
+    """The district a (lon, lat) point lies in, None outside the city (the sea, the neighbours)."""
+    for district in load_districts():
+        if shapely.contains_xy(district.polygon, lon, lat):
+            return district.name
+    return None
+
+
+def slug(text: str) -> str:
+    """'Nguyễn Văn Linh' -> 'nguyen-van-linh', for ids built from names."""
+    folded = ascii_fold(text).lower()
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in folded).split())

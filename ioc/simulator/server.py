@@ -1,7 +1,8 @@
 """The simulator's HTTP server: serves every registered agency feed at simulated time, on localhost.
 
 `start()` runs it in a daemon thread for `ioc demo` and the tests; `serve_forever()` blocks for
-`ioc simulate`. GET / lists the feeds as JSON; any other path outside the registry is a 404.
+`ioc simulate`. GET / lists the feeds as JSON; any other path outside the registry is a 404. Given an
+`mqtt_url`, the sensors that push over MQTT are also published to that broker (ioc.simulator.mqtt_publisher).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from ioc.simulator.city import SimCity
 from ioc.simulator.clock import SimClock
 from ioc.simulator.feeds import FEEDS, BadFeedRequest, FeedRender, FeedRequest
 from ioc.simulator.feeds.common import utc_iso
+from ioc.simulator.feeds.mqtt import PUBLISHERS
+from ioc.simulator.mqtt_publisher import MqttPublisher
 from ioc.simulator.scenario import Scenario
 
 log = logging.getLogger("ioc.simulator")
 
 
-def create_app(clock: SimClock, city: SimCity) -> Flask:
+def create_app(clock: SimClock, city: SimCity, mqtt_url: str | None = None) -> Flask:
     """The WSGI app: one route per registered feed, rendered for the clock's current simulated time."""
     app = Flask("ioc.simulator")
 
@@ -42,6 +45,7 @@ def create_app(clock: SimClock, city: SimCity) -> Flask:
                     {"path": path, "url": base + path, "about": _about(render)}
                     for path, render in FEEDS.items()
                 ],
+                "mqtt": {"broker": mqtt_url, "topics": [f"{prefix}/+" for prefix in PUBLISHERS]},
             }
         )
 
@@ -86,24 +90,33 @@ class _QuietHandler(WSGIRequestHandler):
 class SimulatorServer:
     """A running simulator: its base `url`, `clock` and `city`; `stop()` shuts it down."""
 
-    def __init__(self, server: BaseWSGIServer, clock: SimClock, city: SimCity) -> None:
+    def __init__(
+        self, server: BaseWSGIServer, clock: SimClock, city: SimCity, publisher: MqttPublisher | None = None
+    ) -> None:
         self._server = server
         self.clock = clock
         self.city = city
+        self.publisher = publisher
         self.url = f"http://{server.host}:{server.port}"
         self._thread = threading.Thread(target=server.serve_forever, name="ioc-simulator", daemon=True)
 
     def start(self) -> SimulatorServer:
+        if self.publisher is not None:
+            self.publisher.start()
         self._thread.start()
         return self
 
     def serve_in_foreground(self) -> None:
         """Serve on the calling thread until interrupted (Ctrl-C)."""
+        if self.publisher is not None:
+            self.publisher.start()
         try:
             self._server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            if self.publisher is not None:
+                self.publisher.stop()
             self._server.server_close()
 
     @property
@@ -111,6 +124,8 @@ class SimulatorServer:
         return self._thread.is_alive()
 
     def stop(self) -> None:
+        if self.publisher is not None:
+            self.publisher.stop()
         # shutdown() waits for the serving loop to notice: only ask a loop that is running
         if self._thread.is_alive():
             self._server.shutdown()
@@ -130,12 +145,18 @@ def build(
     seed: int = 42,
     speed: float = 1.0,
     start: datetime | None = None,
+    *,
+    mqtt_url: str | None = None,
+    mqtt_interval: float = 5.0,
 ) -> SimulatorServer:
-    """A simulator bound to host:port (0 picks a free port), not yet serving."""
+    """A simulator bound to host:port (0 picks a free port), not yet serving; with `mqtt_url`, a publisher
+    that pushes the MQTT sensors to that broker every `mqtt_interval` real seconds once started."""
     clock = SimClock(start, speed)
     city = SimCity(seed, scenario=Scenario(clock.start))
-    server = make_server(host, port, create_app(clock, city), threaded=True, request_handler=_QuietHandler)
-    return SimulatorServer(server, clock, city)
+    app = create_app(clock, city, mqtt_url)
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    publisher = MqttPublisher(mqtt_url, clock, city, interval=mqtt_interval) if mqtt_url else None
+    return SimulatorServer(server, clock, city, publisher)
 
 
 def start(
@@ -144,14 +165,22 @@ def start(
     seed: int = 42,
     speed: float = 1.0,
     start: datetime | None = None,
+    *,
+    mqtt_url: str | None = None,
+    mqtt_interval: float = 5.0,
 ) -> SimulatorServer:
-    """Serve the simulator in a daemon thread and return at once."""
-    return build(host, port, seed, speed, start).start()
+    """Serve the simulator in a daemon thread (and publish to `mqtt_url` if given) and return at once."""
+    return build(host, port, seed, speed, start, mqtt_url=mqtt_url, mqtt_interval=mqtt_interval).start()
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 8061, seed: int = 42, speed: float = 1.0) -> None:
-    """Serve the simulator in the foreground until interrupted (Ctrl-C)."""
-    simulator = build(host, port, seed, speed)
+def serve_forever(
+    host: str = "127.0.0.1", port: int = 8061, seed: int = 42, speed: float = 1.0, *, mqtt_url: str | None = None
+) -> None:
+    """Serve the simulator in the foreground until interrupted (Ctrl-C), publishing to `mqtt_url` if given."""
+    simulator = build(host, port, seed, speed, mqtt_url=mqtt_url)
     for path in FEEDS:
         print(f"  {simulator.url}{path}", flush=True)
+    if mqtt_url:
+        for prefix in PUBLISHERS:
+            print(f"  {mqtt_url.rstrip('/')}/{prefix}/+", flush=True)
     simulator.serve_in_foreground()

@@ -18,10 +18,8 @@ from ioc.simulator.rhythm import local_hour
 if TYPE_CHECKING:
     from ioc.simulator.city import SimCity
 
-# how long street drains and soil take to shed rain: the weight of rain falls by e every SOAK_MINUTES
+# how long soil and rivers take to shed rain: the weight of past rain falls by e every SOAK_MINUTES
 SOAK_MINUTES = 40
-SOAK_STEP_MINUTES = 2
-SOAK_SPAN_MINUTES = 4 * SOAK_MINUTES
 # the storm behind the typhoon warning builds over hours and dies down before the warning is cancelled
 STORM_BUILD = timedelta(hours=2)
 STORM_FADE = timedelta(hours=1)
@@ -67,21 +65,25 @@ def stations(city: SimCity) -> tuple[WeatherStation, ...]:
     return city.part("weather-stations", build)
 
 
-def soaked_rain(city: SimCity, moment: datetime) -> float:
-    """Rain of the last hours in mm/h, weighted by how recent it is (an exponential memory of SOAK_MINUTES)."""
+def soaked_rain(city: SimCity, moment: datetime, *, memory_minutes: int = SOAK_MINUTES) -> float:
+    """Rain of the recent past in mm/h, each minute weighted by exp(-age / memory_minutes)."""
     minute = int(moment.timestamp()) // 60
-    memo: dict[int, float] = city.part("soaked-rain", lambda _city: {})
-    if minute not in memo:
+    memo: dict[tuple[int, int], float] = city.part("soaked-rain", lambda _city: {})
+    key = (memory_minutes, minute)
+    known = memo.get(key)
+    if known is None:
+        # a short memory needs fine steps to catch the start of the rain; a long one does with fewer
+        step = max(1, memory_minutes // 20)
         total = weights = 0.0
-        for back in range(0, SOAK_SPAN_MINUTES, SOAK_STEP_MINUTES):
-            weight = math.exp(-back / SOAK_MINUTES)
+        for back in range(0, 4 * memory_minutes, step):
+            weight = math.exp(-back / memory_minutes)
             at = datetime.fromtimestamp((minute - back) * 60, UTC)
             total += weight * city.scenario.rain_intensity(at)
             weights += weight
-        if len(memo) > 20_000:  # a long run: old minutes are not asked again
+        if len(memo) > 50_000:  # a long run: minutes long past are not asked again
             memo.clear()
-        memo[minute] = round(total / weights, 3)
-    return memo[minute]
+        known = memo[key] = round(total / weights, 3)
+    return known
 
 
 def storm_strength(city: SimCity, moment: datetime) -> float:

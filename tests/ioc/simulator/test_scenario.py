@@ -46,3 +46,28 @@ def test_without_a_start_the_city_is_quiet() -> None:
     assert scenario.timeline() == []
     assert scenario.rain_intensity(START + timedelta(hours=1)) == 0
     assert scenario.active(START + timedelta(hours=1)) == []
+
+
+def test_the_demo_starts_eventful() -> None:
+    # a new user at speed 1 sees the warning within a minute and the rain within two
+    scenario = Scenario(START)
+    warning = scenario.typhoon_warning(START + timedelta(minutes=1, seconds=1))
+    assert warning is not None and warning.onset - START <= timedelta(minutes=1)
+    rain = next(a for a in scenario.timeline() if a.incident.kind == "rain")
+    assert rain.onset - START <= timedelta(minutes=2)
+
+
+def test_the_typhoon_warning_is_updated_before_it_ends() -> None:
+    warning = Scenario(START).timeline()[0]
+    assert warning.incident.kind == "typhoon_warning"
+    assert warning.updated is not None and warning.onset < warning.updated < warning.ends
+    rain = next(a for a in Scenario(START).timeline() if a.incident.kind == "rain")
+    assert rain.updated is None
+
+
+def test_issued_keeps_incidents_that_have_ended() -> None:
+    scenario = Scenario(START)
+    later = START + timedelta(days=1)
+    assert scenario.typhoon_warning(later) is None
+    assert [a.incident.kind for a in scenario.issued(later, "typhoon_warning")] == ["typhoon_warning"]
+    assert scenario.issued(START, "typhoon_warning") == []

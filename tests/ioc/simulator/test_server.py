@@ -49,6 +49,14 @@ def test_start_reports_where_it_listens(simulator: SimulatorServer) -> None:
         ("/open311/v2/requests.json", "application/json"),
         ("/open311/v2/services.json", "application/json"),
         ("/gtfs-rt/vehicle-positions.pb", "application/x-protobuf"),
+        ("/gtfs-rt/trip-updates.pb", "application/x-protobuf"),
+        ("/gtfs-rt/service-alerts.pb", "application/x-protobuf"),
+        ("/transport/ngsi-ld/v1/entities?type=TrafficFlowObserved", "application/ld+json"),
+        ("/traffic-police/incidents.geojson", "application/geo+json"),
+        ("/gbfs/3.0/gbfs.json", "application/json"),
+        ("/cap/pctt/alerts.atom", "application/atom+xml"),
+        ("/health/beds.csv", "text/csv"),
+        ("/mqtt/danang/drainage/flood", "application/json"),
     ],
 )
 def test_each_feed_is_served_with_its_content_type(
@@ -78,6 +86,20 @@ def test_next_links_lead_back_to_this_server(client: httpx.Client, simulator: Si
         document = client.get(document["@iot.nextLink"]).json()
         seen.extend(t["@iot.id"] for t in document["value"])
     assert sorted(seen) == sorted(s.id for s in simulator.city.stations)
+
+
+def test_gbfs_discovery_links_back_to_this_server(client: httpx.Client, simulator: SimulatorServer) -> None:
+    feeds = client.get("/gbfs/3.0/gbfs.json").json()["data"]["feeds"]
+    assert {f["name"] for f in feeds} >= {"system_information", "station_information", "station_status"}
+    for listed in feeds:
+        assert listed["url"].startswith(simulator.url + "/gbfs/3.0/")
+        assert client.get(listed["url"]).status_code == 200
+
+
+def test_a_bad_ngsi_query_is_400(client: httpx.Client) -> None:
+    response = client.get("/parking/ngsi-ld/v1/entities", params={"limit": "5000"})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("BadRequestData")
 
 
 def test_index_lists_the_feeds(client: httpx.Client, simulator: SimulatorServer) -> None:
