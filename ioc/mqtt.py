@@ -87,7 +87,7 @@ class MqttFeedWorker:
         if not reason.is_failure:
             client.subscribe(self.address.topic, qos=1)
             self.connected.set()
-            log.warning("feed %s subscribed to %s on %s:%s", self.feed.name, self.address.topic,
+            log.info("feed %s subscribed to %s on %s:%s", self.feed.name, self.address.topic,
                         self.address.host, self.address.port)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
