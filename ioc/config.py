@@ -220,7 +220,7 @@ class StalenessRule(_RuleBase):
 
 class GeofenceRule(_RuleBase):
     """An entity or event inside a zone of a GeoJSON file (flood-prone areas, say); per entity, or per
-    zone with a count (`group_by: zone`)."""
+    zone with a count (`group_by: zone`: one count per zone and feed, as each feed says what it sees)."""
 
     kind: Literal["geofence"]
     zones: str = Field(description="GeoJSON FeatureCollection of polygons, relative to the project")
@@ -239,10 +239,7 @@ class GeofenceRule(_RuleBase):
         return zones
 
     @model_validator(mode="after")
-    def _zone_grouping_needs_feed(self) -> GeofenceRule:
-        # a zone's count is what one feed says is inside; another feed's batch must not clear it
-        if self.group_by == "zone" and not self.feed:
-            raise ValueError("group_by 'zone' needs the 'feed' whose entities are counted")
+    def _has_targets(self) -> GeofenceRule:
         if not self.targets:
             raise ValueError("'targets' needs 'entities', 'events' or both")
         return self

@@ -22,7 +22,7 @@ from data_adapters.base import FeedContext, PayloadError, Reader, get_reader
 from ioc.areas import AreaIndex, area_index
 from ioc.config import Feed, Settings, load_settings
 from ioc.model import Batch, utcnow
-from ioc.rules import RuleEngine
+from ioc.rules import RuleEngine, RuleTicker
 from ioc.store import Store
 
 log = logging.getLogger("ioc.runner")
@@ -36,7 +36,9 @@ class BatchListener(Protocol):
 
 def default_listeners(settings: Settings, store: Store) -> list[BatchListener]:
     """The listeners every runner (scheduler, job, CLI) attaches. One line per consumer."""
-    return []
+    from ioc.kpis.rollups import rollup_listener  # here, so a consumer is one place to read or remove
+
+    return [listener for listener in (rollup_listener(settings, store),) if listener is not None]
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
@@ -275,6 +277,10 @@ class FeedScheduler:
             thread = threading.Thread(target=target, args=args, name=f"feed-{feed.name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        # silence delivers no batch: staleness, escalation and expiry are judged on a timer
+        ticker = threading.Thread(target=RuleTicker(self.rules, self._stop).run, name="rules-tick", daemon=True)
+        ticker.start()
+        self._threads.append(ticker)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import dash
@@ -158,20 +159,45 @@ def health_report(
     return {"redis": redis_status, "feeds": feeds}, 200 if redis_status["ok"] else 503
 
 
+def public_health(body: dict[str, Any]) -> dict[str, Any]:
+    """What an anonymous probe learns: whether Redis answers and which feeds are fresh, no city data."""
+    redis_status = {key: body["redis"][key] for key in ("ok", "kind")}
+    feeds = {
+        name: {"stale": feed["stale"], "ok": feed["last_success"] is not None and not feed["consecutive_failures"]}
+        for name, feed in body["feeds"].items()
+    }
+    return {"redis": redis_status, "feeds": feeds}
+
+
 def _healthz() -> flask.Response:
+    from ioc.auth import may
+
     context = current()
     body, status = health_report(context.store, context.settings, context.redis_kind)
+    if not may("health.full"):
+        body = public_health(body)
     response = flask.jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def create_app(store: Store, settings: Settings, *, redis_kind: str) -> dash.Dash:
-    """The multi-page dashboard of one city: control room at /, feed health at /feeds, probe at /healthz."""
+def create_app(
+    store: Store, settings: Settings, *, redis_kind: str, cookie_secure: bool | None = None
+) -> dash.Dash:
+    """The multi-page dashboard of one city: control room at /, feed health at /feeds, administration at
+    /admin, open data at /api/v1/, probe at /healthz; every page, callback and route behind ioc.guard.
+
+    `cookie_secure`: session cookies over HTTPS only; default from roles.yaml (true) or IOC_COOKIE_SECURE.
+    """
     global _active
     # imported here because the pages read this module's `current()`
-    from layouts import control_room, feeds, shell
+    from ioc import api, guard
+    from ioc.audit import audit_config_changes
+    from ioc.auth import load_roles
+    from layouts import admin, alerts, control_room, feeds, reports, shell
+
+    roles = load_roles(settings.directory)
 
     app = dash.Dash(
         __name__,
@@ -206,9 +232,42 @@ def create_app(store: Store, settings: Settings, *, redis_kind: str) -> dash.Das
         order=1,
         layout=feeds.layout,
     )
+    dash.register_page(
+        alerts.__name__,
+        path="/alerts",
+        name=t("nav.alerts", DEFAULT_LANGUAGE),
+        title=f"{t('nav.alerts', DEFAULT_LANGUAGE)} · {city_name}",
+        order=2,
+        layout=alerts.layout,
+    )
+    dash.register_page(
+        reports.__name__,
+        path="/reports",
+        name=t("nav.reports", DEFAULT_LANGUAGE),
+        title=f"{t('nav.reports', DEFAULT_LANGUAGE)} · {city_name}",
+        order=3,
+        layout=reports.layout,
+    )
+    dash.register_page(
+        admin.__name__,
+        path="/admin",
+        name=t("nav.admin", DEFAULT_LANGUAGE),
+        title=f"{t('nav.admin', DEFAULT_LANGUAGE)} · {city_name}",
+        order=90,
+        layout=admin.layout,
+    )
     app.layout = shell.layout
     shell.register_callbacks(app)
     control_room.register_callbacks(app)
     feeds.register_callbacks(app)
+    alerts.register_callbacks(app)
+    admin.register_callbacks(app)
+    reports.register_callbacks(app)
     app.server.add_url_rule("/healthz", "healthz", _healthz, methods=["GET"])
+    security = guard.install(app, store, roles, cookie_secure=guard.cookie_secure_default(roles, cookie_secure),
+                             tile_url=settings.city.tile_url)
+    api.install(app.server, security)
+    with contextlib.suppress(redis.RedisError, OSError):
+        # rules, targets and roles are files: the first start on a changed file writes the change to the trail
+        audit_config_changes(store.redis, store.keys, Path(settings.directory), actor="config-file")
     return app

@@ -42,3 +42,67 @@ FEED_DETAILS_BUTTON = "feeds-details-button"
 
 def feed_details_button(feed: str) -> dict[str, str]:
     return {"type": FEED_DETAILS_BUTTON, "feed": feed}
+
+# --- alerts -----------------------------------------------------------------------------------------------
+ALERTS_TICK = "alerts-tick"
+ALERTS_TITLE = "alerts-title"
+ALERTS_SUMMARY = "alerts-summary"
+ALERTS_QUEUE = "alerts-queue"
+ALERTS_QUEUE_SEEN = "alerts-queue-seen"
+ALERTS_SELECTED = "alerts-selected"
+ALERTS_VERSION = "alerts-version"
+ALERTS_FILTER_SEVERITY = "alerts-filter-severity"
+ALERTS_FILTER_SECTOR = "alerts-filter-sector"
+ALERTS_FILTER_DISTRICT = "alerts-filter-district"
+ALERTS_FILTER_STATE = "alerts-filter-state"
+ALERTS_FILTER_LABELS = "alerts-filter-labels"
+ALERTS_DETAIL = "alerts-detail"
+ALERTS_DETAIL_SEEN = "alerts-detail-seen"
+ALERTS_HISTORY = "alerts-history"
+ALERTS_MAP = "alerts-map"
+ALERTS_ACTIONS = "alerts-actions"
+ALERTS_NOTE = "alerts-note"
+ALERTS_ASSIGNEE = "alerts-assignee"
+ALERTS_ASSIGNEES = "alerts-assignees"
+ALERTS_ACK = "alerts-ack"
+ALERTS_ASSIGN = "alerts-assign"
+ALERTS_RESOLVE = "alerts-resolve"
+ALERTS_FEEDBACK = "alerts-feedback"
+# pattern-matching types: {"type": ALERT_ROW, "alert": <id>} and {"type": ALERT_STEP, "step": <n>}
+ALERT_ROW = "alerts-row"
+ALERT_STEP = "alerts-step"
+
+
+def alert_row(alert_id: str) -> dict[str, str]:
+    return {"type": ALERT_ROW, "alert": alert_id}
+
+
+def alert_step(step: int) -> dict[str, str | int]:
+    return {"type": ALERT_STEP, "step": step}
+
+# --- KPI reports (/reports) -------------------------------------------------------------------------------
+# every id starts with "reports-" (ioc.guard: reports.view) and the export buttons with "reports-export"
+# (reports.export)
+REPORTS_TITLE = "reports-title"
+REPORTS_PERIOD_KIND = "reports-period-kind"
+REPORTS_DATE = "reports-date"
+REPORTS_DATE_BOX = "reports-date-box"
+REPORTS_RANGE = "reports-range"
+REPORTS_RANGE_BOX = "reports-range-box"
+REPORTS_DISTRICT = "reports-district"
+REPORTS_SECTOR = "reports-sector"
+REPORTS_LABEL_PERIOD = "reports-label-period"
+REPORTS_LABEL_DISTRICT = "reports-label-district"
+REPORTS_LABEL_SECTOR = "reports-label-sector"
+REPORTS_LABEL_EXPORT = "reports-label-export"
+REPORTS_LABEL_KPI = "reports-label-kpi"
+REPORTS_SUMMARY = "reports-summary"
+REPORTS_BODY = "reports-body"
+REPORTS_KPI = "reports-kpi"
+REPORTS_LEAGUE = "reports-league"
+REPORTS_MAP = "reports-map"
+REPORTS_DETAIL_TITLE = "reports-detail-title"
+REPORTS_EXPORT_CSV = "reports-export-csv"
+REPORTS_EXPORT_XLSX = "reports-export-xlsx"
+REPORTS_EXPORT_PDF = "reports-export-pdf"
+REPORTS_DOWNLOAD = "reports-download"

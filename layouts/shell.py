@@ -8,10 +8,12 @@ import dash
 import redis
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from ioc.guard import may_open
 from ioc.i18n import CITY_ZONE, DEFAULT_LANGUAGE, local_time, t
 from ioc.model import utcnow
 from ioc.web import current, language
 from layouts import ids
+from layouts.admin import account_menu
 
 PAGES = ((ids.NAV_CONTROL_ROOM, "/", "nav.control_room"), (ids.NAV_FEEDS, "/feeds", "nav.feeds"))
 HEARTBEAT_MS = 2000
@@ -51,7 +53,9 @@ def layout() -> html.Div:
                     html.Nav(
                         className="ioc-nav",
                         children=[
-                            dcc.Link(t(key, lang), href=href, id=component, className="ioc-nav-link")
+                            # links the signed-in role may not open are hidden (the server refuses them anyway)
+                            dcc.Link(t(key, lang), href=href, id=component, className="ioc-nav-link",
+                                     style=None if may_open(href) else {"display": "none"})
                             for component, href, key in PAGES
                         ],
                     ),
@@ -73,6 +77,7 @@ def layout() -> html.Div:
                                              className="ioc-clock-date"),
                                 ],
                             ),
+                            account_menu(lang),
                             html.Div(
                                 className="ioc-lang",
                                 children=[

@@ -13,6 +13,7 @@ from ioc.model import utcnow
 from ioc.redis_conn import free_port
 from ioc.store import Store
 from layouts import ids
+from tests.layouts.dom import add_user, client_sign_in
 
 
 def test_pages_are_registered_at_their_paths(fake_store: Store, settings: Settings) -> None:
@@ -26,8 +27,10 @@ def test_pages_are_registered_at_their_paths(fake_store: Store, settings: Settin
 
 
 def test_pages_and_layout_are_served(fake_store: Store, settings: Settings) -> None:
-    app = web.create_app(fake_store, settings, redis_kind="in-process")
+    app = web.create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    add_user(app, "admin-1", "admin")
     client = app.server.test_client()
+    client_sign_in(client, "admin-1")
 
     for path in ("/", "/feeds"):
         assert client.get(path).status_code == 200
@@ -53,7 +56,10 @@ def test_healthz_lists_every_feed_when_redis_answers(fake_store: Store, settings
     fed = settings.feeds[0]
     fake_store.record_success(fed.name, records=4, latency_ms=12.5, interval=fed.interval,
                               stale_factor=fed.stale_factor, now=utcnow() - timedelta(seconds=1))
-    client = web.create_app(fake_store, settings, redis_kind="in-process").server.test_client()
+    app = web.create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    add_user(app, "integrator-1", "integrator")  # the full body is for integrators; anonymous see status only
+    client = app.server.test_client()
+    client_sign_in(client, "integrator-1")
 
     response = client.get("/healthz")
 

@@ -33,6 +33,7 @@ from ioc.store import Store
 from ioc.web import create_app
 from tests.conftest import missing_service
 from tests.layouts.city_scene import populate
+from tests.layouts.dom import TEST_PASSWORD, add_user, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +41,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
 NUMBER = re.compile(r"\d")
+DEMO_PASSWORD = "demo-password-for-tests"  # IOC_DEMO_PASSWORD: `ioc demo` gives its seeded users this one
 
 
 @pytest.fixture
@@ -64,7 +66,8 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 @pytest.fixture
 def served_scene(fake_store: Store, settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
     parts = populate(fake_store, settings)
-    app = create_app(fake_store, settings, redis_kind="in-process")
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    add_user(app, "admin-1", "admin")  # both pages need a role that opens both
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -120,6 +123,7 @@ def test_control_room_and_feeds_pages(
     browser: WebDriver, served_scene: tuple[str, dict[str, str]], settings: Settings
 ) -> None:
     url, parts = served_scene
+    sign_in(browser, url, "admin-1", TEST_PASSWORD)
     browser.get(url + "/")
 
     wait_for(browser, 30, "the district map", lambda d: "Hải Châu" in area_labels(d))
@@ -172,7 +176,7 @@ def test_demo_end_to_end(
         process = subprocess.Popen(
             [sys.executable, "-m", "ioc", "demo", "--port", str(port), "--sim-port", str(sim_port)],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "IOC_REDIS_URL": redis_server_url},
+            env={**os.environ, "IOC_REDIS_URL": redis_server_url, "IOC_DEMO_PASSWORD": DEMO_PASSWORD},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -192,6 +196,10 @@ def test_demo_end_to_end(
         else:
             pytest.fail(f"the demo did not answer on {url} within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
 
+        printed = log.read_text(errors="replace")
+        for role in ("operator", "manager", "integrator", "admin"):
+            assert f"demo user: {role} ({role}) password: {DEMO_PASSWORD}" in printed
+        sign_in(browser, url, "admin", DEMO_PASSWORD)
         browser.get(url + "/")
         wait_for(browser, 60, "the district map", lambda d: "Hải Châu" in area_labels(d), log)
         wait_for(browser, 60, "a KPI tile with a number", kpi_numbers, log)

@@ -1,0 +1,290 @@
+"""The read-only open-data API under /api/v1/ for citizen developers: entities, latest observations, KPIs,
+open alerts and active warnings, as JSON or GeoJSON, with an OpenAPI 3 description.
+
+Open data only: no personal field (ioc.privacy.is_personal_field filters every answer last), no raw
+payloads, no staff names. Callers present an API key (X-API-Key, issued by an administrator) or a session;
+ioc.guard refuses everyone else before a view runs, and each key is rate-limited here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import flask
+
+from ioc.guard import Security
+from ioc.kpi import feed_kpi
+from ioc.privacy import is_personal_field
+from ioc.web import current
+
+PREFIX = "/api/v1"
+MAX_LIMIT = 5000
+GEOJSON = "application/geo+json"
+# Alert fields that name staff (who acknowledged, who it is assigned to): not open data.
+STAFF_FIELDS = frozenset({"acknowledged_by", "assigned_by", "assignee", "resolved_by", "acknowledged_at",
+                          "assigned_at", "resolved_at"})
+
+
+def without_personal(value: Any) -> Any:
+    """The last filter of every answer: drop any field that ingestion would call personal, at any depth."""
+    if isinstance(value, dict):
+        return {key: without_personal(item) for key, item in value.items()
+                if not (isinstance(key, str) and is_personal_field(key))}
+    if isinstance(value, list | tuple):
+        return [without_personal(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _json(data: Any, *, status: int = 200, mimetype: str = "application/json") -> flask.Response:
+    # Vietnamese names as UTF-8 text, not \u escapes: readable for the developers who use the API
+    return flask.Response(json.dumps(data, ensure_ascii=False, default=str), status=status, mimetype=mimetype)
+
+
+def _wants_geojson() -> bool:
+    asked = flask.request.args.get("format", "").lower()
+    if asked:
+        return asked == "geojson"
+    best = flask.request.accept_mimetypes.best_match(["application/json", GEOJSON])
+    return best == GEOJSON
+
+
+def _answer(items: list[dict[str, Any]], geometry: Callable[[dict[str, Any]], dict[str, Any] | None],
+            *, meta: dict[str, Any] | None = None) -> flask.Response:
+    clean = [without_personal(item) for item in items]
+    if _wants_geojson():
+        features = [{"type": "Feature", "id": item.get("id"), "geometry": geometry(item),
+                     "properties": {k: v for k, v in item.items() if k not in ("geometry", "lon", "lat", "location")}}
+                    for item in clean]
+        return _json({"type": "FeatureCollection", "features": features}, mimetype=GEOJSON)
+    return _json({**(meta or {}), "count": len(clean), "items": clean})
+
+
+def _limit() -> int:
+    try:
+        return max(1, min(MAX_LIMIT, int(flask.request.args.get("limit", 1000))))
+    except ValueError:
+        return 1000
+
+
+def _point(item: dict[str, Any]) -> dict[str, Any] | None:
+    if item.get("geometry"):
+        return item["geometry"]
+    if item.get("lon") is not None and item.get("lat") is not None:
+        return {"type": "Point", "coordinates": [item["lon"], item["lat"]]}
+    location = item.get("location")
+    if location:
+        return {"type": "Point", "coordinates": list(location)}
+    return None
+
+
+def _public_entity(entity: dict[str, Any]) -> dict[str, Any]:
+    return {key: entity.get(key) for key in ("id", "type", "agency", "sector", "feed", "name", "district", "lon",
+                                             "lat", "geometry", "attributes", "observed_at")}
+
+
+def _matching_entities(args: Any) -> list[dict[str, Any]]:
+    context = current()
+    feeds = [feed.name for feed in context.settings.feeds if feed.enabled]
+    wanted_feed = args.get("feed")
+    if wanted_feed:
+        feeds = [name for name in feeds if name == wanted_feed]
+    entities = [entity for name in feeds for entity in context.store.entities_of_feed(name)]
+    for field_name in ("type", "district", "sector", "agency"):
+        wanted = args.get(field_name)
+        if wanted:
+            entities = [e for e in entities if str(e.get(field_name) or "").lower() == wanted.lower()]
+    return entities
+
+
+# --- views ----------------------------------------------------------------------------------------------
+
+
+def entities() -> flask.Response:
+    found = _matching_entities(flask.request.args)[: _limit()]
+    return _answer([_public_entity(entity) for entity in found], _point)
+
+
+def latest_observations() -> flask.Response:
+    """The newest observation of each numeric attribute of the matching entities, with its unit."""
+    context = current()
+    store = context.store
+    found = _matching_entities(flask.request.args)[: _limit()]
+    metric_wanted = flask.request.args.get("metric")
+    pairs = [(entity, metric) for entity in found for metric, value in (entity.get("attributes") or {}).items()
+             if isinstance(value, int | float) and not isinstance(value, bool)
+             and (not metric_wanted or metric == metric_wanted) and not is_personal_field(metric)]
+    pipe = store.redis.pipeline(transaction=False)
+    for entity, metric in pairs:
+        pipe.xrevrange(store.keys.observations(entity["id"], metric), count=1)
+    rows = []
+    for (entity, metric), newest in zip(pairs, pipe.execute(), strict=True):
+        if not newest:
+            continue
+        fields = newest[0][1]
+        rows.append({"entity_id": entity["id"], "type": entity.get("type"), "district": entity.get("district"),
+                     "metric": metric, "value": _number(fields.get("v")), "unit": fields.get("u", ""),
+                     "time": fields.get("t"), "lon": entity.get("lon"), "lat": entity.get("lat")})
+    return _answer(rows, _point)
+
+
+def _number(text: Any) -> Any:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def kpis() -> flask.Response:
+    """Each feed's headline number (as on the control room's tiles) and the city's KPI catalogue."""
+    context = current()
+    lang = flask.request.args.get("lang", "en")
+    rows = []
+    for feed in context.settings.feeds:
+        if not feed.enabled:
+            continue
+        value = feed_kpi(feed, context.store.entities_of_feed(feed.name))
+        rows.append({"id": f"feed:{feed.name}", "feed": feed.name, "agency": feed.agency,
+                     "sector": feed.sector, "label": value.label.get(lang), "value": value.value,
+                     "unit": value.unit})
+    catalogue = []
+    try:
+        from ioc.kpis.catalogue import load_catalogue
+
+        catalogue = [{"id": kpi.id, "name": kpi.name.get(lang), "sector": kpi.sector, "agency": kpi.agency,
+                      "unit": kpi.unit, "target": kpi.target, "better": kpi.better}
+                     for kpi in load_catalogue(context.settings).kpis]
+    except (ImportError, ValueError, OSError):
+        catalogue = []  # a city without a KPI catalogue still serves its feed KPIs
+    return _json(without_personal({"count": len(rows), "items": rows, "catalogue": catalogue}))
+
+
+def alerts() -> flask.Response:
+    context = current()
+    records = context.store.alerts.records(limit=_limit())
+    items = [{key: value for key, value in record.to_dict().items() if key not in STAFF_FIELDS}
+             for record in records]
+    return _answer(items, _point)
+
+
+def events() -> flask.Response:
+    """Warnings and incidents the agencies published that are still in force (CAP and others)."""
+    context = current()
+    rows = []
+    for raw in context.store.active_events()[: _limit()]:
+        row = {key: raw.get(key) or None for key in ("id", "type", "agency", "sector", "headline", "description",
+                                                      "severity", "urgency", "certainty", "district", "onset",
+                                                      "expires", "status")}
+        row["lon"] = float(raw["lon"]) if raw.get("lon") else None
+        row["lat"] = float(raw["lat"]) if raw.get("lat") else None
+        rows.append(row)
+    return _answer(rows, _point)
+
+
+def openapi() -> flask.Response:
+    return _json(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    filters = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+        for name, text in (("type", "entity type, e.g. AirQualityObserved"), ("district", "area name"),
+                           ("sector", "sector id"), ("agency", "agency id"), ("feed", "feed name"))
+    ]
+    common = [
+        {"name": "format", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["json", "geojson"]},
+         "description": "geojson gives a FeatureCollection (also with Accept: application/geo+json)"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+    ]
+
+    def operation(summary: str, parameters: list[dict[str, Any]], geo: bool = True) -> dict[str, Any]:
+        content: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}
+        if geo:
+            content[GEOJSON] = {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}
+        return {"get": {
+            "summary": summary, "parameters": parameters, "security": [{"apiKey": []}],
+            "responses": {"200": {"description": "OK", "content": content},
+                          "401": {"description": "no or unknown API key"},
+                          "429": {"description": "too many requests for this key; see Retry-After"}},
+        }}
+
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "City IOC open data", "version": "1",
+                 "description": "Read-only city data without personal data. Ask the city for an API key."},
+        "servers": [{"url": PREFIX}],
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "schemas": {
+                "List": {"type": "object", "properties": {"count": {"type": "integer"},
+                                                          "items": {"type": "array", "items": {"type": "object"}}}},
+                "FeatureCollection": {"type": "object", "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {"type": "array", "items": {"type": "object"}}}},
+            },
+        },
+        "paths": {
+            "/entities": operation("Entities (stations, sensors, vehicles, requests) by type and area",
+                                   filters + common),
+            "/observations/latest": operation(
+                "The newest observation of each metric of the matching entities",
+                [*filters, {"name": "metric", "in": "query", "required": False, "schema": {"type": "string"}},
+                 *common]),
+            "/kpis": operation("Each feed's headline number and the city's KPI catalogue",
+                               [{"name": "lang", "in": "query", "required": False,
+                                 "schema": {"type": "string", "enum": ["vi", "en"]}}], geo=False),
+            "/alerts": operation("Open alerts", common),
+            "/events": operation("Warnings and incidents in force", common),
+        },
+    }
+
+
+ROUTES: dict[str, Callable[[], flask.Response]] = {
+    "/entities": entities,
+    "/observations/latest": latest_observations,
+    "/kpis": kpis,
+    "/alerts": alerts,
+    "/events": events,
+}
+
+
+def _rate_limited(security: Security) -> flask.Response | None:
+    client = getattr(flask.g, "ioc_api_client", None)
+    if client is None or flask.request.path == f"{PREFIX}/openapi.json":
+        return None
+    count, remaining = security.throttle.hit("api", client, 60)
+    limit = security.roles.api.requests_per_minute
+    flask.g.ioc_api_rate = (limit, max(0, limit - count), remaining)
+    if count <= limit:
+        return None
+    response = _json({"error": "too many requests for this key", "status": 429}, status=429)
+    response.headers["Retry-After"] = str(remaining)
+    return response
+
+
+def _rate_headers(response: flask.Response) -> flask.Response:
+    rate = getattr(flask.g, "ioc_api_rate", None)
+    if rate:
+        response.headers["X-RateLimit-Limit"] = str(rate[0])
+        response.headers["X-RateLimit-Remaining"] = str(rate[1])
+        response.headers["X-RateLimit-Reset"] = str(rate[2])
+    response.headers["Access-Control-Allow-Origin"] = "*"  # open data: any web app may read it with its key
+    return response
+
+
+def install(server: flask.Flask, security: Security) -> flask.Blueprint:
+    """Register the API's routes; ioc.guard has already refused callers without a key or a session."""
+    blueprint = flask.Blueprint("ioc_api", __name__, url_prefix=PREFIX)
+    for path, view in ROUTES.items():
+        blueprint.add_url_rule(path, view.__name__, view, methods=["GET"])
+    blueprint.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
+    blueprint.before_request(lambda: _rate_limited(security))
+    blueprint.after_request(_rate_headers)
+    server.register_blueprint(blueprint)
+    return blueprint

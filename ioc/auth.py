@@ -1,0 +1,477 @@
+"""Who may sign in and what they may do: users in Redis with argon2 hashes, roles and session rules from
+config/<city>/roles.yaml, API keys stored hashed, and the signed-in user of the request being served.
+
+Every change to a user or a key is written to the audit trail in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ioc.audit import AuditTrail
+from ioc.config import ConfigError, Text, _load_yaml
+from ioc.keys import Keys
+from ioc.model import from_iso, to_iso, utcnow
+
+ROLES_FILE = "roles.yaml"
+EVERYTHING = "*"
+# Every permission the server checks. A page, callback or API route needs one of these (ioc.guard).
+PERMISSIONS: dict[str, str] = {
+    "control_room.view": "the control room: map, KPI tiles, open alerts (read-only)",
+    "alerts.view": "the alert queue page",
+    "alerts.act": "acknowledge, assign, comment on and resolve alerts",
+    "reports.view": "KPI reports",
+    "reports.export": "KPI report exports (CSV, XLSX, PDF)",
+    "feeds.view": "the feed health board",
+    "feeds.raw": "payloads a reader refused, as received",
+    "adapters.test": "testing an adapter against a URL or a saved payload",
+    "health.full": "the full /healthz body (errors, counts, latencies)",
+    "users.manage": "users, roles and open-data API keys",
+    "audit.view": "the audit trail and its CSV export",
+    "rules.manage": "alert rules",
+    "targets.manage": "KPI targets",
+}
+USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 10
+API_KEY_PREFIX = "ioc_"
+
+# Tuned for a sign-in form: about 50 ms and 64 MiB per hash on a small server (argon2id).
+_hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
+# Sessions verified against Redis lately (session id -> user, when), for riding out a short Redis outage.
+OUTAGE_GRACE_SECONDS = 120
+_recently_verified: dict[str, tuple[User, float]] = {}
+# Verified against when the user does not exist, so an unknown name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# --- roles.yaml ---------------------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SessionPolicy(_Strict):
+    idle_minutes: float = Field(default=30, gt=0)
+    max_hours: float = Field(default=8, gt=0)
+    cookie_secure: bool = True
+
+
+class SignInPolicy(_Strict):
+    failures_per_account: int = Field(default=5, ge=1)
+    attempts_per_address: int = Field(default=20, ge=1)
+    window_seconds: int = Field(default=300, ge=1)
+
+
+class ApiPolicy(_Strict):
+    requests_per_minute: int = Field(default=120, ge=1)
+
+
+class Role(_Strict):
+    title: Text
+    permissions: list[str] = Field(min_length=1)
+    session_hours: float | None = Field(default=None, gt=0, description="default: session.max_hours")
+    idle_minutes: float | None = Field(default=None, gt=0, description="default: session.idle_minutes")
+
+    @field_validator("permissions")
+    @classmethod
+    def _known(cls, permissions: list[str]) -> list[str]:
+        for permission in permissions:
+            if permission != EVERYTHING and permission not in PERMISSIONS:
+                raise ValueError(f"unknown permission '{permission}' (known: {', '.join(sorted(PERMISSIONS))}, *)")
+        return permissions
+
+    def allows(self, permission: str) -> bool:
+        return EVERYTHING in self.permissions or permission in self.permissions
+
+
+class Roles(_Strict):
+    """Everything roles.yaml says: session rules, sign-in throttling, API rate, the roles themselves."""
+
+    session: SessionPolicy = Field(default_factory=SessionPolicy)
+    sign_in: SignInPolicy = Field(default_factory=SignInPolicy)
+    api: ApiPolicy = Field(default_factory=ApiPolicy)
+    roles: dict[str, Role]
+
+    @model_validator(mode="after")
+    def _has_admin(self) -> Roles:
+        for name in self.roles:
+            if not USER_NAME.match(name):
+                raise ValueError(f"role name '{name}' must be lower-case letters, digits, '.', '_' or '-'")
+        if not any(EVERYTHING in role.permissions for role in self.roles.values()):
+            raise ValueError("no role grants '*': nobody could manage users")
+        return self
+
+    def role(self, name: str) -> Role | None:
+        return self.roles.get(name)
+
+    def allows(self, role: str, permission: str) -> bool:
+        found = self.roles.get(role)
+        return found is not None and found.allows(permission)
+
+    def session_seconds(self, role: str) -> float:
+        found = self.roles.get(role)
+        hours = found.session_hours if found and found.session_hours else self.session.max_hours
+        return hours * 3600
+
+    def idle_seconds(self, role: str) -> float:
+        found = self.roles.get(role)
+        minutes = found.idle_minutes if found and found.idle_minutes else self.session.idle_minutes
+        return minutes * 60
+
+    def longest_session_seconds(self) -> float:
+        return max([self.session_seconds(name) for name in self.roles] or [self.session.max_hours * 3600])
+
+
+def load_roles(directory: str | Path) -> Roles:
+    """Load and validate roles.yaml of a city's configuration folder; errors name file, entry and field."""
+    path = Path(directory) / ROLES_FILE
+    data = _load_yaml(path)
+    try:
+        return Roles.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            if len(loc) >= 2 and loc[0] == "roles":
+                where, rest = f"roles[{loc[1]}]", loc[2:]
+            else:
+                where, rest = "", loc
+            field = ".".join(rest) or "(entry)"
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}: {where + ': ' if where else ''}{field}: {message}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+# --- users --------------------------------------------------------------------------------------------------
+
+
+class UserError(ValueError):
+    """A user change is refused (bad name, unknown role, short password, exists, unknown user)."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """One person who signs in. `epoch` is bumped on every password or role change and on disabling, so
+    sessions signed in before it stop working at their next request."""
+
+    name: str
+    role: str
+    password_hash: str
+    disabled: bool
+    epoch: int
+    created_at: datetime | None
+    created_by: str
+    last_sign_in: datetime | None = None
+
+    # --- what Flask-Login asks of a user --------------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return session_id(self.name, self.epoch)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For listings: never the hash."""
+        return {"name": self.name, "role": self.role, "disabled": self.disabled,
+                "created_at": to_iso(self.created_at) or None, "created_by": self.created_by,
+                "last_sign_in": to_iso(self.last_sign_in) or None}
+
+
+def session_id(name: str, epoch: int) -> str:
+    return f"{name}:{epoch}"
+
+
+def parse_session_id(value: str) -> tuple[str, int] | None:
+    name, _, epoch = value.rpartition(":")
+    return (name, int(epoch)) if name and epoch.isdigit() else None
+
+
+def generate_password() -> str:
+    """A one-time password to hand over in person: 16 URL-safe characters (96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _user_from_hash(raw: dict[str, str]) -> User:
+    return User(
+        name=raw["name"],
+        role=raw.get("role", ""),
+        password_hash=raw.get("password_hash", ""),
+        disabled=raw.get("disabled") == "1",
+        epoch=int(raw.get("epoch") or 0),
+        created_at=from_iso(raw.get("created_at")),
+        created_by=raw.get("created_by", ""),
+        last_sign_in=from_iso(raw.get("last_sign_in")),
+    )
+
+
+class UserBook:
+    """The city's users and open-data API keys in Redis; every change audited with who made it."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, roles: Roles) -> None:
+        self.redis = client
+        self.keys = keys
+        self.roles = roles
+        self.audit = AuditTrail(client, keys)
+
+    # --- reads -----------------------------------------------------------------------------------------
+    def get(self, name: str) -> User | None:
+        if not name or not USER_NAME.match(name):
+            return None
+        raw = self.redis.hgetall(self.keys.user(name))
+        return _user_from_hash(raw) if raw else None
+
+    def all(self) -> list[User]:
+        names = sorted(self.redis.smembers(self.keys.users()))
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(self.keys.user(name))
+        return [_user_from_hash(raw) for raw in pipe.execute() if raw]
+
+    def count(self) -> int:
+        return int(self.redis.scard(self.keys.users()))
+
+    def load_session(self, value: str) -> User | None:
+        """The user of a session cookie, None when they were disabled or changed since it was signed in.
+
+        Read from Redis on every request, so disabling someone ends their sessions at once. While Redis does
+        not answer, a user verified within the last `OUTAGE_GRACE_SECONDS` stays signed in (nobody can be
+        disabled meanwhile either), so a control room shows "Redis down" instead of a sign-in page."""
+        parsed = parse_session_id(value)
+        if parsed is None:
+            return None
+        try:
+            user = self.get(parsed[0])
+        except (redis.RedisError, OSError):
+            cached = _recently_verified.get(value)
+            return cached[0] if cached and time.monotonic() - cached[1] < OUTAGE_GRACE_SECONDS else None
+        if user is None or user.disabled or user.epoch != parsed[1] or self.roles.role(user.role) is None:
+            _recently_verified.pop(value, None)
+            return None
+        _recently_verified[value] = (user, time.monotonic())
+        return user
+
+    # --- sign-in -----------------------------------------------------------------------------------------
+    def verify(self, name: str, password: str) -> User | None:
+        """The user when the password is right and the account enabled; same cost whether the name exists."""
+        user = self.get(name.strip().lower())
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if user is None or user.disabled:
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            self.redis.hset(self.keys.user(user.name), "password_hash", hash_password(password))
+        return user
+
+    def note_sign_in(self, user: User, *, now: datetime | None = None) -> None:
+        self.redis.hset(self.keys.user(user.name), "last_sign_in", to_iso(now or utcnow()))
+
+    # --- changes ---------------------------------------------------------------------------------------
+    def add(self, name: str, role: str, password: str, *, actor: str, address: str = "") -> User:
+        name = name.strip().lower()
+        if not USER_NAME.match(name):
+            raise UserError(f"user name '{name}': 2-40 lower-case letters, digits, '.', '_' or '-'")
+        self._check_role(role)
+        self._check_password(password)
+        now = utcnow()
+        record = {"name": name, "role": role, "password_hash": hash_password(password), "disabled": "0",
+                  "epoch": "1", "created_at": to_iso(now), "created_by": actor}
+
+        def _add(pipe: redis.client.Pipeline) -> None:
+            if pipe.exists(self.keys.user(name)):
+                raise UserError(f"user '{name}' already exists")
+            pipe.multi()
+            pipe.hset(self.keys.user(name), mapping=record)
+            pipe.sadd(self.keys.users(), name)
+            self.audit.record(actor=actor, action="user.added", object=f"user:{name}", to_state=role,
+                              address=address, pipe=pipe)
+
+        self.redis.transaction(_add, self.keys.user(name))
+        return _user_from_hash(record)
+
+    def set_disabled(self, name: str, disabled: bool, *, actor: str, address: str = "") -> User:
+        return self._change(name, actor=actor, address=address,
+                            action="user.disabled" if disabled else "user.enabled",
+                            fields={"disabled": "1" if disabled else "0"},
+                            states=lambda u: ("enabled" if not u.disabled else "disabled",
+                                              "disabled" if disabled else "enabled"))
+
+    def set_role(self, name: str, role: str, *, actor: str, address: str = "") -> User:
+        self._check_role(role)
+        return self._change(name, actor=actor, address=address, action="user.role_changed",
+                            fields={"role": role}, states=lambda u: (u.role, role))
+
+    def set_password(self, name: str, password: str, *, actor: str, address: str = "") -> User:
+        self._check_password(password)
+        return self._change(name, actor=actor, address=address, action="user.password_set",
+                            fields={"password_hash": hash_password(password)}, states=lambda u: ("", ""))
+
+    def _change(self, name: str, *, actor: str, address: str, action: str, fields: dict[str, str],
+                states: Any) -> User:
+        key = self.keys.user(name.strip().lower())
+
+        def _apply(pipe: redis.client.Pipeline) -> User:
+            raw = pipe.hgetall(key)
+            if not raw:
+                raise UserError(f"no user '{name}'")
+            before = _user_from_hash(raw)
+            from_state, to_state = states(before)
+            pipe.multi()
+            pipe.hset(key, mapping=fields)
+            pipe.hincrby(key, "epoch", 1)  # every session signed in before this change ends
+            self.audit.record(actor=actor, action=action, object=f"user:{before.name}", from_state=from_state,
+                              to_state=to_state, address=address, pipe=pipe)
+            return _user_from_hash({**raw, **fields, "epoch": str(before.epoch + 1)})
+
+        return self.redis.transaction(_apply, key, value_from_callable=True)
+
+    def _check_role(self, role: str) -> None:
+        if self.roles.role(role) is None:
+            raise UserError(f"unknown role '{role}' (roles.yaml has: {', '.join(self.roles.roles)})")
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+
+    # --- open-data API keys -----------------------------------------------------------------------------
+    def issue_api_key(self, holder: str, *, actor: str, address: str = "") -> str:
+        """A new key for a citizen developer (replacing the holder's previous one); returned once, kept hashed."""
+        holder = holder.strip().lower()
+        if not USER_NAME.match(holder):
+            raise UserError(f"key holder '{holder}': 2-40 lower-case letters, digits, '.', '_' or '-'")
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        digest = api_key_digest(key)
+        previous = self.redis.hget(self.keys.api_keys(), holder)
+        pipe = self.redis.pipeline(transaction=True)
+        if previous:
+            pipe.hset(self.keys.api_key(previous), "disabled", "1")
+        pipe.hset(self.keys.api_key(digest), mapping={"holder": holder, "created_at": to_iso(utcnow()),
+                                                      "created_by": actor, "disabled": "0"})
+        pipe.hset(self.keys.api_keys(), holder, digest)
+        self.audit.record(actor=actor, action="apikey.issued", object=f"apikey:{holder}", address=address,
+                          note="replaces the previous key" if previous else "", pipe=pipe)
+        pipe.execute()
+        return key
+
+    def revoke_api_key(self, holder: str, *, actor: str, address: str = "") -> bool:
+        digest = self.redis.hget(self.keys.api_keys(), holder)
+        if not digest:
+            return False
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.api_key(digest), "disabled", "1")
+        pipe.hdel(self.keys.api_keys(), holder)
+        self.audit.record(actor=actor, action="apikey.revoked", object=f"apikey:{holder}", address=address,
+                          pipe=pipe)
+        pipe.execute()
+        return True
+
+    def api_key_holder(self, key: str) -> str | None:
+        """The holder of a valid, not revoked key; None otherwise."""
+        if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+            return None
+        raw = self.redis.hgetall(self.keys.api_key(api_key_digest(key)))
+        if not raw or raw.get("disabled") == "1":
+            return None
+        return raw.get("holder") or None
+
+    def api_key_holders(self) -> list[dict[str, str]]:
+        holders = self.redis.hgetall(self.keys.api_keys())
+        pipe = self.redis.pipeline(transaction=False)
+        names = sorted(holders)
+        for name in names:
+            pipe.hgetall(self.keys.api_key(holders[name]))
+        return [{"holder": name, "created_at": raw.get("created_at", ""), "created_by": raw.get("created_by", "")}
+                for name, raw in zip(names, pipe.execute(), strict=True)]
+
+
+def api_key_digest(key: str) -> str:
+    # keys are 256 random bits, so a fast hash is safe here and lets a request find its key in one read
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def permissions_of(roles: Roles, role: str) -> frozenset[str]:
+    found = roles.role(role)
+    if found is None:
+        return frozenset()
+    return frozenset(PERMISSIONS) if EVERYTHING in found.permissions else frozenset(found.permissions)
+
+
+def seed_users(book: UserBook, wanted: Iterable[tuple[str, str]], *, password: str | None, actor: str
+               ) -> list[tuple[str, str, str]]:
+    """Create the missing ones of (name, role); return (name, role, password) of those created."""
+    created = []
+    for name, role in wanted:
+        if book.get(name) is not None:
+            continue
+        secret = password or generate_password()
+        book.add(name, role, secret, actor=actor, address="local")
+        created.append((name, role, secret))
+    return created
+
+
+# --- the signed-in user of the request being served --------------------------------------------------------
+
+
+def current_user() -> User | None:
+    """The signed-in user of the request being served; None outside a request or when anonymous."""
+    import flask
+    import flask_login
+
+    if not flask.has_request_context():
+        return None
+    user = flask_login.current_user
+    return user if getattr(user, "is_authenticated", False) and isinstance(user._get_current_object(), User) \
+        else None
+
+
+def current_actor(default: str = "system") -> str:
+    """The name to write as `actor` of a change: the signed-in user, `default` outside a request."""
+    user = current_user()
+    return user.name if user else default
+
+
+def current_address() -> str:
+    """The client address of the request being served ('' outside a request)."""
+    import flask
+
+    return (flask.request.remote_addr or "") if flask.has_request_context() else ""
+
+
+def may(permission: str) -> bool:
+    """Whether the signed-in user's role grants `permission` (False when nobody is signed in)."""
+    import flask
+
+    user = current_user()
+    if user is None:
+        return False
+    roles: Roles | None = flask.current_app.extensions.get("ioc_roles")
+    return roles is not None and roles.allows(user.role, permission)

@@ -1,0 +1,1 @@
+"""KPIs for managers: the catalogue (config/<city>/kpis.yaml), rollups in Redis, report computation, forecast."""

@@ -1,0 +1,150 @@
+"""The open-data API: keys required, JSON and GeoJSON, filters, no personal fields, no staff names, no raw
+payloads, rate limits per key, and an OpenAPI 3 description of every route."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import dash
+import pytest
+from flask.testing import FlaskClient
+
+from ioc import api
+from ioc.config import Settings
+from ioc.model import Alert, Batch, Entity, Event, Observation, Severity, utcnow
+from ioc.store import Store
+from ioc.web import create_app
+from tests.layouts.dom import add_user, client_sign_in
+
+
+@pytest.fixture
+def app(fake_store: Store, settings: Settings) -> dash.Dash:
+    now = utcnow()
+    feed = settings.feeds[0]
+    entities = [
+        Entity(id=f"urn:ioc:danang:{feed.name}:{n}", type="AirQualityObserved", agency=feed.agency,
+               sector=feed.sector, name=f"Trạm {n}", location=(108.2 + n / 100, 16.05), district=district,
+               attributes={"pm25": 20.0 + n, "status": "ok"}, observed_at=now, feed=feed.name)
+        for n, district in enumerate(["Hải Châu", "Hải Châu", "Sơn Trà"])
+    ]
+    observations = [Observation(entity.id, "pm25", entity.attributes["pm25"], "µg/m³", now) for entity in entities]
+    event = Event(id="urn:ioc:danang:cap:1", type="typhoon", agency="danang-civil-defence", sector="emergency",
+                  headline="Bão số 5", severity=Severity.SEVERE, expires=now + timedelta(hours=3),
+                  location=(108.22, 16.07))
+    fake_store.write_batch(feed.name, Batch(entities=entities, observations=observations, events=[event]), now=now)
+    # a personal field that slipped past a reader straight into Redis: the API must still not return it
+    fake_store.redis.hset(fake_store.keys.entity(entities[0].id), "attributes",
+                          json.dumps({"pm25": 20.0, "phone_number": "0905123456", "reporter": "Lan"}))
+    alert, _ = fake_store.raise_alert(Alert(id="", rule_id="pm25-high", entity_id=entities[0].id, title="PM2.5 cao",
+                                            severity=Severity.SEVERE, sector="environment", agency=feed.agency,
+                                            district="Hải Châu", location=(108.2, 16.05)))
+    fake_store.alerts.assign(alert.id, to="Đội môi trường", actor="operator-lan")
+    fake_store.record_failure(feed.name, error="bad", interval=60, stale_factor=3, payload=b'{"secret": "raw"}')
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    add_user(app, "admin-1", "admin")
+    return app
+
+
+@pytest.fixture
+def key(app: dash.Dash) -> str:
+    return app.server.extensions["ioc_security"].users.issue_api_key("bus-app", actor="admin-1")
+
+
+def get(client: FlaskClient, path: str, key: str, **headers: str) -> object:
+    return client.get(path, headers={"X-API-Key": key, **headers})
+
+
+def test_every_data_route_needs_a_valid_key(app: dash.Dash) -> None:
+    client = app.server.test_client()
+    for path in api.ROUTES:
+        assert client.get(api.PREFIX + path).status_code == 401
+        assert client.get(api.PREFIX + path, headers={"X-API-Key": "ioc_not-a-key"}).status_code == 401
+
+
+def test_a_revoked_key_stops_working(app: dash.Dash, key: str) -> None:
+    client = app.server.test_client()
+    assert get(client, "/api/v1/entities", key).status_code == 200  # type: ignore[attr-defined]
+    app.server.extensions["ioc_security"].users.revoke_api_key("bus-app", actor="admin-1")
+    assert get(client, "/api/v1/entities", key).status_code == 401  # type: ignore[attr-defined]
+
+
+def test_a_signed_in_user_may_read_it_too(app: dash.Dash) -> None:
+    client = app.server.test_client()
+    client_sign_in(client, "admin-1")
+    assert client.get("/api/v1/kpis").status_code == 200
+
+
+def test_entities_by_type_and_district(app: dash.Dash, key: str) -> None:
+    client = app.server.test_client()
+    body = get(client, "/api/v1/entities?type=AirQualityObserved&district=Hải Châu", key).get_json()  # type: ignore[attr-defined]
+    assert body["count"] == 2 and {item["district"] for item in body["items"]} == {"Hải Châu"}
+    assert get(client, "/api/v1/entities?type=Bus", key).get_json()["count"] == 0  # type: ignore[attr-defined]
+
+
+def test_geojson_by_parameter_or_accept_header(app: dash.Dash, key: str) -> None:
+    client = app.server.test_client()
+    for response in (get(client, "/api/v1/entities?format=geojson", key),
+                     get(client, "/api/v1/entities", key, Accept="application/geo+json")):
+        assert response.mimetype == "application/geo+json"  # type: ignore[attr-defined]
+        collection = response.get_json()  # type: ignore[attr-defined]
+        assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 3
+        point = collection["features"][0]
+        assert point["geometry"]["type"] == "Point" and len(point["geometry"]["coordinates"]) == 2
+        assert "name" in point["properties"]
+
+
+def test_no_personal_field_and_no_staff_name_is_ever_returned(app: dash.Dash, key: str) -> None:
+    client = app.server.test_client()
+    everything = "".join(get(client, api.PREFIX + path, key).get_data(as_text=True)  # type: ignore[attr-defined]
+                         for path in api.ROUTES)
+    assert "0905123456" not in everything and "phone_number" not in everything and '"reporter"' not in everything
+    assert "operator-lan" not in everything and "Đội môi trường" not in everything
+    assert '"secret"' not in everything and "raw" not in everything  # refused payloads are not open data
+    assert "PM2.5 cao" in everything and "Bão số 5" in everything
+
+
+def test_latest_observations_carry_value_unit_and_time(app: dash.Dash, key: str) -> None:
+    body = get(app.server.test_client(), "/api/v1/observations/latest?district=Sơn Trà", key).get_json()  # type: ignore[attr-defined]
+    assert body["count"] == 1
+    row = body["items"][0]
+    assert (row["metric"], row["value"], row["unit"]) == ("pm25", 22.0, "µg/m³") and row["time"]
+
+
+def test_kpis_alerts_and_events(app: dash.Dash, key: str, settings: Settings) -> None:
+    client = app.server.test_client()
+    kpis = get(client, "/api/v1/kpis", key).get_json()  # type: ignore[attr-defined]
+    assert {row["feed"] for row in kpis["items"]} == {feed.name for feed in settings.feeds if feed.enabled}
+    alerts = get(client, "/api/v1/alerts", key).get_json()  # type: ignore[attr-defined]
+    assert alerts["items"][0]["state"] == "assigned" and "assignee" not in alerts["items"][0]
+    events = get(client, "/api/v1/events?format=geojson", key).get_json()  # type: ignore[attr-defined]
+    assert events["features"][0]["properties"]["headline"] == "Bão số 5"
+
+
+def test_each_key_is_rate_limited(app: dash.Dash, key: str) -> None:
+    limit = app.server.extensions["ioc_roles"].api.requests_per_minute
+    client = app.server.test_client()
+    statuses = [get(client, "/api/v1/kpis", key).status_code for _ in range(limit + 1)]  # type: ignore[attr-defined]
+    assert statuses[:-1] == [200] * limit
+    refused = get(client, "/api/v1/kpis", key)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
+    other = app.server.extensions["ioc_security"].users.issue_api_key("map-app", actor="admin-1")
+    assert get(client, "/api/v1/kpis", other).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_openapi_describes_every_route_and_the_key(app: dash.Dash) -> None:
+    document = app.server.test_client().get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == set(api.ROUTES)
+    assert document["components"]["securitySchemes"]["apiKey"] == {"type": "apiKey", "in": "header",
+                                                                   "name": "X-API-Key"}
+    served = {rule.rule.removeprefix(api.PREFIX) for rule in app.server.url_map.iter_rules()
+              if rule.rule.startswith(api.PREFIX)}
+    assert served == set(api.ROUTES) | {"/openapi.json"}
+
+
+def test_the_api_only_reads(app: dash.Dash, key: str) -> None:
+    client = app.server.test_client()
+    for path in api.ROUTES:
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            assert client.open(api.PREFIX + path, method=method, headers={"X-API-Key": key}).status_code == 405

@@ -1,0 +1,215 @@
+"""Access control in headless Chromium: sign-in, each role's screens under the Content-Security-Policy with
+no violation, injected script and HTML in feed text shown as inert text, the admin page and sign-out.
+
+Set IOC_SCREENSHOTS=<folder> to save screenshots of /login, /admin and the control room of each role.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from werkzeug.serving import make_server
+
+from ioc.config import Settings
+from ioc.model import Alert, Batch, Entity, Event, Severity, utcnow
+from ioc.store import Store
+from ioc.web import create_app
+from tests.conftest import missing_service
+from tests.layouts.city_scene import populate
+from tests.layouts.dom import TEST_PASSWORD, add_user, sign_in
+from tests.layouts.test_browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    SCREEN,
+    area_labels,
+    css,
+    kpi_numbers,
+    screenshot,
+    wait_for,
+)
+
+pytestmark = pytest.mark.browser
+
+ROLES = ("operator", "manager", "integrator", "admin")
+EVIL_NAME = "<img src=x onerror=alert(1)>"
+EVIL_HEADLINE = "<script>alert(2)</script>Bão số 5"
+# Collects CSP violations from the first moment of every document (scripts added this way bypass the CSP).
+VIOLATION_PROBE = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+    window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+"""
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[WebDriver]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        missing_service("chromium")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--window-size=1920,1080",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATION_PROBE})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _inject(store: Store, settings: Settings) -> None:
+    """Feed text carrying markup, as a hostile or careless source would send it."""
+    now = utcnow()
+    feed = settings.feeds[0]
+    store.write_batch(feed.name, Batch(entities=[Entity(
+        id=f"urn:ioc:danang:{feed.name}:evil", type="station", agency=feed.agency, sector=feed.sector,
+        name=EVIL_NAME, location=(108.2153, 16.0581), district="Hải Châu", attributes={"value": 1.0},
+        observed_at=now, feed=feed.name)], events=[Event(
+        id="urn:ioc:danang:cap:evil", type="typhoon", agency="danang-civil-defence", sector="emergency",
+        headline=EVIL_HEADLINE, severity=Severity.SEVERE, expires=now + timedelta(hours=6))]), now=now,
+        replace=False)
+    for rule_id, title in (("injected-name", EVIL_NAME), ("injected-headline", EVIL_HEADLINE)):
+        store.raise_alert(Alert(id="", rule_id=rule_id, entity_id=f"urn:ioc:danang:{rule_id}", title=title,
+                                severity=Severity.SEVERE, sector="emergency", agency="danang-civil-defence",
+                                district="Hải Châu", raised_at=now, updated_at=now, location=(108.2153, 16.0581)))
+
+
+@pytest.fixture
+def served(fake_store: Store, settings: Settings) -> Iterator[str]:
+    populate(fake_store, settings)
+    _inject(fake_store, settings)
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    for role in ROLES:
+        add_user(app, f"{role}-1", role)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def violations(driver: WebDriver) -> list[Any]:
+    found = list(driver.execute_script("return window.__cspViolations || []") or [])
+    found += [entry["message"] for entry in driver.get_log("browser")
+              if "Content Security Policy" in entry.get("message", "")]
+    return found
+
+
+def no_dialog(driver: WebDriver) -> bool:
+    try:
+        text = driver.switch_to.alert.text
+    except NoAlertPresentException:
+        return True
+    driver.switch_to.alert.dismiss()
+    pytest.fail(f"a script injected through feed text ran: alert({text})")
+
+
+def test_sign_in_page_renders_in_the_dark_theme_without_violations(chromium: WebDriver, served: str) -> None:
+    chromium.get(served + "/")
+    assert "/login?next=/" in chromium.current_url
+    background = chromium.execute_script("return getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(5, 10, 20)"  # the control room's --bg
+    assert chromium.find_element(By.NAME, "username") and chromium.find_element(By.NAME, "password")
+    screenshot(chromium, "login")
+    chromium.find_element(By.NAME, "username").send_keys("operator-1")
+    chromium.find_element(By.NAME, "password").send_keys("not-the-password")
+    chromium.find_element(By.CSS_SELECTOR, "form.ioc-signin-form button[type=submit]").click()
+    wait_for(chromium, 10, "the refusal", lambda d: css(d, ".ioc-signin-error"))
+    assert "/login" in chromium.current_url
+    assert violations(chromium) == []
+
+
+def test_operator_control_room_renders_and_updates_under_the_policy(chromium: WebDriver, served: str) -> None:
+    sign_in(chromium, served, "operator-1", TEST_PASSWORD)
+    wait_for(chromium, 30, "the district map", lambda d: "Hải Châu" in area_labels(d))
+    wait_for(chromium, 30, "a KPI tile with a number", kpi_numbers)
+    wait_for(chromium, 15, "the heartbeat", lambda d: css(d, ".ioc-heartbeat--live"))
+    first = chromium.find_element(By.CLASS_NAME, "ioc-clock-time").text
+    wait_for(chromium, 10, "the clock to tick", lambda d: d.find_element(By.CLASS_NAME, "ioc-clock-time").text != first)
+    # links to pages the operator may not open are hidden
+    assert not chromium.find_element(By.CSS_SELECTOR, 'a[href="/feeds"]').is_displayed()
+    assert chromium.find_element(By.CLASS_NAME, "ioc-account-name").text == "operator-1"
+    assert violations(chromium) == []
+
+
+def test_injected_markup_in_feed_text_is_inert_text(chromium: WebDriver, served: str) -> None:
+    sign_in(chromium, served, "operator-1", TEST_PASSWORD)
+    wait_for(chromium, 30, "the injected alert titles as text",
+             lambda d: {EVIL_NAME, EVIL_HEADLINE} <= {row.text for row in css(d, ".alert-row .alert-title")})
+    time.sleep(1.0)  # give an onerror handler every chance to fire
+    assert no_dialog(chromium)
+    panel = chromium.find_element(By.ID, "control-room-alerts")
+    assert not panel.find_elements(By.CSS_SELECTOR, "img, script")
+    titles = [row.get_attribute("innerHTML") for row in css(chromium, ".alert-row .alert-title")]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in titles
+    assert chromium.execute_script("return typeof window.__injected") == "undefined"
+    assert violations(chromium) == []
+
+
+def test_each_role_sees_its_pages_and_is_refused_the_others(chromium: WebDriver, served: str) -> None:
+    landing = {"operator": "/", "manager": "/", "integrator": "/feeds", "admin": "/"}
+    for role in ROLES:
+        sign_in(chromium, served, f"{role}-1", TEST_PASSWORD)
+        assert chromium.current_url == served + landing[role]
+        if landing[role] == "/":
+            wait_for(chromium, 30, f"the {role}'s map", lambda d: "Hải Châu" in area_labels(d))
+            wait_for(chromium, 30, f"the {role}'s KPI tiles", kpi_numbers)
+        else:
+            wait_for(chromium, 30, "the feed board", lambda d: css(d, ".feed-table .feed-row"))
+        wait_for(chromium, 10, "the account menu", lambda d: css(d, ".ioc-account-name"))
+        screenshot(chromium, f"{role}-landing")
+        if role != "admin":
+            chromium.get(served + "/admin")
+            assert "403" in chromium.title or css(chromium, ".ioc-signin-title")
+            assert not css(chromium, ".admin-page")
+        assert violations(chromium) == []
+        chromium.get(served + "/logout")
+        chromium.find_element(By.CSS_SELECTOR, "form.ioc-signin-form button[type=submit]").click()
+        wait_for(chromium, 10, "the sign-in page", lambda d: "/login" in d.current_url)
+
+
+def test_admin_page_adds_a_user_and_searches_the_audit_trail(chromium: WebDriver, served: str) -> None:
+    # a failed sign-in whose name carries markup: the audit page must show it as text
+    chromium.get(served + "/login")
+    chromium.find_element(By.NAME, "username").send_keys(EVIL_NAME)
+    chromium.find_element(By.NAME, "password").send_keys("whatever-password")
+    chromium.find_element(By.CSS_SELECTOR, "form.ioc-signin-form button[type=submit]").click()
+    wait_for(chromium, 10, "the refusal", lambda d: css(d, ".ioc-signin-error"))
+    sign_in(chromium, served, "admin-1", TEST_PASSWORD)
+    chromium.get(served + "/admin")
+    wait_for(chromium, 30, "the users table", lambda d: css(d, '.admin-user[data-user="operator-1"]'))
+    chromium.find_element(By.ID, "admin-new-name").send_keys("duty-officer")
+    chromium.find_element(By.ID, "admin-add-user").click()
+    wait_for(chromium, 15, "the one-time password", lambda d: css(d, ".admin-secret"))
+    assert len(chromium.find_element(By.CLASS_NAME, "admin-secret").text) >= 16
+    wait_for(chromium, 15, "the new user listed", lambda d: css(d, '.admin-user[data-user="duty-officer"]'))
+    chromium.find_element(By.ID, "admin-audit-search").click()
+    wait_for(chromium, 15, "audit rows", lambda d: len(css(d, ".audit-row")) >= 3)
+    actions = {row.find_elements(By.TAG_NAME, "td")[2].text for row in css(chromium, ".audit-row")}
+    assert {"sign_in", "sign_in.failed", "user.added"} <= actions
+    actors = {row.find_elements(By.TAG_NAME, "td")[1].text for row in css(chromium, ".audit-row")}
+    assert EVIL_NAME.lower() in actors
+    assert no_dialog(chromium)
+    export = chromium.find_element(By.ID, "admin-audit-export").get_attribute("href")
+    assert export.startswith(served + "/admin/audit.csv")
+    screenshot(chromium, "admin")
+    assert violations(chromium) == []
