@@ -15,7 +15,12 @@ from ioc.web import current, language
 from layouts import ids
 from layouts.admin import account_menu
 
-PAGES = ((ids.NAV_CONTROL_ROOM, "/", "nav.control_room"), (ids.NAV_FEEDS, "/feeds", "nav.feeds"))
+PAGES = (
+    (ids.NAV_CONTROL_ROOM, "/", "nav.control_room"),
+    (ids.NAV_ALERTS, "/alerts", "nav.alerts"),
+    (ids.NAV_REPORTS, "/reports", "nav.reports"),
+    (ids.NAV_FEEDS, "/feeds", "nav.feeds"),
+)
 HEARTBEAT_MS = 2000
 # The clock counts the server lost after this long without a heartbeat (three missed beats).
 HEARTBEAT_LOST_MS = 3 * HEARTBEAT_MS
@@ -146,10 +151,7 @@ def register_callbacks(app: dash.Dash) -> None:
     app.callback(
         Output(ids.CITY_NAME, "children"),
         Output(ids.CITY_SUBTITLE, "children"),
-        Output(ids.NAV_CONTROL_ROOM, "children"),
-        Output(ids.NAV_CONTROL_ROOM, "className"),
-        Output(ids.NAV_FEEDS, "children"),
-        Output(ids.NAV_FEEDS, "className"),
+        *[Output(component, prop) for component, _, _ in PAGES for prop in ("children", "className")],
         Output(ids.LANG_VI, "className"),
         Output(ids.LANG_EN, "className"),
         Input(ids.LANG, "data"),

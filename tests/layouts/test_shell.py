@@ -22,8 +22,11 @@ def test_language_switch() -> None:
 def test_header_in_english_marks_the_current_page(fake_store: Store, settings: Settings) -> None:
     web.create_app(fake_store, settings, redis_kind="in-process")
 
-    city, subtitle, cr_text, cr_class, feeds_text, feeds_class, vi_class, en_class = shell.header_text(
-        "en", "/feeds"
+    city, subtitle, *links, vi_class, en_class = shell.header_text("en", "/feeds")
+    texts, classes = links[0::2], links[1::2]
+    assert len(texts) == len(shell.PAGES)
+    (cr_text, cr_class), (feeds_text, feeds_class) = (
+        (texts[i], classes[i]) for i, page in enumerate(shell.PAGES) if page[1] in ("/", "/feeds")
     )
 
     assert city == settings.city.name.en and subtitle == t("app.subtitle", "en")
