@@ -317,9 +317,11 @@ def focus_bounds(city: City, points: Iterable[tuple[float, float]]) -> tuple[flo
 
 
 def alert_title(alert: Alert, settings: Settings, lang: str) -> str:
-    """The rule's title in the interface language when the rule is known, else the alert's stored title."""
+    """The rule's title in the interface language; a relayed warning keeps its source's own headline."""
     rule = next((r for r in settings.rules if r.id == alert.rule_id), None)
-    return rule.title.get(lang) if rule else alert.title
+    if rule is None or rule.kind == "relay":
+        return alert.title
+    return rule.title.get(lang)
 
 
 def alert_rows(alerts: Sequence[Alert], settings: Settings, lang: str, now: datetime) -> list[AlertRow]:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import shapely
 from dash import ALL, Input, Output, State, dcc, html
 
+from ioc import city_map
 from ioc.alerts import ALL as ALL_STATES
 from ioc.alerts import OPEN, ActionOutcome, AlertQuery, AlertRecord, operator_action, select
 from ioc.areas import area_index
@@ -161,10 +162,10 @@ def filter_labels(lang: str | None) -> list[str]:
 
 def alert_title(record: AlertRecord, settings: Settings, lang: str) -> str:
     """A relayed warning keeps its source's headline; other alerts say the rule's title and the place."""
-    rule = next((r for r in settings.rules if r.id == record.alert.rule_id), None)
-    if rule is None or record.kind == "relay":
-        return record.alert.title
-    return f"{rule.title.get(lang)} — {record.place}" if record.place else rule.title.get(lang)
+    title = city_map.alert_title(record.alert, settings, lang)
+    if record.kind == "relay" or not record.place or title == record.alert.title:
+        return title
+    return f"{title} — {record.place}"
 
 
 def _sector_name(settings: Settings, sector: str, lang: str) -> str:
