@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
+import orjson
 
 from ioc.model import Batch
 
@@ -112,6 +113,12 @@ def load_all() -> None:
 
 
 def load_json(payload: bytes | str) -> Any:
+    try:
+        return orjson.loads(payload)  # several times faster than json on large collections
+    except orjson.JSONDecodeError:
+        pass
+    # the standard library names the line and column of the problem, and reads what orjson refuses
+    # but JSON allows in practice (NaN from some exporters)
     try:
         return json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

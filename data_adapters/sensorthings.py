@@ -258,6 +258,8 @@ class SensorThingsReader(Reader):
         """GET the URL and follow @iot.nextLink (at most mapping.max_pages pages) into one collection."""
         response = client.get(feed.url)
         response.raise_for_status()
+        if b'"@iot.nextLink"' not in response.content:
+            return response.content  # one page: parse reads it once, not twice
         try:
             first = _load(response.content)
         except PayloadError:
@@ -346,6 +348,7 @@ class _Reading:
     feed: FeedContext
     entities: dict[str, Entity] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
+    stream_cache: dict[str, list[_Stream]] = field(default_factory=dict)
 
     def batch(self) -> Batch:
         return Batch(entities=list(self.entities.values()), observations=self.observations)
@@ -432,11 +435,17 @@ class _Reading:
     # Observations -> the Datastream they belong to -------------------------------------------------
     def _observation(self, observation: dict[str, Any], label: str) -> None:
         name_source: dict[str, Any] = {}
+        thing: dict[str, Any] | None = None
         for key, multi in (("Datastream", False), ("MultiDatastream", True)):
             if isinstance(observation.get(key), dict):
                 name_source = observation[key]
-                streams = self._streams_of(name_source, f"{label}.{key}", multi=multi)
                 entity_key = _iot_id(name_source, f"{label}.{key}")
+                streams = self._cached_streams(name_source, entity_key, f"{label}.{key}", multi=multi)
+                if isinstance(name_source.get("Thing"), dict):
+                    # $expand=Datastream/Thing/Locations: the observation is of a station, placed where it is
+                    thing = name_source["Thing"]
+                    if "@iot.id" in thing:
+                        entity_key = _iot_id(thing, f"{label}.{key}.Thing")
                 break
         else:
             streams = [self._feed_stream()]
@@ -444,12 +453,25 @@ class _Reading:
         entity_id = self.feed.urn(entity_key)
         entity = self.entities.get(entity_id)
         if entity is None:
-            entity = self._entity(entity_id, name_source, label)
-            entity.type = self.feed.mapping.get("entity_type") or "SensorDatastream"
+            entity = self._entity(entity_id, thing or name_source, label)
+            if thing is not None:
+                entity.location, entity.geometry = _place_of(thing, f"{label}.Datastream.Thing")
+            entity.type = self.feed.mapping.get("entity_type") or (
+                _station_type({stream.metric for stream in streams}) if thing is not None else "SensorDatastream"
+            )
             self.entities[entity_id] = entity
         value = _value_of(observation, label)
         if value is not None:
             self._record(entity, streams, value, keep_all=True)
+
+    def _cached_streams(
+        self, datastream: dict[str, Any], key: str, label: str, *, multi: bool
+    ) -> list[_Stream]:
+        """A collection repeats the same expanded Datastream on every observation: read it once."""
+        found = self.stream_cache.get(key)
+        if found is None:
+            found = self.stream_cache[key] = self._streams_of(datastream, label, multi=multi)
+        return found
 
     def _feed_stream(self) -> _Stream:
         """The Datastream a bare Observations document belongs to: named by the mapping or the feed's URL."""

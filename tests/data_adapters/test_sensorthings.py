@@ -467,3 +467,15 @@ def test_empty_collection_is_an_empty_batch(document: dict[str, Any]) -> None:
 def test_empty_payload_is_refused() -> None:
     with pytest.raises(PayloadError):
         parse(b"")
+
+
+def test_observations_with_their_station_expanded_are_placed_at_the_station() -> None:
+    from data_adapters.base import FeedContext, get_reader
+
+    payload = (FIXTURES / "observations-expanded-thing.json").read_bytes()
+    batch = get_reader("sensorthings").parse(payload, FeedContext(name="air", agency="a", sector="environment"))
+    assert len(batch.entities) == 3 and len(batch.observations) == 6
+    assert all(e.location is not None for e in batch.entities)
+    assert {e.type for e in batch.entities} == {"AirQualityStation"}
+    assert batch.entities[0].name.startswith("Da Nang air quality station")
+    assert {(o.metric, o.unit) for o in batch.observations} == {("pm25", "µg/m³")}
