@@ -1,8 +1,9 @@
-"""Alert latency benchmark: how long a new alert takes to reach an already open alerts page, in a real browser.
+"""Alert latency benchmark: how long a new alert takes to reach an already open page, in a real browser.
 
-Run: python3 bench/alert_latency.py [--alerts N] [--queue N] [--json]
+Run: python3 bench/alert_latency.py [--page control-room|alerts] [--alerts N] [--queue N] [--json]
 It starts a private redis-server (or uses IOC_BENCH_REDIS_URL), fills the alert queue with a realistic
-backlog, serves the dashboard in a thread and opens /alerts in headless Chromium (/usr/bin/chromium with
+backlog, serves the dashboard in a thread and opens the control room (/) or the alert queue (/alerts) in
+headless Chromium (/usr/bin/chromium with
 /usr/bin/chromedriver). Then, in the same run:
   latency:  an alert is raised in Redis (as the rule engine does) and the time until its row is in the
             page's DOM is taken by a MutationObserver in the page (same machine clock as the raise);
@@ -48,9 +49,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 DISTRICTS = ("Hải Châu", "Thanh Khê", "Sơn Trà", "Ngũ Hành Sơn", "Liên Chiểu", "Cẩm Lệ", "Hòa Vang")
 # records, in the page, when each alert row first appears (Date.now(), the clock the raise is timed on)
+PAGES = {  # page -> (path, the CSS selector of one alert row carrying data-alert)
+    "control-room": ("/", ".alert-row[data-alert]"),
+    "alerts": ("/alerts", ".aq-row[data-alert]"),
+}
 OBSERVER = """
 window.iocSeen = window.iocSeen || {};
-const note = () => document.querySelectorAll('.aq-row[data-alert]').forEach(row => {
+const note = () => document.querySelectorAll(arguments[0]).forEach(row => {
     const id = row.getAttribute('data-alert');
     if (!(id in window.iocSeen)) { window.iocSeen[id] = Date.now(); }
 });
@@ -85,18 +90,19 @@ def sign_in(driver: webdriver.Chrome, base: str, name: str, password: str) -> No
     WebDriverWait(driver, 20, poll_frequency=0.1).until(lambda d: "/login" not in d.current_url)
 
 
-def load_time(driver: webdriver.Chrome, url: str, rows: int) -> float:
+def load_time(driver: webdriver.Chrome, url: str, row_selector: str, rows: int) -> float:
     """Seconds from navigation to the queue's rows on screen, from a blank page."""
     driver.get("about:blank")
     started = time.perf_counter()
     driver.get(url)
     WebDriverWait(driver, 60, poll_frequency=0.02).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".aq-row")) >= rows)
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, row_selector)) >= rows)
     return time.perf_counter() - started
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--page", choices=sorted(PAGES), default="control-room")
     parser.add_argument("--alerts", type=int, default=10, help="alerts raised while the page is open")
     parser.add_argument("--queue", type=int, default=40, help="alerts already in the queue")
     parser.add_argument("--json", action="store_true")
@@ -129,10 +135,11 @@ def main() -> int:
     driver = browser(profile)
     try:
         sign_in(driver, base, "bench", password)
-        load_time(driver, base + "/alerts", args.queue)  # warm: assets cached as on a control-room screen
-        loads = [load_time(driver, base + "/alerts", args.queue) for _ in range(5)]
+        path, row_selector = PAGES[args.page]
+        load_time(driver, base + path, row_selector, args.queue)  # warm: assets cached as on a wall screen
+        loads = [load_time(driver, base + path, row_selector, args.queue) for _ in range(5)]
 
-        driver.execute_script(OBSERVER)
+        driver.execute_script(OBSERVER, row_selector)
         latencies = []
         for number in range(args.alerts):
             time.sleep(rng.uniform(0.3, 2.3))  # raise at any moment of the page's 2 s poll
@@ -150,6 +157,7 @@ def main() -> int:
             process.wait(timeout=10)
 
     result = {
+        "page": args.page,
         "alerts_raised": args.alerts,
         "queue_size": args.queue,
         "latency_median_s": round(statistics.median(latencies), 2),
@@ -161,7 +169,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"new alert on an open /alerts page ({args.alerts} alerts, queue of {args.queue}):")
+        print(f"new alert on an open {PAGES[args.page][0]} page ({args.alerts} alerts, queue of {args.queue}):")
         print(f"  latency   median {result['latency_median_s']:.2f} s, max {result['latency_max_s']:.2f} s"
               f"  ({'all' if result['within_3_s'] else 'NOT all'} within 3 s)")
         print(f"  baseline  page load and render from scratch, median {result['page_load_median_s']:.2f} s")
