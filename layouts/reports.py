@@ -12,6 +12,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
+from ioc.config import ConfigError, Settings
 from ioc.i18n import CITY_ZONE, local_time, t
 from ioc.kpis.catalogue import load_catalogue, sector_colour, sector_name
 from ioc.kpis.periods import KINDS, Period, PeriodError, make_range, period_of
@@ -74,7 +75,7 @@ def layout(**_query: Any) -> html.Div:
                                 dcc.Dropdown(id=ids.REPORTS_SECTOR, value=ALL, clearable=False,
                                              className="reports-dropdown",
                                              options=[{"label": s, "value": s}
-                                                      for s in ["", *load_catalogue(settings).sectors()]]),
+                                                      for s in ["", *_sectors(settings)]]),
                             ]),
                             html.Div(className="reports-control reports-export", children=[
                                 html.Label(id=ids.REPORTS_LABEL_EXPORT),
@@ -117,6 +118,14 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
+def _sectors(settings: Settings) -> list[str]:
+    """The catalogue's sectors; none while kpis.yaml does not load (the report then says why)."""
+    try:
+        return load_catalogue(settings).sectors()
+    except ConfigError:
+        return []
+
+
 def _area_names() -> list[str]:
     from ioc.areas import area_index
 
@@ -153,12 +162,11 @@ def controls(lang: str | None) -> tuple[Any, ...]:
     """Every label and option of the page's controls in the chosen language."""
     lang = language(lang)
     settings = current().settings
-    catalogue = load_catalogue(settings)
     kinds = [{"label": t(f"reports.period.{k}", lang), "value": k} for k in KINDS]
     areas = [{"label": t("reports.scope.city", lang), "value": ALL}] + [
         {"label": name, "value": name} for name in _area_names()]
     sectors = [{"label": t("reports.filter.all_sectors", lang), "value": ALL}] + [
-        {"label": sector_name(settings, s, lang), "value": s} for s in catalogue.sectors()]
+        {"label": sector_name(settings, s, lang), "value": s} for s in _sectors(settings)]
     return (
         t("reports.title", lang), t("reports.filter.period", lang), kinds, t("reports.filter.district", lang), areas,
         t("reports.filter.sector", lang), sectors, t("reports.export", lang), t("reports.choose_kpi", lang),
@@ -174,7 +182,10 @@ def date_boxes(kind: str | None) -> tuple[dict[str, str], dict[str, str]]:
 def kpi_options(sector: str | None, lang: str | None, chosen: str | None) -> tuple[list[dict[str, str]], str | None]:
     """The KPIs the league table and map can show (those measured by area), and the one to show."""
     lang = language(lang)
-    catalogue = load_catalogue(current().settings)
+    try:
+        catalogue = load_catalogue(current().settings)
+    except ConfigError:
+        return [], None
     options = [{"label": k.name.get(lang), "value": k.id} for k in catalogue.kpis
                if not k.is_data_kpi and (not sector or k.sector == sector)]
     values = [o["value"] for o in options]
@@ -258,6 +269,8 @@ def render(kind: str | None, day: str | None, start: str | None, end: str | None
     lang = language(lang)
     try:
         report = report_for(kind, day, start, end, district, sector, lang)
+    except ConfigError as exc:  # the catalogue does not load: say where, as `ioc report` would
+        return html.Pre(str(exc), className="reports-error"), []
     except (PeriodError, ValueError) as exc:
         return html.Div(f"{t('reports.bad_period', lang)}: {exc}", className="reports-error"), []
     return summary(report, lang), body(report, lang)
@@ -296,21 +309,26 @@ def detail(kind: str | None, day: str | None, start: str | None, end: str | None
             district_map_figure(report, current().settings, shown, lang), name)
 
 
-def export(_csv: int | None, _xlsx: int | None, _pdf: int | None, kind: str | None, day: str | None,
-           start: str | None, end: str | None, district: str | None, sector: str | None, kpi_id: str | None,
-           lang: str | None) -> Any:
-    """The report on screen as a file: the button pressed says which format."""
-    fmt = {ids.REPORTS_EXPORT_CSV: "csv", ids.REPORTS_EXPORT_XLSX: "xlsx", ids.REPORTS_EXPORT_PDF: "pdf"}.get(
-        dash.ctx.triggered_id)
-    if fmt is None:
-        return dash.no_update
+def export_file(fmt: str, kind: str | None, day: str | None, start: str | None, end: str | None,
+                district: str | None, sector: str | None, kpi_id: str | None, lang: str | None) -> dict[str, Any] | None:
+    """The report on screen as a download (dcc.Download data), None when the controls describe no period."""
     lang = language(lang)
     try:
         report = report_for(kind, day, start, end, district, sector, lang)
     except (PeriodError, ValueError):
-        return dash.no_update
+        return None
     content = write_report(report, current().settings, fmt, lang=lang, kpi_id=kpi_id or None)
     return dcc.send_bytes(content, file_name(report, fmt), type=MEDIA_TYPES[fmt])
+
+
+EXPORT_BUTTONS = {ids.REPORTS_EXPORT_CSV: "csv", ids.REPORTS_EXPORT_XLSX: "xlsx", ids.REPORTS_EXPORT_PDF: "pdf"}
+
+
+def export(_csv: int | None, _xlsx: int | None, _pdf: int | None, *controls: Any) -> Any:
+    """The button pressed says which format."""
+    fmt = EXPORT_BUTTONS.get(dash.ctx.triggered_id)
+    download = export_file(fmt, *controls) if fmt else None
+    return dash.no_update if download is None else download
 
 
 def register_callbacks(app: dash.Dash) -> None:

@@ -5,19 +5,22 @@ the simulator serves, it renders the feed's payload at that simulated time with 
 parses it with the feed's reader, places it in the city's areas and hands it to the rollups, exactly as the
 runner does with a live poll. One sample per feed and hour keeps 90 days to a few minutes on two cores.
 
-The history also has the agencies' bad days: a seeded share of feed-hours are outages (nothing delivered,
-nothing ingested), so the data scorecard and the integration rate have something to show. The same seed
-gives the same history. The backfill replaces the city's KPI rollups: run twice, it gives the same result.
+The history has weather and the agencies' bad days: on a seeded share of days a rain event passes (the
+simulator's flood sensors, traffic, requests and buses react to it as they do live), and a seeded share of
+feed-hours are outages (nothing delivered, nothing ingested), so the data scorecard and the integration
+rate have something to show. The same seed gives the same history. The backfill replaces the city's KPI rollups: run twice, it gives the same result.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -31,6 +34,7 @@ from ioc.model import Batch, utcnow
 from ioc.runner import feed_context, place_in_areas
 from ioc.simulator.city import SimCity
 from ioc.simulator.feeds import FEEDS, FeedRender, FeedRequest
+from ioc.simulator.scenario import Incident, Scenario
 from ioc.store import Store
 
 # Where in each hour a feed is sampled: mid-hour, so an hour's sample stands for the hour.
@@ -41,6 +45,10 @@ ONCE_SAMPLE_HOURS = 3
 # Outages of the history: on this share of days a feed has one, lasting 1 to MAX_OUTAGE_HOURS hours.
 OUTAGE_DAY_SHARE = 0.12
 MAX_OUTAGE_HOURS = 6
+# Da Nang's rainy season brings a heavy shower to roughly one day in eight: (hours, peak mm/h) ranges.
+RAIN_DAY_SHARE = 0.12
+RAIN_HOURS = (2.0, 6.0)
+RAIN_PEAK_MM_H = (15.0, 55.0)
 
 Progress = Callable[[str], None]
 BatchSeen = Callable[[Feed, Batch, datetime], None]
@@ -94,9 +102,27 @@ def sample_every(feed: Feed, catalogue: Catalogue) -> int | None:
     return 1
 
 
-def outage_hours(city: SimCity, feed: str, day_index: int) -> set[int]:
-    """The hours (0-23 of the day numbered `day_index`) a feed delivered nothing in the history."""
-    rng = city.rng("backfill-outage", feed, day_index)
+def history_scenario(seed: int, start: datetime, end: datetime) -> Scenario:
+    """The rain of the backfilled history: seeded per day, so every worker process sees the same weather."""
+    incidents = []
+    day, number = 0, 0
+    while start + timedelta(days=day) < end:
+        rng = random.Random(f"{seed}:backfill-rain:{(start + timedelta(days=day)).date().isoformat()}")
+        if rng.random() < RAIN_DAY_SHARE:
+            number += 1
+            begins = timedelta(days=day, hours=rng.uniform(0, 22))
+            incidents.append(Incident(
+                id=f"history-rain-{number}", kind="rain", title_vi="Mưa lớn", title_en="Heavy rain",
+                starts_after=begins, duration=timedelta(hours=rng.uniform(*RAIN_HOURS)), severity="moderate",
+                peak=round(rng.uniform(*RAIN_PEAK_MM_H), 1),
+            ))
+        day += 1
+    return Scenario(start, tuple(incidents))
+
+
+def outage_hours(city: SimCity, feed: str, day: date) -> set[int]:
+    """The local hours (0-23) of a day in which a feed delivered nothing in the history."""
+    rng = city.rng("backfill-outage", feed, day.isoformat())
     if rng.random() >= OUTAGE_DAY_SHARE:
         return set()
     length = rng.randint(1, MAX_OUTAGE_HOURS)
@@ -123,7 +149,7 @@ def _history(
     zone = ZoneInfo(settings.city.timezone)
     first_day = start.astimezone(zone).date()
     rollups = KpiRollups(store, settings, catalogue, on_record=on_record)
-    city = SimCity(seed)
+    city = SimCity(seed, scenario=history_scenario(seed, start, end))
     areas = area_index(settings.city)
     readers = {feed.name: get_reader(feed.reader) for feed, _, _ in feeds}
     contexts = {feed.name: feed_context(feed, settings.city.id) for feed, _, _ in feeds}
@@ -132,12 +158,12 @@ def _history(
 
     hour = start
     day_index, outages = -1, {}
-    total_hours = max(1, int((end - start).total_seconds() // 3600) + 1)
+    total_hours = max(1, math.ceil((end - start).total_seconds() / 3600))
     while hour < end:
         local = hour.astimezone(zone)
         if local.hour == 0 or day_index < 0:
             day_index = (local.date() - first_day).days
-            outages = {feed.name: outage_hours(city, feed.name, day_index) for feed, _, _ in feeds}
+            outages = {feed.name: outage_hours(city, feed.name, local.date()) for feed, _, _ in feeds}
         sample = min(hour + SAMPLE_OFFSET, end)
         # the hour still running is credited with the polls due so far, not a whole hour's
         elapsed = min(timedelta(hours=1), end - hour).total_seconds() / 3600

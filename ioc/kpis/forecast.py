@@ -2,7 +2,8 @@
 
 - seasonal_naive: with at least two weeks of daily values in the last four, each day ahead is forecast by
   the same weekday of the most recent week that has it (city life has a weekly rhythm: weekdays, weekends).
-- linear_trend: with at least MIN_POINTS daily values, a least-squares line through the last four weeks.
+- recent_mean: with fewer (at least MIN_POINTS days), every day ahead is the mean of the days there are. A
+  line through a few days, carried a month ahead, would promise more than the data knows.
 - none: too little history to say anything.
 The period's forecast is the sum of the daily forecasts for KPIs that add up over days (counts, sums,
 hours above a limit) and their mean otherwise; a manager reads it as a direction, not a promise.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-Method = Literal["seasonal_naive", "linear_trend", "none"]
+Method = Literal["seasonal_naive", "recent_mean", "none"]
 WINDOW_DAYS = 28
 SEASONAL_MIN_DAYS = 14
 MIN_POINTS = 3
@@ -42,34 +43,32 @@ def forecast(
     history = {day: value for day, value in daily.items() if window_start <= day <= last_known and value is not None}
     if not ahead or len(history) < MIN_POINTS:
         return Forecast("none", None)
+    values: list[float | None] = []
+    method: Method = "recent_mean"
     if len(history) >= SEASONAL_MIN_DAYS:
-        method: Method = "seasonal_naive"
         values = [_seasonal(history, day) for day in ahead]
-        if any(value is None for value in values):
-            method, values = "linear_trend", _linear(history, ahead, window_start)
-    else:
-        method, values = "linear_trend", _linear(history, ahead, window_start)
+        method = "seasonal_naive"
+    if method == "recent_mean" or any(value is None for value in values):
+        mean = sum(history.values()) / len(history)
+        method, values = "recent_mean", [mean] * len(ahead)
     low, high = bounds
-    clipped = [min(high, v) if high is not None else v for v in (max(low, v) if low is not None else v for v in values)]
+    clipped = [_clip(value, low, high) for value in values if value is not None]
     days = tuple(zip(ahead, clipped, strict=True))
     total = sum(clipped)
     return Forecast(method, total if additive else total / len(clipped), days)
 
 
+def _clip(value: float, low: float | None, high: float | None) -> float:
+    if low is not None:
+        value = max(low, value)
+    return min(high, value) if high is not None else value
+
+
 def _seasonal(history: Mapping[date, float], day: date) -> float | None:
     back = day - timedelta(days=SEASON)
-    while back >= min(history):
+    first = min(history)
+    while back >= first:
         if back in history:
             return history[back]
         back -= timedelta(days=SEASON)
     return None
-
-
-def _linear(history: Mapping[date, float], ahead: list[date], origin: date) -> list[float]:
-    xs = [(day - origin).days for day in history]
-    ys = list(history.values())
-    count = len(xs)
-    mean_x, mean_y = sum(xs) / count, sum(ys) / count
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
-    return [mean_y + slope * ((day - origin).days - mean_x) for day in ahead]

@@ -11,6 +11,7 @@ The result holds plain values only (no configuration objects), so a Redis-backed
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ from ioc.kpis.rollups import (
 from ioc.model import utcnow
 from ioc.store import Store
 
-Status = Literal["met", "near", "missed", "no_data"]
+# "share": an area's or group's part of a total (counts, sums, hours): ranked, not judged against the city's target
+Status = Literal["met", "near", "missed", "no_data", "share"]
 STATUSES: tuple[Status, ...] = ("missed", "near", "met", "no_data")
 # groups (routes, offices, agencies...) with fewer records than this in the period are not named as drivers
 MIN_GROUP_RECORDS = 5
@@ -123,11 +125,13 @@ class KpiResult:
 
     @property
     def drivers(self) -> list[ScopeValue]:
-        """What drives a miss: the districts and groups that miss (or are nearest to missing), worst first."""
+        """What drives a miss: the districts and groups that miss (or are nearest to missing), worst first; for
+        a total (counts, sums, hours), the largest parts of it."""
         if self.status not in ("missed", "near"):
             return []
-        worst = [s for s in self.districts if s.status in ("missed", "near")][:DRIVERS_SHOWN]
-        worst += [s for s in self.groups if s.status in ("missed", "near")][:DRIVERS_SHOWN]
+        driving = ("missed", "near", "share")
+        worst = [s for s in self.districts if s.status in driving and s.value][:DRIVERS_SHOWN]
+        worst += [s for s in self.groups if s.status in driving and s.value][:DRIVERS_SHOWN]
         return worst
 
 
@@ -294,7 +298,7 @@ def _record_result(
         district_agg = _period_agg(district_days, period)
         district_value = value_of(kpi, district_agg)
         districts.append(ScopeValue(district_scope(name), name, district_value,
-                                    status_of(kpi.better, district_value, target, band), district_agg.n))
+                                    _part_status(kpi, district_value, target, band), district_agg.n))
     groups: list[ScopeValue] = []
     for group, label in reads.scopes.get(kpi.id, {}).items():
         if not group.startswith("group:"):
@@ -303,9 +307,8 @@ def _record_result(
         if group_agg.n < MIN_GROUP_RECORDS:
             continue
         group_value = value_of(kpi, group_agg)
-        # a group's share of an additive total has no per-group target: rank it, do not judge it
-        group_status = "no_data" if kpi.additive else status_of(kpi.better, group_value, target, band)
-        groups.append(ScopeValue(group, label, group_value, group_status, group_agg.n))
+        groups.append(ScopeValue(group, label, group_value, _part_status(kpi, group_value, target, band),
+                                 group_agg.n))
     return KpiResult(
         kpi=KpiInfo.of(kpi),
         connected=catalogue.connected(kpi),
@@ -323,6 +326,14 @@ def _record_result(
         groups=_worst_first(groups, kpi.better),
         missing_feeds=tuple(f for f in (kpi.source.feeds if kpi.source else ()) if f in catalogue.missing_feeds),
     )
+
+
+def _part_status(kpi: Kpi, value: float | None, target: float, band: float) -> Status:
+    """An area's or group's status: judged against the target, except its part of an additive total, which
+    has no target of its own (the city's target is for the whole city)."""
+    if kpi.additive and value is not None:
+        return "share"
+    return status_of(kpi.better, value, target, band)
 
 
 def _worst_first(values: list[ScopeValue], better: str) -> list[ScopeValue]:
@@ -431,7 +442,8 @@ def _data_result(kpi: Kpi, settings: Settings, reads: _Reads, context: _Context)
         target=target,
         near_band=band,
         status=status_of(kpi.better, value, target, band),
-        records=sum(1 for d in context.period.days if d in running),
+        records=sum(count for per_day in reads.polls.values() for day, count in per_day.items()
+                    if context.period.contains(day)),
         trend=trend,
         trend_target=target,
         trend_unit="hour" if context.period.kind == "day" else "day",
@@ -506,8 +518,10 @@ class ReportCache(Protocol):
 
 
 CACHE_SECONDS = 3600
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
 # bumped when Report's fields change, so a shared cache never hands a new server an old shape
-REPORT_SCHEMA = 2
+REPORT_SCHEMA = 4
 
 
 def report_cache_key(store: Store, settings: Settings, catalogue: Catalogue, period: Period,
@@ -539,17 +553,25 @@ def cached_report(
         return compute(store, settings, period, district=district, sector=sector, catalogue=catalogue,
                        now=now, lang=lang)
     key = report_cache_key(store, settings, catalogue, period, district, sector, lang, now)
+    # the page asks for one report from two callbacks at once: the second waits for the first's result
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
     try:
-        found = cache.get(key)
-    except redis.RedisError:
-        found = None  # a cache outage costs time, not the report
-    if found is not None:
-        return found
-    report = compute(store, settings, period, district=district, sector=sector, catalogue=catalogue, now=now,
-                     lang=lang)
-    with contextlib.suppress(redis.RedisError):
-        cache.set(key, report, timeout=CACHE_SECONDS)
-    return report
+        with lock:
+            try:
+                found = cache.get(key)
+            except redis.RedisError:
+                found = None  # a cache outage costs time, not the report
+            if found is not None:
+                return found
+            report = compute(store, settings, period, district=district, sector=sector, catalogue=catalogue,
+                             now=now, lang=lang)
+            with contextlib.suppress(redis.RedisError):
+                cache.set(key, report, timeout=CACHE_SECONDS)
+            return report
+    finally:
+        with _locks_guard:
+            _locks.pop(key, None)
 
 
 def league_table(report: Report, kpi_id: str) -> list[ScopeValue]:
@@ -557,10 +579,3 @@ def league_table(report: Report, kpi_id: str) -> list[ScopeValue]:
     result = report.result(kpi_id)
     ranked = list(reversed([d for d in result.districts if d.value is not None]))
     return ranked + [d for d in result.districts if d.value is None]
-
-
-def by_status(results: Iterable[KpiResult]) -> dict[Status, list[KpiResult]]:
-    grouped: dict[Status, list[KpiResult]] = defaultdict(list)
-    for result in results:
-        grouped[result.status].append(result)
-    return grouped

@@ -1,13 +1,13 @@
 """KPI rollups in Redis: every stored batch becomes hourly and daily aggregates per KPI and scope, incrementally.
 
 `KpiRollups` is the runner's batch listener. For each KPI that reads the batch's feed it picks the records
-(new observations of a metric, or entities and events counted once), and adds them to mergeable aggregates
-of the local hour and the local day the record's own time falls in (so late data lands in its own hour,
-and a day starts at the city's midnight; groups keep days only): a count `n`, a sum `s`, hits `k` (for shares), a denominator
-sum `d` (for ratios), sketch bins `q<bin>` (for medians and p90s), and per-hour flags `a<HH>` saying whether
-the hour's mean was above a limit. Minimum and maximum live in a sorted set next to each hash (ZADD LT/GT
+(new observations of a metric, entities and events counted once, or every entity of a poll), and adds them
+to mergeable aggregates of the local hour and the local day the record's own time falls in, so late data
+lands in its own hour and a day starts at the city's midnight: a count `n`, a sum `s`, hits `k` (for
+shares), a denominator sum `d` (for ratios), sketch bins `q<bin>` (for medians and p90s), and per-hour flags
+`a<HH>` saying whether the hour's mean was above a limit. Minimum and maximum live in a sorted set next to each hash (ZADD LT/GT
 keeps them atomically). Scopes: the city, each district, and each group (who is behind a record, e.g. the
-agency a citizen request was sent to).
+agency a citizen request was sent to); groups are ranked over periods, so they keep days only.
 
 It also records each feed's successful polls per hour, and the hours in which each agency's data was fresh:
 the data scorecard and the cross-sector integration rate are computed from those.

@@ -20,7 +20,8 @@ from ioc.kpis.report import KpiResult, Report
 from ioc.reports.table import DistrictRow, KpiRow, district_rows, number, with_unit
 
 # On the dark page: green met, amber near, red missed, grey no data. Colour always comes with a word.
-STATUS_COLOURS = {"met": "#2ee06f", "near": "#ffb020", "missed": "#ff4d4d", "no_data": "#8aa0b8"}
+STATUS_COLOURS = {"met": "#2ee06f", "near": "#ffb020", "missed": "#ff4d4d", "no_data": "#8aa0b8",
+                  "share": "#4cc9ff"}
 STATUS_FILLS = {"met": "rgba(46,224,111,0.38)", "near": "rgba(255,176,32,0.42)",
                 "missed": "rgba(255,77,77,0.50)", "no_data": "rgba(138,160,184,0.18)"}
 TEXT = "#f1f6fc"
@@ -77,11 +78,19 @@ def trend_figure(result: KpiResult, row: KpiRow, lang: str) -> dict[str, Any]:
             "font": {"family": FONT, "color": MUTED, "size": 12},
             "showlegend": False,
             "xaxis": {"type": "date", "showgrid": False, "tickformat": "%H:%M" if result.trend_unit == "hour"
-                      else "%d/%m", "nticks": 6, "fixedrange": True},
+                      else "%d/%m", "nticks": 6, "fixedrange": True, **_whole_day(result)},
             "yaxis": {"gridcolor": GRID, "zeroline": False, "nticks": 4, "fixedrange": True},
             "hovermode": "x unified" if len(traces) > 1 else "closest",
         },
     }
+
+
+def _whole_day(result: KpiResult) -> dict[str, Any]:
+    """A day's hourly chart spans the whole day, so a morning's report shows how much of it is still to come."""
+    if result.trend_unit != "hour" or not result.trend:
+        return {}
+    start = result.trend[0].start
+    return {"range": [_x(start - timedelta(minutes=30)), _x(start + timedelta(hours=23, minutes=30))]}
 
 
 def district_map_figure(report: Report, settings: Settings, kpi_id: str | None, lang: str) -> dict[str, Any]:
@@ -95,9 +104,13 @@ def district_map_figure(report: Report, settings: Settings, kpi_id: str | None, 
     label_y: list[float] = []
     label_text: list[str] = []
     hover: list[str] = []
+    # parts of a total have no status: their blue deepens with their part (a choropleth of the values)
+    largest = max((row.value for row in rows.values() if row.status == "share" and row.value), default=0.0)
     for name, geometry in zip(index.names, index.frame.geometry, strict=True):
         row = rows.get(name)
         status = row.status if row else "no_data"
+        fill = (f"rgba(76,201,255,{0.12 + 0.6 * (row.value or 0) / largest:.2f})" if status == "share" and largest
+                else STATUS_FILLS.get(status, STATUS_FILLS["no_data"]))
         xs: list[float | None] = []
         ys: list[float | None] = []
         for polygon in getattr(geometry, "geoms", [geometry]):
@@ -109,7 +122,7 @@ def district_map_figure(report: Report, settings: Settings, kpi_id: str | None, 
         detail = f"<b>{name}</b><br>{row.value_text} · {row.status_text}" if row else f"<b>{name}</b>"
         traces.append({
             "type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself",
-            "fillcolor": STATUS_FILLS[status], "line": {"color": STATUS_COLOURS[status], "width": 2},
+            "fillcolor": fill, "line": {"color": STATUS_COLOURS[status], "width": 2},
             "name": name, "hoveron": "fills", "text": detail, "hoverinfo": "text", "showlegend": False,
         })
         anchor = shapely.get_coordinates(geometry.representative_point())[0]

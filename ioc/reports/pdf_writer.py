@@ -50,8 +50,11 @@ from ioc.reports.table import (
 )
 
 # Print colours: the page's meaning (green met, amber near, red missed, grey no data) on white paper.
-STATUS_COLOURS = {"met": "#1e8e4e", "near": "#c77c00", "missed": "#c62828", "no_data": "#7b8794"}
-STATUS_TINTS = {"met": "#d7f3e1", "near": "#ffedc7", "missed": "#ffd6d6", "no_data": "#eceff3"}
+STATUS_COLOURS = {"met": "#1e8e4e", "near": "#c77c00", "missed": "#c62828", "no_data": "#7b8794",
+                  "share": "#1f6fa8"}
+STATUS_TINTS = {"met": "#d7f3e1", "near": "#ffedc7", "missed": "#ffd6d6", "no_data": "#eceff3",
+                "share": "#dbeefb"}
+JUDGED = ("met", "near", "missed", "no_data")
 FONT, BOLD = "IocSans", "IocSans-Bold"
 CHARTS_PER_ROW = 3
 CHART_SIZE_IN = (3.6, 1.9)
@@ -125,20 +128,30 @@ def district_map(report: Report, settings: Settings, kpi_id: str, lang: str) -> 
     by_name = {row.district: row for row in district_rows(report, kpi_id, lang)}
     figure = Figure(figsize=(5.2, 4.4))
     axes = figure.subplots()
+    # parts of a total are not judged: their blue deepens with their part, a choropleth of the values
+    largest = max((row.value for row in by_name.values() if row.status == "share" and row.value), default=0.0)
     for name, geometry in zip(index.names, index.frame.geometry, strict=True):
         row = by_name.get(name)
         status = row.status if row else "no_data"
+        face: Any = STATUS_TINTS[status]
+        if status == "share" and largest:
+            face = (0.12, 0.44, 0.66, 0.08 + 0.6 * (row.value or 0) / largest)
         for polygon in getattr(geometry, "geoms", [geometry]):
             x, y = polygon.exterior.xy
-            axes.fill(x, y, facecolor=STATUS_TINTS[status], edgecolor=STATUS_COLOURS[status], linewidth=1.2)
+            axes.fill(x, y, facecolor=face, edgecolor=STATUS_COLOURS[status], linewidth=1.2)
         point = geometry.representative_point()
         axes.text(point.x, point.y, str(row.rank) if row and row.rank else "–", ha="center", va="center",
                   fontsize=7, fontweight="bold", color="#111",
                   bbox={"boxstyle": "circle,pad=0.25", "facecolor": "white", "edgecolor": "#555", "linewidth": 0.6})
     axes.set_aspect(1 / 0.96)  # a degree of longitude is 0.96 of a degree of latitude at Da Nang's 16° N
     axes.axis("off")
-    axes.legend(handles=[Patch(facecolor=STATUS_TINTS[s], edgecolor=STATUS_COLOURS[s],
-                               label=t(f"reports.status.{s}", lang)) for s in STATUS_COLOURS],
+    shown = [s for s in JUDGED if any(row.status == s for row in by_name.values())]
+    handles = [Patch(facecolor=STATUS_TINTS[s], edgecolor=STATUS_COLOURS[s], label=t(f"reports.status.{s}", lang))
+               for s in shown]
+    if largest:
+        handles.append(Patch(facecolor=(0.12, 0.44, 0.66, 0.5), edgecolor=STATUS_COLOURS["share"],
+                             label=t("reports.legend.share", lang)))
+    axes.legend(handles=handles,
                 loc="lower left", fontsize=6.5, frameon=False)
     figure.tight_layout(pad=0.2)
     return figure

@@ -193,6 +193,11 @@ def district_rows(report: Report, kpi_id: str, lang: str) -> list[DistrictRow]:
     for scope in league_table(report, kpi_id):
         if scope.value is not None:
             rank += 1
+        if scope.status == "share":
+            part = 100 * scope.value / result.value if result.value and scope.value is not None else 0.0
+            status_text = t("reports.status.share", lang, share=number(part, 0, lang))
+        else:
+            status_text = t(f"reports.status.{scope.status}", lang)
         rows.append(DistrictRow(
             rank=rank if scope.value is not None else None,
             district=scope.label,
@@ -200,7 +205,7 @@ def district_rows(report: Report, kpi_id: str, lang: str) -> list[DistrictRow]:
             value_text=with_unit(number(scope.value, result.kpi.decimals, lang), result.kpi.unit),
             unit=result.kpi.unit,
             status=scope.status,
-            status_text=t(f"reports.status.{scope.status}", lang),
+            status_text=status_text,
             records=scope.records,
         ))
     return rows

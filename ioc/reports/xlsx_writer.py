@@ -26,7 +26,7 @@ from ioc.reports.table import (
     trend_label,
 )
 
-STATUS_FILLS = {"met": "C8F2D4", "near": "FFE7B3", "missed": "FFC9C9", "no_data": "E6EAF0"}
+STATUS_FILLS = {"met": "C8F2D4", "near": "FFE7B3", "missed": "FFC9C9", "no_data": "E6EAF0", "share": "DBEEFB"}
 HEADER_FILL = PatternFill("solid", fgColor="1F3250")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 # Excel refuses sheet names over 31 characters or with any of []:*?/\

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from ioc.config import Settings
-from ioc.kpis.backfill import backfill, outage_hours, simulated_feeds
+from ioc.kpis.backfill import backfill, history_scenario, outage_hours, simulated_feeds
 from ioc.kpis.catalogue import load_catalogue
 from ioc.kpis.periods import parse_period
 from ioc.kpis.report import compute_report
@@ -68,9 +68,10 @@ def test_same_seed_same_history(fake_store: Store, settings: Settings) -> None:
 
 def test_outages_are_seeded_and_rare() -> None:
     city = SimCity(42)
-    days = [outage_hours(city, "air-stations", day) for day in range(200)]
+    dates = [date(2026, 1, 1) + timedelta(days=n) for n in range(200)]
+    days = [outage_hours(city, "air-stations", day) for day in dates]
 
-    assert days == [outage_hours(city, "air-stations", day) for day in range(200)]
+    assert days == [outage_hours(SimCity(42), "air-stations", day) for day in dates]
     assert 0 < sum(1 for hours in days if hours) < 60
     assert all(len(hours) <= 6 for hours in days)
 
@@ -88,4 +89,16 @@ def test_two_processes_write_what_one_writes(store: Store, settings: Settings) -
 
     assert rollup_dump(store) == alone
     assert store.redis.hget(store.keys.feed_polls_days("air-stations", "2026-11"), "19") is not None
-    assert date(2026, 11, 19).isoformat() in store.keys.kpi_hours("x", "city", "2026-11-19")
+
+
+def test_the_history_has_seeded_rain() -> None:
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    scenario = history_scenario(42, start, start + timedelta(days=90))
+    rain = scenario.timeline()
+
+    assert [a.incident.id for a in rain] == [a.incident.id for a in history_scenario(42, start, start + timedelta(
+        days=90)).timeline()]
+    assert 3 <= len(rain) <= 25 and all(a.incident.kind == "rain" for a in rain)
+    heaviest = max(rain, key=lambda a: a.incident.peak)
+    assert scenario.rain_intensity(heaviest.onset + timedelta(minutes=30)) > 10
+    assert scenario.rain_intensity(start - timedelta(hours=1)) == 0

@@ -1,4 +1,4 @@
-"""The next period's forecast: seasonal naive with enough history, a linear trend with less, none with too little."""
+"""The next period's forecast: seasonal naive with enough history, the recent mean with less, none with too little."""
 
 from __future__ import annotations
 
@@ -28,22 +28,33 @@ def test_seasonal_naive_repeats_the_last_week() -> None:
     assert result.value == 5 * 11 + 2 * 5
 
 
-def test_linear_trend_with_a_short_history() -> None:
-    history = {d: 2.0 * n for n, d in enumerate(days(MONDAY, 5))}  # 0, 2, 4, 6, 8
-    ahead = days(MONDAY + timedelta(days=5), 2)  # 10, 12
+def test_a_short_history_gives_its_mean_not_a_line() -> None:
+    history = {d: 2.0 * n for n, d in enumerate(days(MONDAY, 5))}  # 0, 2, 4, 6, 8: climbing
+    ahead = days(MONDAY + timedelta(days=5), 30)
 
     result = forecast(history, ahead, additive=False, last_known=MONDAY + timedelta(days=4))
 
-    assert result.method == "linear_trend"
-    assert result.value == pytest.approx(11.0)
+    # a line would say 68 a month out; five days do not know that
+    assert result.method == "recent_mean"
+    assert result.value == pytest.approx(4.0) and {v for _, v in result.days} == {4.0}
+
+
+def test_a_history_with_a_missing_weekday_falls_back_to_the_mean() -> None:
+    history = {d: 10.0 for d in days(MONDAY, 21) if d.weekday() != 2}  # never a Wednesday
+
+    result = forecast(history, days(MONDAY + timedelta(days=21), 7), additive=True,
+                      last_known=MONDAY + timedelta(days=20))
+
+    assert (result.method, result.value) == ("recent_mean", 70.0)
 
 
 def test_bounds_keep_a_share_a_share() -> None:
-    history = {d: 90.0 + 3 * n for n, d in enumerate(days(MONDAY, 4))}  # climbing past 100
+    history = {d: 70.0 + 5 * n for n, d in enumerate(days(MONDAY, 14))}  # climbing past 100
 
-    result = forecast(history, days(MONDAY + timedelta(days=4), 5), additive=False,
-                      last_known=MONDAY + timedelta(days=3), bounds=(0.0, 100.0))
+    result = forecast(history, days(MONDAY + timedelta(days=14), 7), additive=False,
+                      last_known=MONDAY + timedelta(days=13), bounds=(0.0, 100.0))
 
+    assert result.method == "seasonal_naive"
     assert max(value for _, value in result.days) == 100.0
 
 

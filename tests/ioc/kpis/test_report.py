@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -146,3 +147,53 @@ def test_the_cache_serves_a_report_until_the_data_changes(
     assert again is first and len(computed) == 3
     assert other is not first
     assert (first.result("pm25-mean").value, fresh.result("pm25-mean").value) == (20, 30)
+
+
+def test_two_callbacks_asking_at_once_compute_the_report_once(
+    rollups: KpiRollups, fake_store: Store, settings: Settings, catalogue: Catalogue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("ioc.kpis.report.load_catalogue", lambda _settings: catalogue)
+    readings(rollups, settings, 20, 8, {1: 20})
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow(*args: Any, **kwargs: Any) -> Report:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return compute_report(*args, **kwargs)
+
+    class Cache(dict):
+        def set(self, key: str, value: Any, timeout: int | None = None) -> None:
+            self[key] = value
+
+    cache = Cache()
+    period = parse_period("2026-11-20")
+    results: list[Report] = []
+    ask = lambda: results.append(cached_report(fake_store, settings, period, cache=cache, now=NOW, compute=slow))  # noqa: E731
+    first = threading.Thread(target=ask)
+    first.start()
+    started.wait(10)
+    second = threading.Thread(target=ask)
+    second.start()
+    release.set()
+    first.join(10)
+    second.join(10)
+
+    assert len(calls) == 1 and len(results) == 2 and results[0] is results[1]
+
+
+def test_a_total_is_driven_by_its_largest_parts(rollups: KpiRollups, fake_store: Store, settings: Settings,
+                                                catalogue: Catalogue) -> None:
+    for hour in (7, 8, 9, 10):
+        readings(rollups, settings, 20, hour, {1: 30, 2: 80, 3: 90})  # city mean 66.7; Hải Châu clean
+
+    result = compute_report(fake_store, settings, parse_period("2026-11-20"), catalogue=catalogue,
+                            now=NOW).result("pm25-hours")
+
+    assert (result.value, result.target, result.status) == (4, 2, "missed")
+    # an area's hours are its part of the city's, not judged against the city's target
+    parts = {d.label: (d.value, d.status) for d in result.districts if d.value is not None}
+    assert parts == {"Liên Chiểu": (4, "share"), "Sơn Trà": (4, "share"), "Hải Châu": (0, "share")}
+    assert {d.label for d in result.drivers} == {"Liên Chiểu", "Sơn Trà"}

@@ -1,0 +1,158 @@
+"""The KPI report page in headless Chromium: a manager reads a month, changes the period, exports, switches language.
+
+The history is a few days backfilled from the simulator into the real redis-server, served in a thread.
+Set IOC_SCREENSHOTS=<folder> to save 1920x1080 screenshots of the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from ioc.config import Settings
+from ioc.i18n import CITY_ZONE, t
+from ioc.kpis.backfill import backfill
+from ioc.kpis.catalogue import load_catalogue
+from ioc.kpis.periods import period_of
+from ioc.model import utcnow
+from ioc.store import Store
+from ioc.web import create_app
+from layouts import ids
+from tests.conftest import missing_service
+from tests.layouts.dom import add_user, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
+HISTORY_DAYS = 4
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Iterator[WebDriver]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        missing_service("chromium")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--window-size=1920,1080",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
+    # exports land in a folder the test reads
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def served(store: Store, settings: Settings) -> Iterator[str]:
+    backfill(store, settings, days=HISTORY_DAYS, seed=42)
+    app = create_app(store, settings, redis_kind="server", cookie_secure=False)
+    add_user(app, "manager-1", "manager")
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def wait_for(driver: WebDriver, seconds: float, what: str, condition: Callable[[WebDriver], object]) -> object:
+    def _safe(d: WebDriver) -> object:
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False  # the page redrew the element while we read it
+
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=0.3).until(_safe)
+    except TimeoutException:
+        pytest.fail(f"waited {seconds:g} s for {what}")
+
+
+def css(driver: WebDriver, selector: str) -> list:
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def period_label(driver: WebDriver) -> str:
+    labels = css(driver, ".reports-period-label")
+    return labels[0].text if labels else ""
+
+
+def screenshot(driver: WebDriver, name: str) -> None:
+    folder = os.environ.get("IOC_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        time.sleep(1.0)  # let the charts finish drawing
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def choose_kind(driver: WebDriver, label: str) -> None:
+    option = next(o for o in css(driver, ".reports-kinds label") if o.text.strip() == label)
+    option.click()
+
+
+def test_a_manager_reads_changes_the_period_and_exports(
+    chromium: WebDriver, served: str, settings: Settings, tmp_path: Path
+) -> None:
+    kpis = load_catalogue(settings).kpis
+    today = utcnow().astimezone(CITY_ZONE).date()
+    sign_in(chromium, served, "manager-1")
+    chromium.get(served + "/reports")
+
+    wait_for(chromium, 40, "a card per KPI", lambda d: len(css(d, ".kpi-card")) == len(kpis))
+    assert period_label(chromium) == period_of("month", today).display()
+    statuses = {card.get_attribute("data-status") for card in css(chromium, ".kpi-card")}
+    assert statuses & {"met", "near", "missed"}, "the backfilled month judges some KPIs"
+    # a status reads as a word on its colour: red for missed, green for met
+    chip = css(chromium, ".kpi-card .status-chip--met")[0]
+    assert chip.text == t("reports.status.met", "vi")
+    assert chip.value_of_css_property("background-color") == "rgba(46, 224, 111, 1)"
+    assert css(chromium, ".kpi-card-trend .main-svg"), "the trend charts are drawn"
+    wait_for(chromium, 20, "the league table", lambda d: len(css(d, ".league-row")) > 1)
+    screenshot(chromium, "reports-month")
+
+    choose_kind(chromium, t("reports.period.week", "vi"))
+    week = period_of("week", today).display()
+    wait_for(chromium, 30, "the week's report", lambda d: period_label(d) == week)
+    wait_for(chromium, 30, "the week's cards", lambda d: len(css(d, ".kpi-card")) == len(kpis))
+    choose_kind(chromium, t("reports.period.day", "vi"))
+    wait_for(chromium, 30, "today's report", lambda d: period_label(d) == today.strftime("%d/%m/%Y"))
+    screenshot(chromium, "reports-day")
+
+    choose_kind(chromium, t("reports.period.month", "vi"))
+    wait_for(chromium, 30, "the month again", lambda d: period_label(d) == period_of("month", today).display())
+    css(chromium, f"#{ids.REPORTS_EXPORT_CSV}")[0].click()
+    wait_for(chromium, 30, "the CSV download", lambda _d: list(tmp_path.glob("kpi-report-*.csv")))
+    exported = next(tmp_path.glob("kpi-report-*.csv")).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    shown = [card.find_element(By.CSS_SELECTOR, ".kpi-card-name").text for card in css(chromium, ".kpi-card")]
+    assert [r[t("reports.col.kpi", "vi")] for r in rows if r[t("reports.col.section", "vi")] ==
+            t("reports.section.kpi", "vi")] == shown
+
+    css(chromium, "#ioc-lang-en")[0].click()
+    wait_for(chromium, 20, "the English report", lambda d: d.find_element(By.ID, ids.REPORTS_TITLE).text ==
+             t("reports.title", "en"))
+    wait_for(chromium, 20, "English statuses", lambda d: any(
+        c.text == t("reports.status.met", "en") for c in css(d, ".kpi-card .status-chip")))
