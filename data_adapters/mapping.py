@@ -434,7 +434,8 @@ class MappedRecords:
                 type=m.entity_type,
                 agency=self.feed.agency,
                 sector=self.feed.sector,
-                name=self._text(record, m.name),
+                # a sensor fleet often publishes no name: the agency's own id is what people call it
+                name=self._text(record, m.name) or local_id,
                 location=location,
                 attributes={**attributes, **values},
                 observed_at=time,
