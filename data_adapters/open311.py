@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from typing import Any
 
 from data_adapters.base import (
@@ -153,15 +154,21 @@ def _from_xml(payload: bytes, feed: FeedContext) -> Batch:
     raise PayloadError(f"XML root <{kind}> is not an Open311 GeoReport v2 document")
 
 
+def _objects(items: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each item with its label for messages (`services[3]`), one at a time so errors come in document order."""
+    for index, item in enumerate(items):
+        label = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            raise PayloadError(f"{label}: expected an object, got {item!r:.40}")
+        yield label, item
+
+
 # --- service requests --------------------------------------------------------------------------------
 
 
 def _requests(items: list[Any], feed: FeedContext) -> Batch:
     batch = Batch()
-    for index, item in enumerate(items):
-        label = f"service_requests[{index}]"
-        if not isinstance(item, dict):
-            raise PayloadError(f"{label}: expected an object, got {item!r:.40}")
+    for label, item in _objects(items, "service_requests"):
         entity, observation = _request(item, label, feed)
         batch.entities.append(entity)
         if observation is not None:
@@ -239,10 +246,7 @@ def _same_person(value: str) -> str:
 
 def _services(items: list[Any], feed: FeedContext) -> Batch:
     batch = Batch()
-    for index, item in enumerate(items):
-        label = f"services[{index}]"
-        if not isinstance(item, dict):
-            raise PayloadError(f"{label}: expected an object, got {item!r:.40}")
+    for label, item in _objects(items, "services"):
         code = _scalar_text(item, "service_code", label)
         if not code:
             raise PayloadError(f"{label}.service_code: missing")

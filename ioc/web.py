@@ -216,46 +216,19 @@ def create_app(
     _active = context
 
     city_name = settings.city.name.get(DEFAULT_LANGUAGE)
-    dash.register_page(
-        control_room.__name__,
-        path="/",
-        name=t("nav.control_room", DEFAULT_LANGUAGE),
-        title=f"{t('nav.control_room', DEFAULT_LANGUAGE)} · {city_name}",
-        order=0,
-        layout=control_room.layout,
+    # (page module, path, its name's catalogue key, order): the admin page sorts last, after any new page
+    pages = (
+        (control_room, "/", "nav.control_room", 0),
+        (feeds, "/feeds", "nav.feeds", 1),
+        (alerts, "/alerts", "nav.alerts", 2),
+        (reports, "/reports", "nav.reports", 3),
+        (admin, "/admin", "nav.admin", 90),
     )
-    dash.register_page(
-        feeds.__name__,
-        path="/feeds",
-        name=t("nav.feeds", DEFAULT_LANGUAGE),
-        title=f"{t('nav.feeds', DEFAULT_LANGUAGE)} · {city_name}",
-        order=1,
-        layout=feeds.layout,
-    )
-    dash.register_page(
-        alerts.__name__,
-        path="/alerts",
-        name=t("nav.alerts", DEFAULT_LANGUAGE),
-        title=f"{t('nav.alerts', DEFAULT_LANGUAGE)} · {city_name}",
-        order=2,
-        layout=alerts.layout,
-    )
-    dash.register_page(
-        reports.__name__,
-        path="/reports",
-        name=t("nav.reports", DEFAULT_LANGUAGE),
-        title=f"{t('nav.reports', DEFAULT_LANGUAGE)} · {city_name}",
-        order=3,
-        layout=reports.layout,
-    )
-    dash.register_page(
-        admin.__name__,
-        path="/admin",
-        name=t("nav.admin", DEFAULT_LANGUAGE),
-        title=f"{t('nav.admin', DEFAULT_LANGUAGE)} · {city_name}",
-        order=90,
-        layout=admin.layout,
-    )
+    for page, path, name_key, order in pages:
+        name = t(name_key, DEFAULT_LANGUAGE)
+        dash.register_page(
+            page.__name__, path=path, name=name, title=f"{name} · {city_name}", order=order, layout=page.layout
+        )
     app.layout = shell.layout
     shell.register_callbacks(app)
     control_room.register_callbacks(app)

@@ -1,10 +1,14 @@
-"""Reading Dash component trees in tests: all text, and the components carrying a class."""
+"""Reading pages in tests: Dash component trees (text, classes), signing in, and pages in a headless browser."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from dash.development.base_component import Component
 
 
@@ -59,3 +63,40 @@ def sign_in(driver: Any, base_url: str, username: str, password: str = TEST_PASS
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.ioc-signin-form button[type=submit]").click()
     WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: "/login" not in d.current_url)
+
+
+# --- reading pages in the browser ---------------------------------------------------------------------------
+
+
+def css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def wait_for(driver: Any, seconds: float, what: str, condition: Callable[[Any], object],
+             log: Path | None = None, poll: float = 0.5) -> object:
+    """Wait for a condition; on timeout, fail saying what was awaited (and the demo's log when there is one)."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def _safe(d: Any) -> object:
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False  # the live refresh replaced the element while we read it
+
+    try:
+        return WebDriverWait(driver, seconds, poll_frequency=poll).until(_safe)
+    except TimeoutException:
+        tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+        pytest.fail(f"waited {seconds:g} s for {what}" + (f"\n--- demo log ---\n{tail}" if tail else ""))
+
+
+def screenshot(driver: Any, name: str) -> None:
+    """Saves the screen as <name>.png in the folder IOC_SCREENSHOTS names, when it names one."""
+    folder = os.environ.get("IOC_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        time.sleep(1.5)  # let the map's transitions, the charts and the heartbeat settle
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))

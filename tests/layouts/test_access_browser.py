@@ -6,38 +6,24 @@ Set IOC_SCREENSHOTS=<folder> to save screenshots of /login, /admin and the contr
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium import webdriver
+from dash import Dash
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from werkzeug.serving import make_server
 
 from ioc.config import Settings
 from ioc.model import Alert, Batch, Entity, Event, Severity, utcnow
 from ioc.store import Store
 from ioc.web import create_app
-from tests.conftest import missing_service
 from tests.layouts.city_scene import populate
-from tests.layouts.dom import TEST_PASSWORD, add_user, sign_in
-from tests.layouts.test_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    SCREEN,
-    area_labels,
-    css,
-    kpi_numbers,
-    screenshot,
-    wait_for,
-)
+from tests.layouts.dom import TEST_PASSWORD, add_user, css, screenshot, sign_in, wait_for
+from tests.layouts.test_browser import area_labels, kpi_numbers
 
 pytestmark = pytest.mark.browser
 
@@ -54,23 +40,15 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 
 @pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[WebDriver]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing_service("chromium")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1920,1080",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATION_PROBE})
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def browser_capabilities() -> dict[str, Any]:
+    # the console log is where Chromium reports a policy violation the probe cannot see
+    return {"goog:loggingPrefs": {"browser": "ALL"}}
+
+
+@pytest.fixture
+def chromium(browser: WebDriver) -> WebDriver:
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATION_PROBE})
+    return browser
 
 
 def _inject(store: Store, settings: Settings) -> None:
@@ -91,20 +69,13 @@ def _inject(store: Store, settings: Settings) -> None:
 
 
 @pytest.fixture
-def served(fake_store: Store, settings: Settings) -> Iterator[str]:
+def served(fake_store: Store, settings: Settings, serve_app: Callable[[Dash], str]) -> str:
     populate(fake_store, settings)
     _inject(fake_store, settings)
     app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
     for role in ROLES:
         add_user(app, f"{role}-1", role)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    return serve_app(app)
 
 
 def violations(driver: WebDriver) -> list[Any]:
@@ -204,9 +175,14 @@ def test_admin_page_adds_a_user_and_searches_the_audit_trail(chromium: WebDriver
     wait_for(chromium, 15, "the new user listed", lambda d: css(d, '.admin-user[data-user="duty-officer"]'))
     chromium.find_element(By.ID, "admin-audit-search").click()
     wait_for(chromium, 15, "audit rows", lambda d: len(css(d, ".audit-row")) >= 3)
-    actions = {row.find_elements(By.TAG_NAME, "td")[2].text for row in css(chromium, ".audit-row")}
+    # read the table's cells in one step in the page: the live table may redraw between two reads
+    cells = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('.audit-row'))"
+        ".map(row => Array.from(row.querySelectorAll('td')).map(td => td.innerText));"
+    )
+    actions = {row[2] for row in cells}
     assert {"sign_in", "sign_in.failed", "user.added"} <= actions
-    actors = {row.find_elements(By.TAG_NAME, "td")[1].text for row in css(chromium, ".audit-row")}
+    actors = {row[1] for row in cells}
     assert EVIL_NAME.lower() in actors
     assert no_dialog(chromium)
     export = chromium.find_element(By.ID, "admin-audit-export").get_attribute("href")

@@ -6,99 +6,41 @@ Set IOC_SCREENSHOTS=<folder> to save 1920x1080 screenshots of the page.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 import redis
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
+from dash import Dash
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
 
 from ioc.config import Settings
 from ioc.model import Alert, AlertState, Severity, utcnow
 from ioc.store import Store
 from ioc.web import create_app
-from tests.conftest import missing_service
-from tests.layouts.dom import add_user, sign_in
+from tests.layouts import dom
+from tests.layouts.dom import add_user, css, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
 OPERATOR = "lan"
+# the queue and the timeline are read step by step, each soon after the click
+wait_for = partial(dom.wait_for, poll=0.2)
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing_service("chromium")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1920,1080",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def served(redis_client: redis.Redis, settings: Settings) -> Iterator[tuple[str, Store]]:
+def served(redis_client: redis.Redis, settings: Settings, serve_app: Callable[[Dash], str]) -> tuple[str, Store]:
     """The dashboard on the real redis-server, served in a thread, with an operator who can sign in."""
     store = Store(redis_client, settings.city.id)
     app = create_app(store, settings, redis_kind="server", cookie_secure=False)
     add_user(app, OPERATOR, "operator")
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", store
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def wait_for(driver: WebDriver, seconds: float, what: str, condition: Callable[[WebDriver], object]) -> object:
-    def _safe(d: WebDriver) -> object:
-        try:
-            return condition(d)
-        except StaleElementReferenceException:
-            return False  # the live refresh replaced the element while it was read
-
-    try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.2).until(_safe)
-    except TimeoutException:
-        pytest.fail(f"waited {seconds:g} s for {what}")
-
-
-def css(driver: WebDriver, selector: str) -> list:
-    return driver.find_elements(By.CSS_SELECTOR, selector)
+    return serve_app(app), store
 
 
 def timeline_actions(driver: WebDriver) -> list[str]:
     return [entry.get_attribute("data-action") for entry in css(driver, ".alerts-timeline .tl-entry")]
-
-
-def screenshot(driver: WebDriver, name: str) -> None:
-    folder = os.environ.get("IOC_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        time.sleep(1.0)  # let the pulse and the map settle
-        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
 def type_into(driver: WebDriver, selector: str, text: str) -> None:

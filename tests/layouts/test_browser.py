@@ -11,92 +11,38 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
+from dash import Dash
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
 
 from ioc.config import PROJECT_ROOT, Settings
 from ioc.i18n import t
 from ioc.redis_conn import free_port
 from ioc.store import Store
 from ioc.web import create_app
-from tests.conftest import missing_service
 from tests.layouts.city_scene import populate
-from tests.layouts.dom import TEST_PASSWORD, add_user, sign_in
+from tests.layouts.dom import TEST_PASSWORD, add_user, css, screenshot, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
 NUMBER = re.compile(r"\d")
 DEMO_PASSWORD = "demo-password-for-tests"  # IOC_DEMO_PASSWORD: `ioc demo` gives its seeded users this one
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing_service("chromium")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1920,1080",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    # the viewport itself is 1920x1080, as on a control-room screen
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def served_scene(fake_store: Store, settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
+def served_scene(
+    fake_store: Store, settings: Settings, serve_app: Callable[[Dash], str]
+) -> tuple[str, dict[str, str]]:
     parts = populate(fake_store, settings)
     app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
     add_user(app, "admin-1", "admin")  # both pages need a role that opens both
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", parts
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def wait_for(driver: WebDriver, seconds: float, what: str, condition: Callable[[WebDriver], object],
-             log: Path | None = None) -> object:
-    """Wait for a condition; on timeout, fail saying what was awaited (and the demo's log when there is one)."""
-
-    def _safe(d: WebDriver) -> object:
-        try:
-            return condition(d)
-        except StaleElementReferenceException:
-            return False  # the live refresh replaced the element while we read it
-
-    try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.5).until(_safe)
-    except TimeoutException:
-        tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
-        pytest.fail(f"waited {seconds:g} s for {what}" + (f"\n--- demo log ---\n{tail}" if tail else ""))
-
-
-def css(driver: WebDriver, selector: str) -> list:
-    return driver.find_elements(By.CSS_SELECTOR, selector)
+    return serve_app(app), parts
 
 
 def area_labels(driver: WebDriver) -> set[str]:
@@ -109,14 +55,6 @@ def kpi_numbers(driver: WebDriver) -> list[str]:
 
 def feeds_listed(driver: WebDriver) -> set[str]:
     return {row.get_attribute("data-feed") for row in css(driver, ".feed-table .feed-row")}
-
-
-def screenshot(driver: WebDriver, name: str) -> None:
-    folder = os.environ.get("IOC_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        time.sleep(1.5)  # let the map's transitions and the heartbeat settle
-        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
 def test_control_room_and_feeds_pages(

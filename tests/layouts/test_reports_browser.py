@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
+from dash import Dash
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
 
 from ioc.config import Settings
 from ioc.i18n import CITY_ZONE, t
@@ -32,80 +26,34 @@ from ioc.model import utcnow
 from ioc.store import Store
 from ioc.web import create_app
 from layouts import ids
-from tests.conftest import missing_service
-from tests.layouts.dom import add_user, sign_in
+from tests.layouts import dom
+from tests.layouts.dom import add_user, css, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREEN = {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
 HISTORY_DAYS = 4
+# the report redraws after each choice; look more often than the default
+wait_for = partial(dom.wait_for, poll=0.3)
 
 
 @pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[WebDriver]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing_service("chromium")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1920,1080",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SCREEN)
+def chromium(browser: WebDriver, tmp_path: Path) -> WebDriver:
     # exports land in a folder the test reads
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    return browser
 
 
 @pytest.fixture
-def served(store: Store, settings: Settings) -> Iterator[str]:
+def served(store: Store, settings: Settings, serve_app: Callable[[Dash], str]) -> str:
     backfill(store, settings, days=HISTORY_DAYS, seed=42)
     app = create_app(store, settings, redis_kind="server", cookie_secure=False)
     add_user(app, "manager-1", "manager")
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def wait_for(driver: WebDriver, seconds: float, what: str, condition: Callable[[WebDriver], object]) -> object:
-    def _safe(d: WebDriver) -> object:
-        try:
-            return condition(d)
-        except StaleElementReferenceException:
-            return False  # the page redrew the element while we read it
-
-    try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.3).until(_safe)
-    except TimeoutException:
-        pytest.fail(f"waited {seconds:g} s for {what}")
-
-
-def css(driver: WebDriver, selector: str) -> list:
-    return driver.find_elements(By.CSS_SELECTOR, selector)
+    return serve_app(app)
 
 
 def period_label(driver: WebDriver) -> str:
     labels = css(driver, ".reports-period-label")
     return labels[0].text if labels else ""
-
-
-def screenshot(driver: WebDriver, name: str) -> None:
-    folder = os.environ.get("IOC_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        time.sleep(1.0)  # let the charts finish drawing
-        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
 def choose_kind(driver: WebDriver, label: str) -> None:
