@@ -85,6 +85,19 @@ def cmd_adapters_test(args: argparse.Namespace) -> int:
         feed_context(settings.feed(args.feed), settings.city.id)
         if args.feed else FeedContext.for_test(args.reader, settings.city.id)
     )
+    if args.mapping:
+        # a mapping tried out before the feed is declared (csv, json and mqtt-json readers need one)
+        import dataclasses
+
+        import yaml
+
+        try:
+            mapping = yaml.safe_load(Path(args.mapping).read_text(encoding="utf-8"))
+            reader.check_mapping(mapping)
+        except (OSError, yaml.YAMLError, ValueError, AttributeError) as exc:
+            print(f"error: {args.mapping}: {exc}", file=sys.stderr)
+            return 2
+        context = dataclasses.replace(context, mapping=mapping)
     try:
         batch = reader.parse(payload, context)
     except PayloadError as exc:
@@ -280,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("reader")
     test.add_argument("--file", required=True)
     test.add_argument("--feed", help="parse as this configured feed (its mapping and ids)")
+    test.add_argument("--mapping", help="a YAML file holding a field mapping to try (csv, json, mqtt-json)")
     test.add_argument("--json", action="store_true")
     test.set_defaults(func=cmd_adapters_test)
     for module_name in COMMAND_MODULES:

@@ -95,3 +95,20 @@ def test_adapters_run_once_polls_the_simulator_into_redis(redis_server_url: str,
 def test_adapters_run_names_unknown_feeds(redis_server_url: str) -> None:
     result = ioc("adapters", "run", "pigeons", "--once", env={"IOC_REDIS_URL": redis_server_url})
     assert result.returncode == 2 and "no feed named 'pigeons'" in result.stderr
+
+
+def test_adapters_test_takes_a_mapping_file_for_generic_readers(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("id: sensor_id\nlon: lon\nlat: lat\ntime: ts\nentity_type: FloodSensor\n"
+                       "metrics: {water_level_cm: {field: water_level_cm, unit: cm}}\n", encoding="utf-8")
+    result = ioc("adapters", "test", "mqtt-json", "--file", str(FIXTURES / "mqtt-json" / "flood-sensor-envelopes.json"),
+                 "--mapping", str(mapping), "--json")
+    assert result.returncode == 0, result.stderr
+    entities = [r for r in json.loads(result.stdout) if r["kind"] == "entity"]
+    assert [e["attributes"]["water_level_cm"] for e in entities] == [12.5, 38.0]
+    assert entities[0]["district"] == "Hải Châu"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lon: lon\n", encoding="utf-8")
+    refused = ioc("adapters", "test", "mqtt-json", "--file", str(FIXTURES / "mqtt-json" / "flood-sensor-message.json"),
+                  "--mapping", str(bad))
+    assert refused.returncode == 2 and "id" in refused.stderr
