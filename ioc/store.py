@@ -431,22 +431,17 @@ _EVENT_ATTRIBUTES = ("severity", "urgency", "certainty", "status", "onset", "exp
 
 
 def _event_as_entity(raw: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": raw.get("id", ""),
-        "type": raw.get("type", ""),
-        "agency": raw.get("agency", ""),
-        "sector": raw.get("sector", ""),
-        "feed": raw.get("feed", ""),
+    """An event hash read like an entity hash: headline as name, area as geometry, CAP fields as attributes."""
+    shaped = _entity_from_hash({
+        **raw,
         "name": raw.get("headline", ""),
-        "lon": float(raw["lon"]) if raw.get("lon") else None,
-        "lat": float(raw["lat"]) if raw.get("lat") else None,
-        "geometry": json.loads(raw["area"]) if raw.get("area") else None,
-        "district": raw.get("district") or None,
-        "attributes": {key: raw[key] for key in _EVENT_ATTRIBUTES if raw.get(key)},
-        "observed_at": raw.get("onset") or raw.get("ingested_at") or None,
-        "ingested_at": raw.get("ingested_at") or None,
-        "is_event": True,
-    }
+        "geometry": raw.get("area", ""),
+        "attributes": "",
+        "observed_at": raw.get("onset") or raw.get("ingested_at", ""),
+    })
+    shaped["attributes"] = {key: raw[key] for key in _EVENT_ATTRIBUTES if raw.get(key)}
+    shaped["is_event"] = True
+    return shaped
 
 
 def _health_from_hash(feed: str, raw: dict[str, str]) -> FeedHealth:
