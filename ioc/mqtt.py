@@ -81,14 +81,19 @@ class MqttFeedWorker:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     # --- paho callbacks (network thread) ------------------------------------------------------------------
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if not reason.is_failure:
             client.subscribe(self.address.topic, qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        # connected counts from the broker's SUBACK: before it, messages published to the topic are not ours
+        if reasons and not any(reason.is_failure for reason in reasons):
             self.connected.set()
             log.info("feed %s subscribed to %s on %s:%s", self.feed.name, self.address.topic,
-                        self.address.host, self.address.port)
+                     self.address.host, self.address.port)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self.connected.clear()
