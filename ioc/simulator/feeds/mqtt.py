@@ -8,7 +8,7 @@ the envelopes an MQTT client would have received: [{"topic": ..., "payload": {..
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -23,36 +23,30 @@ HTTP_ROOT = "/mqtt/"
 Message = tuple[str, dict[str, Any]]
 
 
-def flood_messages(city: SimCity, now: datetime) -> list[Message]:
+def _messages(topic: str, sensors: Iterable[Any], read: Callable[[SimCity, Any, datetime], Any], metric: str,
+              city: SimCity, now: datetime) -> list[Message]:
+    """One JSON message per sensor on `<topic>/<sensor id>`, carrying its one measured value."""
     messages = []
-    for sensor in flood_sensors(city):
-        reading = read_flood_sensor(city, sensor, now)
+    for sensor in sensors:
+        reading = read(city, sensor, now)
         payload = {
             "sensor_id": sensor.id,
             "lat": sensor.lat,
             "lon": sensor.lon,
-            "water_level_cm": reading.water_level_cm,
+            metric: getattr(reading, metric),
             "battery_pct": reading.battery_pct,
             "ts": utc_iso(reading.observed_at),
         }
-        messages.append((f"{FLOOD_TOPIC}/{sensor.id}", payload))
+        messages.append((f"{topic}/{sensor.id}", payload))
     return messages
+
+
+def flood_messages(city: SimCity, now: datetime) -> list[Message]:
+    return _messages(FLOOD_TOPIC, flood_sensors(city), read_flood_sensor, "water_level_cm", city, now)
 
 
 def pressure_messages(city: SimCity, now: datetime) -> list[Message]:
-    messages = []
-    for sensor in pressure_sensors(city):
-        reading = read_pressure_sensor(city, sensor, now)
-        payload = {
-            "sensor_id": sensor.id,
-            "lat": sensor.lat,
-            "lon": sensor.lon,
-            "pressure_bar": reading.pressure_bar,
-            "battery_pct": reading.battery_pct,
-            "ts": utc_iso(reading.observed_at),
-        }
-        messages.append((f"{PRESSURE_TOPIC}/{sensor.id}", payload))
-    return messages
+    return _messages(PRESSURE_TOPIC, pressure_sensors(city), read_pressure_sensor, "pressure_bar", city, now)
 
 
 # topic prefix -> the messages its sensors publish; the HTTP fallback and the publisher share this table
