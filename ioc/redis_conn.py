@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
@@ -100,3 +101,22 @@ def _safe(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+def redis_url(client: Any) -> str | None:
+    """A URL for a second connection to the store's Redis, None for an in-process or unusual client."""
+    if type(client).__module__.startswith("fakeredis"):
+        return None
+    pool = getattr(client, "connection_pool", None)
+    if pool is None:
+        return None
+    kwargs = pool.connection_kwargs
+    auth = ""
+    if kwargs.get("password"):
+        auth = f"{kwargs.get('username') or ''}:{kwargs['password']}@"
+    if kwargs.get("path"):
+        return f"unix://{auth}{kwargs['path']}?db={kwargs.get('db', 0)}"
+    if not kwargs.get("host"):
+        return None
+    scheme = "rediss" if issubclass(pool.connection_class, redis.SSLConnection) else "redis"
+    return f"{scheme}://{auth}{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"

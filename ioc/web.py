@@ -17,6 +17,7 @@ from ioc.city_map import district_layer
 from ioc.config import PROJECT_ROOT, Feed, Settings, resolve_path
 from ioc.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from ioc.model import utcnow
+from ioc.redis_conn import redis_url
 from ioc.store import FeedHealth, Store
 
 # Ages on screen ("3 min ago") move even when no feed writes; redraw them at most this often.
@@ -78,25 +79,6 @@ def live_state(store: Store, settings: Settings, now: datetime) -> LiveState:
 
 def age_step(now: datetime) -> int:
     return int(now.timestamp() // AGE_STEP_SECONDS)
-
-
-def redis_url(client: Any) -> str | None:
-    """A URL for a second connection to the store's Redis, None for an in-process or unusual client."""
-    if type(client).__module__.startswith("fakeredis"):
-        return None
-    pool = getattr(client, "connection_pool", None)
-    if pool is None:
-        return None
-    kwargs = pool.connection_kwargs
-    auth = ""
-    if kwargs.get("password"):
-        auth = f"{kwargs.get('username') or ''}:{kwargs['password']}@"
-    if kwargs.get("path"):
-        return f"unix://{auth}{kwargs['path']}?db={kwargs.get('db', 0)}"
-    if not kwargs.get("host"):
-        return None
-    scheme = "rediss" if issubclass(pool.connection_class, redis.SSLConnection) else "redis"
-    return f"{scheme}://{auth}{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
 def cache_config(store: Store, redis_kind: str) -> dict[str, Any]:

@@ -268,7 +268,7 @@ def backfill(
     feeds, result.skipped = simulated_feeds(settings)
     result.feeds = [feed.name for feed, _, _ in feeds]
 
-    from ioc.web import redis_url  # the same rule the dashboard uses to open a second connection
+    from ioc.redis_conn import redis_url  # the same rule the dashboard uses to open a second connection
 
     # fork, not spawn: a spawned worker re-runs the program's main module, and `python -m ioc` has no guard
     can_fork = "fork" in multiprocessing.get_all_start_methods()
