@@ -23,6 +23,8 @@ from ioc.model import Alert, AlertState, Severity, from_iso, to_iso, utcnow
 from ioc.privacy import scrub_text
 
 SYSTEM = "system"
+# the field of Keys.versions() that every alert change bumps (the map's alert layer and the alert panels)
+ALERTS_LAYER = "alerts"
 # one step up the CAP scale for an alert nobody acknowledged; extreme stays extreme (and is flagged again)
 ESCALATION: dict[Severity, Severity] = {
     Severity.UNKNOWN: Severity.MINOR,
@@ -204,6 +206,7 @@ class AlertBook:
                         pipe.hincrby(self.keys.alert(existing.id), "occurrences", 1)
                     pipe.hset(self.keys.alert(existing.id), mapping=changes)
                     pipe.incr(self.keys.changes())
+                    pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
                     return existing, False
             number = int(pipe.get(self.keys.alert_sequence()) or 0) + 1
             alert.id = f"A{number:06d}"
@@ -219,6 +222,7 @@ class AlertBook:
             self._timeline(pipe, alert.id, actor=actor, action="raised", to_state=AlertState.NEW,
                            note=alert.message if note is None else note, at=now)
             pipe.incr(self.keys.changes())
+            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
             return alert, True
 
         return self.redis.transaction(
@@ -241,6 +245,7 @@ class AlertBook:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={**fields, "updated_at": to_iso(now or utcnow())})
         pipe.incr(self.keys.changes())
+        pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
         pipe.execute()
         return True
 
@@ -308,6 +313,7 @@ class AlertBook:
         self._timeline(pipe, alert_id, actor=actor, action=action, from_state=record.state,
                        to_state=record.state, note=note, at=now or utcnow())
         pipe.incr(self.keys.changes())
+        pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
         pipe.execute()
 
     def escalate(self, alert_id: str, *, after: timedelta, now: datetime | None = None) -> AlertRecord | None:
@@ -339,6 +345,7 @@ class AlertBook:
                            note=f"not acknowledged within {minutes} min: {before} → {record.alert.severity}",
                            entry={"severity_from": str(before), "severity_to": str(record.alert.severity)})
             pipe.incr(self.keys.changes())
+            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
             return record
 
         return self.redis.transaction(_escalate, key, value_from_callable=True)
@@ -368,6 +375,7 @@ class AlertBook:
                            from_state=record.state, to_state=record.state, at=moment,
                            note=label or f"step {step + 1}", entry={"step": str(step)})
             pipe.incr(self.keys.changes())
+            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
             return True
 
         return self.redis.transaction(_check, key, value_from_callable=True)
@@ -446,6 +454,7 @@ class AlertBook:
             self._timeline(pipe, alert_id, actor=actor, action=action, from_state=previous, to_state=to_state,
                            note=note, at=moment, entry=entry)
             pipe.incr(self.keys.changes())
+            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
             updated = AlertRecord.from_hash({**raw, "state": str(to_state), "updated_at": to_iso(moment), **fields})
             return updated
 

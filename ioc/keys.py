@@ -196,6 +196,11 @@ class Keys:
         """Stream: who did what, when, from where. Append-only."""
         return f"{self.prefix}:audit"
 
+    def versions(self) -> str:
+        """Hash: layer -> change version. A field per feed (bumped by each write of its entities or events)
+        and `alerts` (bumped by each alert change): screens redraw only the layers whose version moved."""
+        return f"{self.prefix}:versions"
+
     def changes(self) -> str:
         """Counter bumped by every write, so screens skip redrawing when nothing changed."""
         return f"{self.prefix}:changes"
