@@ -80,6 +80,8 @@ class Feed(_Strict):
     name: str = Field(pattern=SLUG)
     agency: str
     agency_name: Text
+    # what a control-room tile prints (the full name does not fit a tile read from across the room)
+    agency_short: Text | None = None
     sector: str
     reader: str
     url: str
