@@ -1,20 +1,29 @@
-"""The control room page (/): the district map with sector layers, a KPI tile per feed, the open alerts."""
+"""The control room page (/): the city map by layer, a KPI tile per feed, the open alerts.
+
+Every screen ticks every 2 s. The tick's work is shared: layers come from `ioc.control_room.LiveCity`, built
+once per change for all screens and workers; a screen receives only the traces whose layer changed (a Dash
+`Patch`), and nothing at all when nothing changed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, html
 
-from ioc.city_map import MAP_BACKGROUND, AlertRow, alert_rows, city_figure
+from ioc.city_map import MAP_BACKGROUND, alert_rows
+from ioc.control_room import LiveCity, Tick, tiles
 from ioc.i18n import local_time, t
-from ioc.kpi import KpiTile, kpi_tiles
-from ioc.model import utcnow
-from ioc.web import age_step, current, language, live_state, map_base_layer
+from ioc.live_map import DETAIL_SPAN_DEGREES, entity_at, figure_delta, legend_entries
+from ioc.model import from_iso, utcnow
+from ioc.pages import Callback, Page
+from ioc.web import WebContext, age_step, language
 from layouts import ids
+from layouts.control_room_view import alert_panel, detail_card, kpi_panel, legend
 
 REFRESH_MS = 2000
+HOVER_ATTRIBUTES = 5  # a detail card read from across the room holds a few values, not a dump
 # before the first refresh the graph is an empty dark canvas, not a white default plot
 EMPTY_MAP = {
     "data": [],
@@ -29,18 +38,29 @@ EMPTY_MAP = {
 MAP_CONFIG = {"displayModeBar": False, "scrollZoom": True, "doubleClick": "reset"}
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(_context: WebContext, **_query: Any) -> html.Div:
     return html.Div(
         className="control-room",
         children=[
             dcc.Interval(id=ids.CONTROL_ROOM_TICK, interval=REFRESH_MS),
             dcc.Store(id=ids.CONTROL_ROOM_SEEN),
+            # which sectors this screen hides, and whether it shows clusters or points: the screen's own
+            dcc.Store(id=ids.MAP_HIDDEN, storage_type="local", data=[]),
+            dcc.Store(id=ids.MAP_VIEW, data={"detail_span": DETAIL_SPAN_DEGREES}),
             html.Section(
                 className="panel control-room-map",
                 children=[
-                    html.Div(id=ids.CITY_MAP_TITLE, className="panel-title"),
-                    dcc.Graph(id=ids.CITY_MAP, figure=EMPTY_MAP, config=MAP_CONFIG, className="city-map",
-                              responsive=True),
+                    html.Div([html.Div(id=ids.CITY_MAP_TITLE, className="map-title"),
+                              html.Div(id=ids.MAP_LEGEND, className="map-legend")],
+                             className="panel-title map-head"),
+                    html.Div(
+                        className="map-frame",
+                        children=[
+                            dcc.Graph(id=ids.CITY_MAP, figure=EMPTY_MAP, config=MAP_CONFIG, className="city-map",
+                                      responsive=True),
+                            html.Div(id=ids.MAP_DETAIL, className="map-detail"),
+                        ],
+                    ),
                 ],
             ),
             html.Aside(
@@ -54,113 +74,149 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def kpi_tile(tile: KpiTile) -> html.Div:
-    return html.Div(
-        className="kpi-tile kpi-tile--stale" if tile.stale else "kpi-tile",
-        style={"--sector": tile.colour},
-        title=tile.agency,
-        **{"data-feed": tile.feed},
-        children=[
-            html.Div(tile.label, className="kpi-label"),
-            html.Div(
-                [html.Span(tile.value_text, className="kpi-value"), html.Span(tile.unit, className="kpi-unit")],
-                className="kpi-number",
-            ),
-            html.Div(tile.agency, className="kpi-agency"),
-            html.Div(tile.stale_text, className="kpi-stale-badge") if tile.stale_text else None,
-        ],
-    )
+def refresh(context: WebContext, _tick: int | None, lang: str | None, seen: dict[str, Any] | None
+            ) -> tuple[Any, ...]:
+    """Send a screen what changed since it last drew: nothing, some layers, or (first time) everything."""
+    return screen_update(context.live, language(lang), seen or {})
 
 
-def kpi_panel(tiles: list[KpiTile], lang: str) -> list[Any]:
-    return [
-        html.H2(t("control_room.kpis", lang), className="panel-title"),
-        html.Div([kpi_tile(tile) for tile in tiles], className="kpi-grid"),
-    ]
-
-
-def alert_item(row: AlertRow, lang: str) -> html.Div:
-    meta = " · ".join(part for part in (row.district, row.value_text, row.state_text) if part)
-    return html.Div(
-        className=f"alert-row alert-row--{row.severity}",
-        style={"--severity": row.colour},
-        **{"data-alert": row.id},
-        children=[
-            html.Div(row.severity_text, className="alert-severity"),
-            html.Div([html.Div(row.title, className="alert-title"), html.Div(meta, className="alert-meta")],
-                     className="alert-body"),
-            html.Div(
-                [
-                    html.Div(row.age_text, className="alert-age"),
-                    html.Div(t("control_room.alert_since", lang, time=row.raised_text, n=row.occurrences),
-                             className="alert-since"),
-                ],
-                className="alert-when",
-            ),
-        ],
-    )
-
-
-def alert_panel(rows: list[AlertRow], lang: str) -> list[Any]:
-    body: Any = (
-        [alert_item(row, lang) for row in rows]
-        if rows
-        else html.Div(t("control_room.no_alerts", lang), className="alert-empty")
-    )
-    return [
-        html.H2(
-            [t("control_room.alerts", lang), html.Span(str(len(rows)),
-                                                       className="count-badge" + (" count-badge--hot" if rows else ""))],
-            className="panel-title",
-        ),
-        html.Div(body, className="alert-list"),
-    ]
-
-
-def refresh(_tick: int | None, lang: str | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
-    """Redraw what changed: the map on new data, language or staleness; tiles and alerts also as they age."""
-    context = current()
-    store, settings = context.store, context.settings
-    lang = language(lang)
+def screen_update(live: LiveCity, lang: str, seen: dict[str, Any]) -> tuple[Any, ...]:
     now = utcnow()
-    state = live_state(store, settings, now)
-    signature = state.signature(lang)
+    tick = live.read(lang, now)
+    state = tick.state
+    signatures = state.signatures()
+    plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}"
     step = age_step(now)
-    seen = seen or {}
-    new_data = seen.get("signature") != signature
-    if not new_data and seen.get("age_step") == step:
-        return (dash.no_update,) * 5
-    feeds = [feed for feed in settings.feeds if feed.enabled]
-    # a feed's incidents and warnings are drawn and counted like its things
-    entities_by_feed = {
-        feed.name: store.entities_of_feed(feed.name) + store.events_of_feed(feed.name, now) for feed in feeds
-    }
-    alerts = store.open_alerts()
-    tiles = kpi_tiles(settings, entities_by_feed, state.health, lang, now)
     figure: Any = dash.no_update
     title: Any = dash.no_update
-    if new_data:
-        entities = [entity for feed in feeds for entity in entities_by_feed[feed.name]]
-        figure = city_figure(settings, entities, alerts, lang, base=map_base_layer(context),
-                             stale_feeds=frozenset(state.stale_feeds))
-        title = t("control_room.map_title", lang, n=len(entities), time=local_time(now, "%H:%M:%S"))
-    return (
-        figure,
-        title,
-        kpi_panel(tiles, lang),
-        alert_panel(alert_rows(alerts, settings, lang, now), lang),
-        {"signature": signature, "age_step": step},
-    )
+    legend_children: Any = dash.no_update
+    if seen.get("plan") != plan_key or not seen.get("layers"):
+        figure = live.figure(tick)
+    else:
+        delta = figure_delta(live.settings, state, seen["layers"])
+        if delta:
+            figure = Patch()
+            for index, trace in delta.items():
+                figure["data"][index] = trace
+    if figure is not dash.no_update:
+        title = t("control_room.map_title", lang, n=state.points_on_map(), time=local_time(now, "%H:%M:%S"))
+    stale_key = ",".join(sorted(state.stale_feeds))
+    if seen.get("legend") != f"{lang}:{stale_key}":
+        legend_children = legend(legend_entries(live.settings, state.plan, state.stale_feeds, lang), lang)
+    tile_list = tiles(live.settings, tick)
+    tiles_key = _tiles_key(tile_list, lang)
+    kpis: Any = dash.no_update
+    if seen.get("tiles") != tiles_key:
+        agency_names = {feed.name: feed.agency_name.get(lang) for feed in live.settings.feeds}
+        kpis = kpi_panel(tile_list, agency_names, lang)
+    alerts_key = f"{signatures['alerts']}:{step}"
+    alerts: Any = dash.no_update
+    if seen.get("alerts") != alerts_key:
+        alerts = alert_panel(alert_rows(state.alerts, live.settings, lang, now), lang)
+    if all(part is dash.no_update for part in (figure, legend_children, kpis, alerts)):
+        return (dash.no_update,) * 6
+    new_seen = {"plan": plan_key, "layers": signatures, "legend": f"{lang}:{stale_key}", "tiles": tiles_key,
+                "alerts": alerts_key}
+    return figure, title, legend_children, kpis, alerts, new_seen
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.CITY_MAP, "figure"),
-        Output(ids.CITY_MAP_TITLE, "children"),
-        Output(ids.KPI_PANEL, "children"),
-        Output(ids.ALERT_PANEL, "children"),
-        Output(ids.CONTROL_ROOM_SEEN, "data"),
-        Input(ids.CONTROL_ROOM_TICK, "n_intervals"),
-        Input(ids.LANG, "data"),
-        State(ids.CONTROL_ROOM_SEEN, "data"),
-    )(refresh)
+def _tiles_key(tile_list: list[Any], lang: str) -> str:
+    return lang + "|" + "|".join(f"{tile.feed}={tile.value_text}{tile.unit}:{tile.stale_text}" for tile in tile_list)
+
+
+def show_detail(context: WebContext, hover: dict[str, Any] | None, lang: str | None, seen: dict[str, Any] | None
+                ) -> list[Any]:
+    """The card of what the pointer is on, read on demand: the map carries positions only."""
+    return detail_for(context.live, hover, language(lang), seen or {})
+
+
+def detail_for(live: LiveCity, hover: dict[str, Any] | None, lang: str, seen: dict[str, Any]) -> list[Any]:
+    points = (hover or {}).get("points") or []
+    if not points:
+        return detail_card(t("map.detail.hint", lang), [])
+    point = points[0]
+    trace_index, point_index = int(point.get("curveNumber", -1)), int(point.get("pointNumber", -1))
+    plan = live.plan
+    feed_name = plan.feed_at(trace_index)
+    if feed_name is None:
+        return _alert_detail(live, trace_index, point_index, lang)
+    version = int(str((seen.get("layers") or {}).get(feed_name, "0")).split(":")[0] or 0)
+    feed = next(feed for feed in live.feeds if feed.name == feed_name)
+    layer = live.layer(feed, version, lang, utcnow())
+    if trace_index == plan.cluster_index(feed_name):
+        counts = layer.cluster.get("meta", {}).get("counts") or []
+        count = counts[point_index] if 0 <= point_index < len(counts) else 0
+        return detail_card(layer.detail["name"], [t("map.detail.cluster", lang, n=count)])
+    entity_id = entity_at({feed_name: layer}, plan, trace_index, point_index)
+    entity = live.store.entity(entity_id) if entity_id else None
+    if entity is None:
+        name = layer.names[point_index] if 0 <= point_index < len(layer.names) else (entity_id or "")
+        return detail_card(name, [f"{t('map.hover.feed', lang)}: {feed.agency_name.get(lang)}"])
+    lines = [f"{t('map.hover.type', lang)}: {entity.get('type', '')}",
+             f"{t('map.hover.district', lang)}: {entity.get('district') or t('map.outside', lang)}",
+             f"{t('map.hover.feed', lang)}: {feed.agency_name.get(lang)}"]
+    shown = 0
+    for key, value in (entity.get("attributes") or {}).items():
+        if shown >= HOVER_ATTRIBUTES or isinstance(value, dict | list) or value in (None, ""):
+            continue
+        lines.append(f"{key}: {str(value)[:40]}")
+        shown += 1
+    if entity.get("observed_at"):
+        lines.append(f"{t('map.hover.observed', lang)}: {local_time(from_iso(entity['observed_at']))}")
+    return detail_card(entity.get("name") or entity.get("id", ""), lines)
+
+
+def _alert_detail(live: LiveCity, trace_index: int, point_index: int, lang: str) -> list[Any]:
+    if trace_index != live.plan.alert_index:
+        return detail_card(t("map.detail.hint", lang), [])
+    tick: Tick = live.read(lang, utcnow())
+    rows = alert_rows(tick.state.alerts, live.settings, lang, tick.now)
+    located = tick.state.points()
+    drawn = [row for row, alert in zip(rows, tick.state.alerts, strict=True)
+             if alert.location or located.get(alert.entity_id)]
+    if not 0 <= point_index < len(drawn):
+        return detail_card(t("map.detail.hint", lang), [])
+    row = drawn[point_index]
+    return detail_card(row.title, [row.severity_text, row.district, row.age_text])
+
+
+PAGE = Page(
+    module=__name__,
+    path="/",
+    title_key="nav.control_room",
+    order=0,
+    permission="control_room.view",
+    layout=layout,
+    nav_id=ids.NAV_CONTROL_ROOM,
+    callbacks=(
+        Callback(
+            outputs=(Output(ids.CITY_MAP, "figure"), Output(ids.CITY_MAP_TITLE, "children"),
+                     Output(ids.MAP_LEGEND, "children"), Output(ids.KPI_PANEL, "children"),
+                     Output(ids.ALERT_PANEL, "children"), Output(ids.CONTROL_ROOM_SEEN, "data")),
+            inputs=(Input(ids.CONTROL_ROOM_TICK, "n_intervals"), Input(ids.LANG, "data")),
+            states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
+            function=refresh,
+        ),
+        Callback(
+            outputs=(Output(ids.MAP_DETAIL, "children"),),
+            inputs=(Input(ids.CITY_MAP, "hoverData"), Input(ids.LANG, "data")),
+            states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
+            function=show_detail,
+        ),
+        # which layers show, and clusters or points by zoom, are this screen's business: no server round trip
+        Callback(
+            outputs=(Output(ids.MAP_HIDDEN, "data"),),
+            inputs=(Input({"type": ids.MAP_LAYER_TOGGLE, "sector": ALL}, "n_clicks"),),
+            states=(State(ids.MAP_HIDDEN, "data"),),
+            function=ClientsideFunction(namespace="ioc", function_name="toggleLayer"),
+            prevent_initial_call=True,
+        ),
+        Callback(
+            outputs=(Output(ids.MAP_VIEW, "data"),),
+            inputs=(Input(ids.CITY_MAP, "figure"), Input(ids.CITY_MAP, "relayoutData"),
+                    Input(ids.MAP_HIDDEN, "data")),
+            states=(State(ids.MAP_VIEW, "data"),),
+            function=ClientsideFunction(namespace="ioc", function_name="mapVisibility"),
+        ),
+    ),
+)
