@@ -1,7 +1,8 @@
 """Personal data at ingestion: which fields are dropped, how free text is scrubbed, how ids are hashed.
 
-Readers drop the personal fields they know of; the store runs `scrub_attributes` on every entity and
-event before writing, so personal data a reader did not expect still never reaches Redis.
+The guarantee lives at one place, the store's write path: `Store.write_batch` runs `scrub_batch` on every
+batch, so no entity, observation or event reaches Redis with a personal field or an unscrubbed text.
+Readers only drop whole fields that a standard defines as personal before they map a record.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ import os
 import re
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ioc.vocabulary import words
+
+if TYPE_CHECKING:
+    from ioc.model import Batch
 
 # Field names that carry personal data in the standards we read (Open311 GeoReport v2 and common
 # agency exports). Matched case-insensitively after removing '_' and '-'.
@@ -64,6 +70,12 @@ def is_personal_field(name: str) -> bool:
     return name.lower().replace("_", "").replace("-", "") in PERSONAL_FIELDS
 
 
+@cache
+def is_personal_key(key: str) -> bool:
+    """A personal field by its whole name ('phone') or by any word of it ('reporter_phone', 'callerEmail')."""
+    return is_personal_field(key) or any(is_personal_field(word) for word in words(key))
+
+
 def scrub_text(text: str) -> str:
     """Replace e-mail addresses, phone numbers and ID numbers in free text."""
     if "@" not in text and not _EIGHT_DIGITS.match(text):
@@ -95,6 +107,30 @@ def scrub_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
             continue
         clean[key] = scrub_text(value) if isinstance(value, str) and not is_identifier_field(key) else value
     return clean
+
+
+def _scrub_value(name: str, value: Any) -> Any:
+    return scrub_text(value) if isinstance(value, str) and not is_identifier_field(name) else value
+
+
+def scrub_batch(batch: Batch) -> Batch:
+    """Scrub a poll's batch in place before it is stored, and return it.
+
+    Entity names and attributes, observation values and event texts are scrubbed; personal fields and the
+    observations of a personal metric are dropped. In place, so that what the rules and the KPI listeners
+    read after the write is what was stored.
+    """
+    for entity in batch.entities:
+        entity.name = scrub_text(entity.name)
+        entity.attributes = scrub_attributes(entity.attributes)
+    batch.observations = [o for o in batch.observations if not is_personal_field(o.metric)]
+    for observation in batch.observations:
+        observation.value = _scrub_value(observation.metric, observation.value)
+    for event in batch.events:
+        event.headline = scrub_text(event.headline)
+        event.description = scrub_text(event.description)
+        event.type = scrub_text(event.type)
+    return batch
 
 
 def pseudonym(value: str, *, purpose: str = "citizen") -> str:
