@@ -1,30 +1,26 @@
-"""The alert lifecycle in Redis: raise with dedup, acknowledge, assign, resolve, escalate, checklists, all audited.
+"""The alert book: raise with dedup, refresh, acknowledge, assign, resolve, escalate, and reads, in Redis.
 
 Every change is one optimistic transaction (WATCH on the alert's hash, MULTI/EXEC) that checks the alert's
 state inside it, so two operators acting on one alert at once leave one result and the other gets an
-`AlertConflict` naming who was first. Every change appends to the alert's timeline and to the city's audit
-stream: who, when, from what state to what, with the operator's note. Actors are plain names passed by
-the caller (the signed-in user once there is sign-in; "operator" on the dashboard until then).
+`AlertConflict` naming who was first. Every change is on the alert's timeline and the city's audit stream
+(ioc.alerts.timeline) and leaves the change marks screens redraw on (`mark_changed`). Actors are plain names
+passed by the caller (the signed-in user; "operator" on the dashboard when nobody is signed in).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 
-from ioc.i18n import local_time
+from ioc.alerts.checklist import check_step, ticked_steps
+from ioc.alerts.record import SYSTEM, AlertConflict, AlertNotFound, AlertRecord, mark_changed, queue_order
+from ioc.alerts.timeline import read_timeline, write_entry
 from ioc.keys import Keys
-from ioc.model import Alert, AlertState, Severity, from_iso, to_iso, utcnow
-from ioc.privacy import scrub_text
+from ioc.model import Alert, AlertState, Severity, to_iso, utcnow
 
-SYSTEM = "system"
-# the field of Keys.versions() that every alert change bumps (the map's alert layer and the alert panels)
-ALERTS_LAYER = "alerts"
 # one step up the CAP scale for an alert nobody acknowledged; extreme stays extreme (and is flagged again)
 ESCALATION: dict[Severity, Severity] = {
     Severity.UNKNOWN: Severity.MINOR,
@@ -33,128 +29,7 @@ ESCALATION: dict[Severity, Severity] = {
     Severity.SEVERE: Severity.EXTREME,
     Severity.EXTREME: Severity.EXTREME,
 }
-NOTE_CHARS = 2000
 RECENT_ALERTS = 500  # how far back a listing that includes resolved alerts reads
-
-
-class AlertNotFound(KeyError):
-    """No alert has this id."""
-
-    def __str__(self) -> str:
-        return f"no alert {self.args[0]}"
-
-
-class AlertConflict(ValueError):
-    """The change is refused: the alert's state does not allow it (someone else acted first)."""
-
-    def __init__(self, alert_id: str, reason: str, *, by: str = "", at: datetime | None = None,
-                 to: str = "") -> None:
-        self.alert_id, self.reason, self.by, self.at, self.to = alert_id, reason, by, at, to
-        super().__init__(self.describe())
-
-    def describe(self) -> str:
-        when = f" at {local_time(self.at, '%H:%M:%S %d/%m/%Y')}" if self.at else ""
-        who = f" by {self.by}" if self.by else ""
-        if self.reason == "assigned":
-            target = f" to {self.to}" if self.to else ""
-            return f"alert {self.alert_id} is already assigned{target}{who}{when}"
-        return f"alert {self.alert_id} is already {self.reason}{who}{when}"
-
-
-@dataclass(slots=True)
-class AlertRecord:
-    """An alert with its lifecycle: who acknowledged, who it is assigned to, escalations, flapping hold."""
-
-    alert: Alert
-    acknowledged_by: str = ""
-    acknowledged_at: datetime | None = None
-    assignee: str = ""
-    assigned_by: str = ""
-    assigned_at: datetime | None = None
-    resolved_by: str = ""
-    resolved_at: datetime | None = None
-    escalations: int = 0
-    escalated_at: datetime | None = None
-    flapping: bool = False
-    expires: datetime | None = None
-    procedure: str = ""
-    place: str = ""
-    kind: str = ""
-    area: dict[str, Any] | None = None  # GeoJSON of a relayed warning's area
-
-    @property
-    def id(self) -> str:
-        return self.alert.id
-
-    @property
-    def state(self) -> AlertState:
-        return self.alert.state
-
-    @property
-    def is_open(self) -> bool:
-        return self.alert.state != AlertState.RESOLVED
-
-    @classmethod
-    def from_hash(cls, raw: Mapping[str, str]) -> AlertRecord:
-        return cls(
-            alert=Alert.from_hash(dict(raw)),
-            acknowledged_by=raw.get("acknowledged_by", ""),
-            acknowledged_at=from_iso(raw.get("acknowledged_at")),
-            assignee=raw.get("assignee", ""),
-            assigned_by=raw.get("assigned_by", ""),
-            assigned_at=from_iso(raw.get("assigned_at")),
-            resolved_by=raw.get("resolved_by", ""),
-            resolved_at=from_iso(raw.get("resolved_at")),
-            escalations=int(raw.get("escalations") or 0),
-            escalated_at=from_iso(raw.get("escalated_at")),
-            flapping=raw.get("flapping") == "1",
-            expires=from_iso(raw.get("expires")),
-            procedure=raw.get("procedure", ""),
-            place=raw.get("place", ""),
-            kind=raw.get("kind", ""),
-            area=json.loads(raw["area"]) if raw.get("area") else None,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, for `ioc alerts ... --json` and the API."""
-        alert = self.alert
-        return {
-            "id": alert.id,
-            "rule_id": alert.rule_id,
-            "kind": self.kind or None,
-            "entity_id": alert.entity_id,
-            "title": alert.title,
-            "place": self.place or None,
-            "severity": str(alert.severity),
-            "state": str(alert.state),
-            "sector": alert.sector,
-            "agency": alert.agency,
-            "district": alert.district,
-            "message": alert.message,
-            "value": alert.value,
-            "occurrences": alert.occurrences,
-            "location": list(alert.location) if alert.location else None,
-            "raised_at": to_iso(alert.raised_at) or None,
-            "updated_at": to_iso(alert.updated_at) or None,
-            "acknowledged_by": self.acknowledged_by or None,
-            "acknowledged_at": to_iso(self.acknowledged_at) or None,
-            "assignee": self.assignee or None,
-            "assigned_by": self.assigned_by or None,
-            "assigned_at": to_iso(self.assigned_at) or None,
-            "resolved_by": self.resolved_by or None,
-            "resolved_at": to_iso(self.resolved_at) or None,
-            "escalations": self.escalations,
-            "flapping": self.flapping,
-            "expires": to_iso(self.expires) or None,
-            "procedure": self.procedure or None,
-            "area": self.area,
-        }
-
-
-def queue_order(record: AlertRecord) -> tuple[int, float, str]:
-    """Most severe first, then the one waiting longest: what an operator should look at next."""
-    raised = record.alert.raised_at.timestamp() if record.alert.raised_at else 0.0
-    return record.alert.severity.rank, raised, record.alert.id
 
 
 class AlertBook:
@@ -205,8 +80,7 @@ class AlertBook:
                     if count:
                         pipe.hincrby(self.keys.alert(existing.id), "occurrences", 1)
                     pipe.hset(self.keys.alert(existing.id), mapping=changes)
-                    pipe.incr(self.keys.changes())
-                    pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
+                    mark_changed(pipe, self.keys)
                     return existing, False
             number = int(pipe.get(self.keys.alert_sequence()) or 0) + 1
             alert.id = f"A{number:06d}"
@@ -219,10 +93,9 @@ class AlertBook:
             pipe.set(dedup_key, alert.id)
             pipe.zadd(self.keys.alerts_open(), {alert.id: alert.raised_at.timestamp()})
             pipe.zadd(self.keys.alerts_all(), {alert.id: alert.raised_at.timestamp()})
-            self._timeline(pipe, alert.id, actor=actor, action="raised", to_state=AlertState.NEW,
-                           note=alert.message if note is None else note, at=now)
-            pipe.incr(self.keys.changes())
-            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
+            write_entry(pipe, self.keys, alert.id, actor=actor, action="raised", to_state=AlertState.NEW,
+                        note=alert.message if note is None else note, at=now)
+            mark_changed(pipe, self.keys)
             return alert, True
 
         return self.redis.transaction(
@@ -244,8 +117,7 @@ class AlertBook:
             return False
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={**fields, "updated_at": to_iso(now or utcnow())})
-        pipe.incr(self.keys.changes())
-        pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
+        mark_changed(pipe, self.keys)
         pipe.execute()
         return True
 
@@ -310,10 +182,9 @@ class AlertBook:
         if record is None:
             raise AlertNotFound(alert_id)
         pipe = self.redis.pipeline(transaction=True)
-        self._timeline(pipe, alert_id, actor=actor, action=action, from_state=record.state,
-                       to_state=record.state, note=note, at=now or utcnow())
-        pipe.incr(self.keys.changes())
-        pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
+        write_entry(pipe, self.keys, alert_id, actor=actor, action=action, from_state=record.state,
+                    to_state=record.state, note=note, at=now or utcnow())
+        mark_changed(pipe, self.keys)
         pipe.execute()
 
     def escalate(self, alert_id: str, *, after: timedelta, now: datetime | None = None) -> AlertRecord | None:
@@ -340,12 +211,11 @@ class AlertBook:
             pipe.multi()
             pipe.hset(key, mapping={"severity": str(record.alert.severity), "escalations": str(record.escalations),
                                     "escalated_at": to_iso(moment), "updated_at": to_iso(moment)})
-            self._timeline(pipe, alert_id, actor=SYSTEM, action="escalated", from_state=record.state,
-                           to_state=record.state, at=moment,
-                           note=f"not acknowledged within {minutes} min: {before} → {record.alert.severity}",
-                           entry={"severity_from": str(before), "severity_to": str(record.alert.severity)})
-            pipe.incr(self.keys.changes())
-            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
+            write_entry(pipe, self.keys, alert_id, actor=SYSTEM, action="escalated", from_state=record.state,
+                        to_state=record.state, at=moment,
+                        note=f"not acknowledged within {minutes} min: {before} → {record.alert.severity}",
+                        entry={"severity_from": str(before), "severity_to": str(record.alert.severity)})
+            mark_changed(pipe, self.keys)
             return record
 
         return self.redis.transaction(_escalate, key, value_from_callable=True)
@@ -355,30 +225,7 @@ class AlertBook:
         now: datetime | None = None,
     ) -> bool:
         """Tick (or untick) one step of the alert's checklist; returns False when it already was so."""
-        moment = now or utcnow()
-        key = self.keys.alert_checklist(alert_id)
-
-        def _check(pipe: redis.client.Pipeline) -> bool:
-            raw = pipe.hgetall(self.keys.alert(alert_id))
-            if not raw:
-                raise AlertNotFound(alert_id)
-            record = AlertRecord.from_hash(raw)
-            already = pipe.hexists(key, str(step))
-            if already == done:
-                return False
-            pipe.multi()
-            if done:
-                pipe.hset(key, str(step), json.dumps({"by": actor, "at": to_iso(moment)}))
-            else:
-                pipe.hdel(key, str(step))
-            self._timeline(pipe, alert_id, actor=actor, action="step_done" if done else "step_undone",
-                           from_state=record.state, to_state=record.state, at=moment,
-                           note=label or f"step {step + 1}", entry={"step": str(step)})
-            pipe.incr(self.keys.changes())
-            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
-            return True
-
-        return self.redis.transaction(_check, key, value_from_callable=True)
+        return check_step(self.redis, self.keys, alert_id, step, actor=actor, label=label, done=done, now=now)
 
     # --- reads --------------------------------------------------------------------------------------------
 
@@ -412,12 +259,11 @@ class AlertBook:
         return [AlertRecord.from_hash(raw) for raw in pipe.execute() if raw]
 
     def timeline(self, alert_id: str) -> list[dict[str, str]]:
-        return [fields for _, fields in self.redis.xrange(self.keys.alert_timeline(alert_id))]
+        return read_timeline(self.redis, self.keys, alert_id)
 
     def checklist(self, alert_id: str) -> dict[int, dict[str, str]]:
         """Ticked steps: step number -> {"by", "at"}."""
-        return {int(step): json.loads(value)
-                for step, value in self.redis.hgetall(self.keys.alert_checklist(alert_id)).items()}
+        return ticked_steps(self.redis, self.keys, alert_id)
 
     # --- internals ----------------------------------------------------------------------------------------
 
@@ -451,110 +297,10 @@ class AlertBook:
             pipe.hset(key, mapping={"state": str(to_state), "updated_at": to_iso(moment), **fields})
             if also is not None:
                 also(pipe, record, moment)
-            self._timeline(pipe, alert_id, actor=actor, action=action, from_state=previous, to_state=to_state,
-                           note=note, at=moment, entry=entry)
-            pipe.incr(self.keys.changes())
-            pipe.hincrby(self.keys.versions(), ALERTS_LAYER, 1)
+            write_entry(pipe, self.keys, alert_id, actor=actor, action=action, from_state=previous,
+                        to_state=to_state, note=note, at=moment, entry=entry)
+            mark_changed(pipe, self.keys)
             updated = AlertRecord.from_hash({**raw, "state": str(to_state), "updated_at": to_iso(moment), **fields})
             return updated
 
         return self.redis.transaction(_apply, key, value_from_callable=True)
-
-    def _timeline(
-        self, pipe: redis.client.Pipeline, alert_id: str, *, actor: str, action: str, at: datetime,
-        to_state: AlertState, from_state: AlertState | None = None, note: str = "",
-        entry: Mapping[str, str] | None = None,
-    ) -> None:
-        record = {
-            "at": to_iso(at),
-            "actor": actor,
-            "action": action,
-            "from": str(from_state or ""),
-            "to": str(to_state),
-            "note": scrub_text(note or "")[:NOTE_CHARS],
-            **(entry or {}),
-        }
-        pipe.xadd(self.keys.alert_timeline(alert_id), record)
-        pipe.xadd(self.keys.audit(), {"object": f"alert:{alert_id}", **record})
-
-
-# --- the queue as screens read it ---------------------------------------------------------------------------
-
-OPEN, ALL = "open", "all"
-ACTIONS = ("acknowledge", "assign", "resolve")
-
-
-@dataclass(frozen=True, slots=True)
-class AlertQuery:
-    """The alert-queue filters: empty sets mean any; `state` is open (not resolved), all, or one state."""
-
-    severities: frozenset[str] = frozenset()
-    sectors: frozenset[str] = frozenset()
-    districts: frozenset[str] = frozenset()
-    state: str = OPEN
-
-    @classmethod
-    def of(cls, severities: Iterable[str] | None = None, sectors: Iterable[str] | None = None,
-           districts: Iterable[str] | None = None, state: str | None = None) -> AlertQuery:
-        return cls(frozenset(severities or ()), frozenset(sectors or ()), frozenset(districts or ()),
-                   state or OPEN)
-
-    @property
-    def needs_resolved(self) -> bool:
-        return self.state in (ALL, str(AlertState.RESOLVED))
-
-    def matches(self, record: AlertRecord) -> bool:
-        alert = record.alert
-        if self.state == OPEN and not record.is_open:
-            return False
-        if self.state not in (OPEN, ALL) and str(alert.state) != self.state:
-            return False
-        return (
-            (not self.severities or str(alert.severity) in self.severities)
-            and (not self.sectors or alert.sector in self.sectors)
-            and (not self.districts or (alert.district or "") in self.districts)
-        )
-
-
-def select(book: AlertBook, query: AlertQuery, limit: int = 300) -> list[AlertRecord]:
-    """The alerts a query shows, in queue order."""
-    return [r for r in book.records(include_resolved=query.needs_resolved) if query.matches(r)][:limit]
-
-
-@dataclass(frozen=True, slots=True)
-class ActionOutcome:
-    """What became of an operator's button press: done, refused (someone was first) or a missing input."""
-
-    action: str
-    record: AlertRecord | None = None
-    refusal: AlertConflict | None = None
-    problem: str = ""  # "need_note", "need_assignee", "not_found", "no_alert"
-
-    @property
-    def ok(self) -> bool:
-        return self.record is not None
-
-
-def operator_action(
-    book: AlertBook, action: str, alert_id: str | None, *, actor: str, note: str = "", assignee: str = ""
-) -> ActionOutcome:
-    """Acknowledge, assign or resolve as an operator; a resolve needs a note saying what was done."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action '{action}' (one of {', '.join(ACTIONS)})")
-    if not alert_id:
-        return ActionOutcome(action, problem="no_alert")
-    note = (note or "").strip()
-    try:
-        if action == "acknowledge":
-            return ActionOutcome(action, book.acknowledge(alert_id, actor=actor, note=note))
-        if action == "assign":
-            if not (assignee or "").strip():
-                return ActionOutcome(action, problem="need_assignee")
-            return ActionOutcome(action, book.assign(alert_id, to=assignee, actor=actor, note=note))
-        if not note:
-            return ActionOutcome(action, problem="need_note")
-        return ActionOutcome(action, book.resolve(alert_id, actor=actor, note=note))
-    except AlertConflict as refusal:
-        return ActionOutcome(action, refusal=refusal)
-    except AlertNotFound:
-        return ActionOutcome(action, problem="not_found")
