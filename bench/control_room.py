@@ -28,7 +28,7 @@ from ioc.config import load_settings  # noqa: E402
 from ioc.model import Alert, Batch, Entity, Observation, Severity, utcnow  # noqa: E402
 from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
-from ioc.web import create_app  # noqa: E402
+from layouts.app import create_app  # noqa: E402
 
 WEST, SOUTH, EAST, NORTH = 108.10, 15.98, 108.28, 16.10
 

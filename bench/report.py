@@ -35,14 +35,14 @@ import redis  # noqa: E402
 
 from ioc.config import load_settings  # noqa: E402
 from ioc.i18n import CITY_ZONE  # noqa: E402
-from ioc.kpis.backfill import backfill  # noqa: E402
 from ioc.kpis.catalogue import QUANTILES, Kpi, load_catalogue  # noqa: E402
 from ioc.kpis.periods import make_range  # noqa: E402
+from ioc.kpis.records import Contribution  # noqa: E402
 from ioc.kpis.report import compute_report  # noqa: E402
-from ioc.kpis.rollups import Contribution  # noqa: E402
 from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
 from layouts import ids  # noqa: E402
+from simulator.backfill import backfill  # noqa: E402
 
 PASSWORD = "bench-password-0123"
 
@@ -159,7 +159,7 @@ def main() -> int:
         print(f"  {result.seconds:.1f} s, {result.samples:,} payloads, {len(records.rows):,} records, "
               f"{rollup_keys:,} rollup keys, Redis {memory / 2**20:.1f} MiB")
 
-        from ioc.web import create_app
+        from layouts.app import create_app
 
         app = create_app(store, settings, redis_kind="server", cookie_secure=False)
         app.server.extensions["ioc_security"].users.add("bench-manager", "manager", PASSWORD, actor="bench")

@@ -3,7 +3,7 @@ open alerts and active warnings, as JSON or GeoJSON, with an OpenAPI 3 descripti
 
 Open data only: no personal field (ioc.privacy.is_personal_field filters every answer last), no raw
 payloads, no staff names. Callers present an API key (X-API-Key, issued by an administrator) or a session;
-ioc.guard refuses everyone else before a view runs, and each key is rate-limited here.
+ioc.access refuses everyone else before a view runs, and each key is rate-limited here.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from typing import Any
 
 import flask
 
-from ioc.guard import Security
-from ioc.kpi import feed_kpi
+from ioc.access.security import Security
+from ioc.kpis.tiles import feed_kpi
 from ioc.privacy import is_personal_field
-from ioc.web import current
 
 PREFIX = "/api/v1"
 MAX_LIMIT = 5000
@@ -26,6 +25,11 @@ GEOJSON = "application/geo+json"
 # Alert fields that name staff (who acknowledged, who it is assigned to): not open data.
 STAFF_FIELDS = frozenset({"acknowledged_by", "assigned_by", "assignee", "resolved_by", "acknowledged_at",
                           "assigned_at", "resolved_at"})
+
+
+def _context() -> Any:
+    # the WebContext ioc.web installed on the serving app, read from it: ioc.web imports this module
+    return flask.current_app.extensions["ioc"]
 
 
 def without_personal(value: Any) -> Any:
@@ -88,7 +92,7 @@ def _public_entity(entity: dict[str, Any]) -> dict[str, Any]:
 
 
 def _matching_entities(args: Any) -> list[dict[str, Any]]:
-    context = current()
+    context = _context()
     feeds = [feed.name for feed in context.settings.feeds if feed.enabled]
     wanted_feed = args.get("feed")
     if wanted_feed:
@@ -111,7 +115,7 @@ def entities() -> flask.Response:
 
 def latest_observations() -> flask.Response:
     """The newest observation of each numeric attribute of the matching entities, with its unit."""
-    context = current()
+    context = _context()
     store = context.store
     found = _matching_entities(flask.request.args)[: _limit()]
     metric_wanted = flask.request.args.get("metric")
@@ -141,7 +145,7 @@ def _number(text: Any) -> Any:
 
 def kpis() -> flask.Response:
     """Each feed's headline number (as on the control room's tiles) and the city's KPI catalogue."""
-    context = current()
+    context = _context()
     lang = flask.request.args.get("lang", "en")
     rows = []
     for feed in context.settings.feeds:
@@ -164,7 +168,7 @@ def kpis() -> flask.Response:
 
 
 def alerts() -> flask.Response:
-    context = current()
+    context = _context()
     records = context.store.alerts.records(limit=_limit())
     items = [{key: value for key, value in record.to_dict().items() if key not in STAFF_FIELDS}
              for record in records]
@@ -173,7 +177,7 @@ def alerts() -> flask.Response:
 
 def events() -> flask.Response:
     """Warnings and incidents the agencies published that are still in force (CAP and others)."""
-    context = current()
+    context = _context()
     rows = []
     for raw in context.store.active_events()[: _limit()]:
         row = {key: raw.get(key) or None for key in ("id", "type", "agency", "sector", "headline", "description",
@@ -279,7 +283,7 @@ def _rate_headers(response: flask.Response) -> flask.Response:
 
 
 def install(server: flask.Flask, security: Security) -> flask.Blueprint:
-    """Register the API's routes; ioc.guard has already refused callers without a key or a session."""
+    """Register the API's routes; ioc.access has already refused callers without a key or a session."""
     blueprint = flask.Blueprint("ioc_api", __name__, url_prefix=PREFIX)
     for path, view in ROUTES.items():
         blueprint.add_url_rule(path, view.__name__, view, methods=["GET"])

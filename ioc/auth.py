@@ -28,7 +28,7 @@ from ioc.model import from_iso, to_iso, utcnow
 
 ROLES_FILE = "roles.yaml"
 EVERYTHING = "*"
-# Every permission the server checks. A page, callback or API route needs one of these (ioc.guard).
+# Every permission the server checks. A page, callback or API route needs one of these (ioc.access).
 PERMISSIONS: dict[str, str] = {
     "control_room.view": "the control room: map, KPI tiles, open alerts (read-only)",
     "alerts.view": "the alert queue page",

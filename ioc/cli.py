@@ -1,4 +1,4 @@
-"""The `ioc` command line: demo, simulate, serve, adapters (list, run, test)."""
+"""The `ioc` command line: serve, adapters (list, run, test), and the commands other modules add."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +18,18 @@ COMMAND_MODULES: list[str] = [
     "ioc.cli_reports",
 ]
 
+# Commands the demo's simulator package provides: command -> the module whose `register(subparsers)` adds
+# it. The simulator (top-level `simulator/`) is for the demo and benchmarks, not part of the product, so it
+# is loaded by this name only, never imported (tests/test_layering.py fails on an import of it from ioc/,
+# layouts/ or data_adapters/). Without the package every other command still runs and these say what is
+# missing.
+SIMULATOR_COMMANDS: dict[str, str] = {
+    "demo": "simulator.cli",
+    "simulate": "simulator.cli",
+    "backfill": "simulator.cli",
+}
+
 DEFAULT_PORT = 8050
-DEFAULT_SIM_PORT = 8061
 
 
 def _print_json(data: Any) -> None:
@@ -156,21 +165,14 @@ def cmd_adapters_run(args: argparse.Namespace) -> int:
     return 0 if outcome.ok else 1
 
 
-# --- simulator, dashboard, demo -----------------------------------------------------------------------------
+# --- dashboard ----------------------------------------------------------------------------------------------
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    from ioc.simulator.server import serve_forever
-
-    print(f"simulator: http://{args.host}:{args.port}/ (seed {args.seed}, speed x{args.speed:g})")
-    serve_forever(args.host, args.port, args.seed, args.speed, mqtt_url=args.mqtt_url or None)
-    return 0
-
-
-def _dashboard(settings, handle, host: str, port: int, *, demo: bool = False) -> None:  # noqa: ANN001
+def serve_dashboard(settings, handle, host: str, port: int, *, demo: bool = False) -> None:  # noqa: ANN001
+    """The control room on `handle`'s Redis until interrupted (`ioc serve`; `ioc demo` with its demo users)."""
     from ioc.cli_users import seed_demo_users, seed_first_admin
     from ioc.store import Store
-    from ioc.web import create_app
+    from layouts.app import create_app
 
     # the demo serves plain http on loopback, where a Secure cookie would never come back
     app = create_app(Store(handle.client, settings.city.id), settings, redis_kind=handle.kind,
@@ -193,56 +195,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     handle = connect()
     print(f"redis: {handle.description}", flush=True)
-    _dashboard(settings, handle, args.host, args.port)
-    return 0
-
-
-def _demo_history(settings, handle, args: argparse.Namespace) -> None:  # noqa: ANN001
-    """KPI history for the reports, before any live poll: the rollups skip observations older than one
-    already counted, so history must land first."""
-    from ioc.kpis.backfill import backfill
-    from ioc.store import Store
-
-    print(f"history: {args.history_days} days of KPI history from the simulator (about a minute a month)...",
-          flush=True)
-    result = backfill(Store(handle.client, settings.city.id), settings, days=args.history_days, seed=args.seed,
-                      workers=min(2, os.cpu_count() or 1))
-    print(f"history: {result.records:,} records rolled up in {result.seconds:.0f} s", flush=True)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Simulator, adapters and dashboard in one process."""
-    from ioc.redis_conn import connect
-    from ioc.runner import FeedScheduler
-    from ioc.simulator.server import start as start_simulator
-    from ioc.store import Store
-
-    # The demo's feeds point at its own simulator unless the caller already chose a feed host.
-    os.environ.setdefault("IOC_SIM_URL", f"http://127.0.0.1:{args.sim_port}")
-    settings = _settings(args)
-    handle = connect()
-    print(f"redis: {handle.description}", flush=True)
-    if args.history_days:
-        _demo_history(settings, handle, args)
-    # The simulated sensors publish to the broker the MQTT feeds subscribe to; with no broker there, both
-    # sides fall back to HTTP (the feeds' fallback_url).
-    simulator = start_simulator(
-        host="127.0.0.1", port=args.sim_port, seed=args.seed, speed=args.speed, mqtt_url=args.mqtt_url or None
-    )
-    print(f"simulator: {simulator.url} (seed {args.seed}, speed x{args.speed:g})", flush=True)
-    scheduler = FeedScheduler(settings, Store(handle.client, settings.city.id))
-    scheduler.start()
-    print(f"adapters: {len(scheduler.feeds)} feeds polling", flush=True)
-    try:
-        _dashboard(settings, handle, args.host, args.port, demo=True)
-    finally:
-        scheduler.stop()
-        simulator.stop()
-        handle.close()
+    serve_dashboard(settings, handle, args.host, args.port)
     return 0
 
 
 # --- parser --------------------------------------------------------------------------------------------------
+
+
+def _add_simulator_commands(sub: argparse._SubParsersAction) -> None:
+    """The SIMULATOR_COMMANDS, from their module; a stand-in that names what is missing if it is absent."""
+    for module_name in dict.fromkeys(SIMULATOR_COMMANDS.values()):
+        commands = [command for command, owner in SIMULATOR_COMMANDS.items() if owner == module_name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            package = module_name.partition(".")[0]
+            if exc.name is None or exc.name.partition(".")[0] != package:
+                raise  # the package is there but something it needs is not: a real error, shown as one
+            for command in commands:
+                _add_unavailable(sub, command, module_name)
+            continue
+        module.register(sub)
+        if missing := [command for command in commands if command not in sub.choices]:
+            raise RuntimeError(f"{module_name} does not add {', '.join(missing)} (see SIMULATOR_COMMANDS)")
+
+
+def _add_unavailable(sub: argparse._SubParsersAction, command: str, module_name: str) -> None:
+    def refuse(_args: argparse.Namespace) -> int:
+        print(f"error: 'ioc {command}' comes with the demo's simulator package ({module_name}), which is not "
+              "installed here; install the project from a checkout of its repository (pip install -e .)",
+              file=sys.stderr)
+        return 2
+
+    stand_in = sub.add_parser(command, help=f"not available: needs the simulator package ({module_name})",
+                              add_help=False)
+    stand_in.add_argument("ignored", nargs=argparse.REMAINDER)
+    stand_in.set_defaults(func=refuse)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,26 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="simulator, adapters and dashboard in one process")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
-    demo.add_argument("--sim-port", type=int, default=DEFAULT_SIM_PORT)
-    demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
-    demo.add_argument("--history-days", type=int, default=0, metavar="N",
-                      help="first fill N days of KPI history for the reports (e.g. 90; takes a few minutes)")
-    demo.add_argument("--mqtt-url", default=os.environ.get("IOC_MQTT_URL", "mqtt://127.0.0.1:1883"),
-                      help="broker the simulated sensors publish to ('' for none); default IOC_MQTT_URL")
-    demo.set_defaults(func=cmd_demo)
-
-    simulate = sub.add_parser("simulate", help="serve the demo agencies' feeds on localhost")
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=DEFAULT_SIM_PORT)
-    simulate.add_argument("--seed", type=int, default=42)
-    simulate.add_argument("--speed", type=float, default=1.0)
-    simulate.add_argument("--mqtt-url", default=os.environ.get("IOC_MQTT_URL", ""),
-                          help="also publish the sensors' messages to this broker (default IOC_MQTT_URL)")
-    simulate.set_defaults(func=cmd_simulate)
+    _add_simulator_commands(sub)
 
     serve = sub.add_parser("serve", help="the dashboard alone, on the Redis at IOC_REDIS_URL")
     serve.add_argument("--host", default="127.0.0.1")

@@ -35,6 +35,16 @@ class Callback:
 
 
 @dataclass(frozen=True, slots=True)
+class Route:
+    """A plain Flask route a page brings along (a download); `view` takes the context first."""
+
+    rule: str
+    endpoint: str
+    view: Callable[..., Any]
+    permission: str
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A dashboard page. `layout` takes the context first, then the page's query parameters."""
 
@@ -47,6 +57,7 @@ class Page:
     layout: Callable[..., Any]
     callbacks: tuple[Callback, ...] = ()
     nav_id: str | None = None
+    routes: tuple[Route, ...] = ()
 
     def needs(self, callback: Callback) -> frozenset[str]:
         """What triggering one of this page's callbacks takes: opening the page, and the callback's own."""
@@ -55,3 +66,12 @@ class Page:
 
 def in_order(pages: Iterable[Page]) -> tuple[Page, ...]:
     return tuple(sorted(pages, key=lambda page: page.order))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """The shell around every page (header, nav, language switch): its layout, taking the context, and its
+    callbacks, which any signed-in user may trigger unless they declare otherwise."""
+
+    layout: Callable[..., Any]
+    callbacks: tuple[Callback, ...] = ()

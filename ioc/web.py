@@ -1,8 +1,10 @@
-"""The dashboard's server: the Dash app factory, the context its callbacks read, its cache and /healthz."""
+"""The dashboard's server: the app factory that registers declared pages, the context their callbacks
+receive, its cache and /healthz. It knows no page itself: the caller passes them (layouts.app)."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,12 +13,19 @@ from typing import Any
 import dash
 import flask
 import redis
+from dash import ClientsideFunction
 from flask_caching import Cache
 
+from ioc import api
+from ioc.access import Access, cookie_secure_default, install
+from ioc.audit import audit_config_changes
+from ioc.auth import load_roles, may
 from ioc.city_map import district_layer
 from ioc.config import PROJECT_ROOT, Feed, Settings, resolve_path
+from ioc.control_room import LiveCity
 from ioc.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from ioc.model import utcnow
+from ioc.pages import SIGNED_IN, Callback, Frame, Page, in_order
 from ioc.redis_conn import redis_url
 from ioc.store import FeedHealth, Store
 
@@ -33,48 +42,25 @@ class WebContext:
     settings: Settings
     redis_kind: str
     cache: Cache
+    # the control room's shared layers and this process's decoded copies of them
+    live: LiveCity
+    # the app's declared pages in nav order (the frame lists them)
+    pages: tuple[Page, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class LiveState:
-    """The cheap reads a screen makes on every tick to decide whether anything needs redrawing."""
-
-    changes: int
-    health: dict[str, FeedHealth | None]
-    stale_feeds: tuple[str, ...]
-
-    def signature(self, lang: str) -> dict[str, Any]:
-        # JSON-shaped so it can sit in a dcc.Store between ticks
-        return {"changes": self.changes, "lang": lang, "stale": list(self.stale_feeds)}
+def context_of(server: flask.Flask) -> WebContext:
+    """The context of the app installed on `server`."""
+    return server.extensions["ioc"]
 
 
-_active: WebContext | None = None
-
-
-def current() -> WebContext:
-    """The context of the app serving this request (or of the last app created, outside a request)."""
-    if flask.has_app_context():
-        context = flask.current_app.extensions.get("ioc")
-        if context is not None:
-            return context
-    if _active is None:
-        raise RuntimeError("ioc.web.create_app has not been called")
-    return _active
+def request_context() -> WebContext:
+    """The context of the app serving the current request (callbacks and layouts are handed it)."""
+    return context_of(flask.current_app)
 
 
 def language(lang: Any) -> str:
     """The interface language a browser asked for, the default when it asked for something unknown."""
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def live_state(store: Store, settings: Settings, now: datetime) -> LiveState:
-    health = store.all_health(feed.name for feed in settings.feeds)
-    stale = tuple(
-        feed.name
-        for feed in settings.feeds
-        if feed.enabled and (health.get(feed.name) is None or health[feed.name].stale_at(now))
-    )
-    return LiveState(store.change_counter(), health, stale)
 
 
 def age_step(now: datetime) -> int:
@@ -152,9 +138,7 @@ def public_health(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _healthz() -> flask.Response:
-    from ioc.auth import may
-
-    context = current()
+    context = request_context()
     body, status = health_report(context.store, context.settings, context.redis_kind)
     if not may("health.full"):
         body = public_health(body)
@@ -164,23 +148,45 @@ def _healthz() -> flask.Response:
     return response
 
 
+def _with_context(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A callback or layout as Dash calls it: the serving app's context fetched at call time, passed first."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return function(request_context(), *args, **kwargs)
+
+    call.__name__ = getattr(function, "__name__", "callback")
+    call.__doc__ = function.__doc__
+    return call
+
+
+def register_callback(app: dash.Dash, access: Access, callback: Callback, needs: frozenset[str]) -> None:
+    """Register one declared callback and record, under the output key Dash files it by, who may trigger it."""
+    before = set(app.callback_map)
+    dependencies = (*callback.outputs, *callback.inputs, *callback.states)
+    if isinstance(callback.function, ClientsideFunction):
+        app.clientside_callback(callback.function, *dependencies, prevent_initial_call=callback.prevent_initial_call)
+    else:
+        app.callback(*dependencies, prevent_initial_call=callback.prevent_initial_call)(
+            _with_context(callback.function))
+    for key in set(app.callback_map) - before:
+        access.record(key, needs)
+
+
 def create_app(
-    store: Store, settings: Settings, *, redis_kind: str, cookie_secure: bool | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    redis_kind: str,
+    pages: Sequence[Page],
+    frame: Frame,
+    cookie_secure: bool | None = None,
 ) -> dash.Dash:
-    """The multi-page dashboard of one city: control room at /, feed health at /feeds, administration at
-    /admin, open data at /api/v1/, probe at /healthz; every page, callback and route behind ioc.guard.
+    """The multi-page dashboard of one city: the declared `pages` inside `frame` (header, nav), open data at
+    /api/v1/, probe at /healthz; every page, callback and route behind ioc.access.
 
     `cookie_secure`: session cookies over HTTPS only; default from roles.yaml (true) or IOC_COOKIE_SECURE.
     """
-    global _active
-    # imported here because the pages read this module's `current()`
-    from ioc import api, guard
-    from ioc.audit import audit_config_changes
-    from ioc.auth import load_roles
-    from layouts import admin, alerts, control_room, feeds, reports, shell
-
     roles = load_roles(settings.directory)
-
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -193,34 +199,28 @@ def create_app(
         update_title=None,
     )
     cache = Cache(app.server, config=cache_config(store, redis_kind))
-    context = WebContext(store=store, settings=settings, redis_kind=redis_kind, cache=cache)
+    base = district_layer(settings.city)
+    context = WebContext(store=store, settings=settings, redis_kind=redis_kind, cache=cache,
+                         live=LiveCity(store=store, settings=settings, cache=cache, base=base),
+                         pages=in_order(pages))
     app.server.extensions["ioc"] = context
-    _active = context
+    access = Access(app=app, pages=context.pages)
 
     city_name = settings.city.name.get(DEFAULT_LANGUAGE)
-    # (page module, path, its name's catalogue key, order): the admin page sorts last, after any new page
-    pages = (
-        (control_room, "/", "nav.control_room", 0),
-        (feeds, "/feeds", "nav.feeds", 1),
-        (alerts, "/alerts", "nav.alerts", 2),
-        (reports, "/reports", "nav.reports", 3),
-        (admin, "/admin", "nav.admin", 90),
-    )
-    for page, path, name_key, order in pages:
-        name = t(name_key, DEFAULT_LANGUAGE)
-        dash.register_page(
-            page.__name__, path=path, name=name, title=f"{name} · {city_name}", order=order, layout=page.layout
-        )
-    app.layout = shell.layout
-    shell.register_callbacks(app)
-    control_room.register_callbacks(app)
-    feeds.register_callbacks(app)
-    alerts.register_callbacks(app)
-    admin.register_callbacks(app)
-    reports.register_callbacks(app)
+    for page in context.pages:
+        name = t(page.title_key, DEFAULT_LANGUAGE)
+        dash.register_page(page.module, path=page.path, name=name, title=f"{name} · {city_name}",
+                           order=page.order, layout=_with_context(page.layout))
+        for callback in page.callbacks:
+            register_callback(app, access, callback, page.needs(callback))
+        for route in page.routes:
+            app.server.add_url_rule(route.rule, route.endpoint, _with_context(route.view), methods=["GET"])
+    app.layout = _with_context(frame.layout)
+    for callback in frame.callbacks:
+        register_callback(app, access, callback, frozenset({callback.permission or SIGNED_IN}))
     app.server.add_url_rule("/healthz", "healthz", _healthz, methods=["GET"])
-    security = guard.install(app, store, roles, cookie_secure=guard.cookie_secure_default(roles, cookie_secure),
-                             tile_url=settings.city.tile_url)
+    security = install(app, access, store, roles, cookie_secure=cookie_secure_default(roles, cookie_secure),
+                       tile_url=settings.city.tile_url)
     api.install(app.server, security)
     with contextlib.suppress(redis.RedisError, OSError):
         # rules, targets and roles are files: the first start on a changed file writes the change to the trail

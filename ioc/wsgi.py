@@ -10,7 +10,7 @@ from __future__ import annotations
 from ioc.config import load_settings
 from ioc.redis_conn import connect
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 
 _settings = load_settings()
 _redis = connect(allow_embedded=False)

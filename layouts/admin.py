@@ -10,12 +10,13 @@ import dash
 import flask
 from dash import ALL, Input, Output, State, dcc, html
 
+from ioc.access import safe_href
 from ioc.audit import AuditEntry, AuditQuery, AuditTrail, parse_time
 from ioc.auth import UserBook, UserError, current_actor, current_address, current_user, generate_password
-from ioc.guard import safe_href
 from ioc.i18n import local_time, t
 from ioc.model import from_iso
-from ioc.web import current, language
+from ioc.pages import Callback, Page, Route
+from ioc.web import WebContext, language
 
 USERS = "admin-users"
 USERS_MESSAGE = "admin-users-message"
@@ -47,7 +48,7 @@ def _users() -> UserBook:
     return _security().users
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(_context: WebContext, **_query: Any) -> html.Div:
     roles = _security().roles
     return html.Div(
         className="admin-page",
@@ -145,7 +146,8 @@ def _secret_message(label: str, secret: str) -> html.Div:
                     className="admin-message admin-message--ok")
 
 
-def manage_users(_add: int, _issue: int, _toggles: list[int | None], _revokes: list[int | None], lang: str | None,
+def manage_users(_context: WebContext,
+                 _add: int, _issue: int, _toggles: list[int | None], _revokes: list[int | None], lang: str | None,
                  name: str | None, role: str | None, holder: str | None) -> tuple[Any, Any, Any, Any]:
     """Adds a user, issues or revokes a key, disables or enables a user; then redraws both tables."""
     lang = language(lang)
@@ -200,10 +202,10 @@ def audit_row(entry: AuditEntry) -> html.Tr:
     ])
 
 
-def search_audit(_clicks: int, lang: str | None, actor: str | None, action: str | None, since: str | None,
+def search_audit(context: WebContext,
+                 _clicks: int, lang: str | None, actor: str | None, action: str | None, since: str | None,
                  until: str | None) -> tuple[Any, str]:
     lang = language(lang)
-    context = current()
     entries = AuditTrail(context.store.redis, context.store.keys).search(audit_query(actor, action, since, until))
     head = html.Thead(html.Tr([html.Th(t(f"admin.audit.col.{col}", lang))
                                for col in ("at", "actor", "action", "object", "change", "address", "note")]))
@@ -214,9 +216,8 @@ def search_audit(_clicks: int, lang: str | None, actor: str | None, action: str 
         export_href(actor, action, since, until)
 
 
-def audit_csv() -> flask.Response:
-    """GET /admin/audit.csv: the search as CSV (ioc.guard lets only audit.view through); read-only."""
-    context = current()
+def audit_csv(context: WebContext) -> flask.Response:
+    """GET /admin/audit.csv: the search as CSV (ioc.access lets only audit.view through); read-only."""
     args = flask.request.args
     query = audit_query(args.get("actor"), args.get("action"), args.get("since"), args.get("until"), limit=100_000)
     from ioc.audit import to_csv
@@ -255,29 +256,41 @@ def account_menu(lang: str = "vi") -> html.Div:
     ])
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(TITLE, "children"),
-        Output(USERS_MESSAGE, "children"),
-        Output(USERS, "children"),
-        Output(KEYS, "children"),
-        Input(ADD_USER, "n_clicks"),
-        Input(ISSUE_KEY, "n_clicks"),
-        Input({"type": USER_TOGGLE, "user": ALL}, "n_clicks"),
-        Input({"type": KEY_REVOKE, "holder": ALL}, "n_clicks"),
-        Input(LANG, "data"),
-        State(NEW_NAME, "value"),
-        State(NEW_ROLE, "value"),
-        State(KEY_HOLDER, "value"),
-    )(manage_users)
-    app.callback(
-        Output(AUDIT_RESULTS, "children"),
-        Output(AUDIT_EXPORT, "href"),
-        Input(AUDIT_SEARCH, "n_clicks"),
-        Input(LANG, "data"),
-        State(AUDIT_ACTOR, "value"),
-        State(AUDIT_ACTION, "value"),
-        State(AUDIT_SINCE, "value"),
-        State(AUDIT_UNTIL, "value"),
-    )(search_audit)
-    app.server.add_url_rule("/admin/audit.csv", "ioc_audit_csv", audit_csv, methods=["GET"])
+PAGE = Page(
+    module=__name__,
+    path="/admin",
+    title_key="nav.admin",
+    order=90,
+    permission="users.manage",
+    layout=layout,
+    callbacks=(
+        Callback(
+            outputs=(Output(TITLE, "children"),
+                     Output(USERS_MESSAGE, "children"),
+                     Output(USERS, "children"),
+                     Output(KEYS, "children")),
+            inputs=(Input(ADD_USER, "n_clicks"),
+                     Input(ISSUE_KEY, "n_clicks"),
+                     Input({"type": USER_TOGGLE, "user": ALL}, "n_clicks"),
+                     Input({"type": KEY_REVOKE, "holder": ALL}, "n_clicks"),
+                     Input(LANG, "data")),
+            states=(State(NEW_NAME, "value"),
+                     State(NEW_ROLE, "value"),
+                     State(KEY_HOLDER, "value")),
+            function=manage_users,
+        ),
+        Callback(
+            outputs=(Output(AUDIT_RESULTS, "children"),
+                     Output(AUDIT_EXPORT, "href")),
+            inputs=(Input(AUDIT_SEARCH, "n_clicks"),
+                     Input(LANG, "data")),
+            states=(State(AUDIT_ACTOR, "value"),
+                     State(AUDIT_ACTION, "value"),
+                     State(AUDIT_SINCE, "value"),
+                     State(AUDIT_UNTIL, "value")),
+            function=search_audit,
+            permission="audit.view",
+        ),
+    ),
+    routes=(Route("/admin/audit.csv", "ioc_audit_csv", audit_csv, permission="audit.view"),),
+)

@@ -24,8 +24,9 @@ from ioc.city_map import AREA_EDGE, LABEL_COLOUR, MAP_BACKGROUND, SEVERITY_COLOU
 from ioc.config import Settings
 from ioc.i18n import DEFAULT_LANGUAGE, age_text, local_time, t
 from ioc.model import AlertState, Severity, from_iso, utcnow
+from ioc.pages import Callback, Page
 from ioc.rules import load_zones
-from ioc.web import age_step, current, language, map_base_layer
+from ioc.web import WebContext, age_step, language, map_base_layer
 from layouts import ids
 
 REFRESH_MS = 2000
@@ -48,9 +49,9 @@ def current_actor() -> str:
 # --- layout --------------------------------------------------------------------------------------------------
 
 
-def layout(alert: str | None = None, **_query: Any) -> html.Div:
+def layout(context: WebContext, alert: str | None = None, **_query: Any) -> html.Div:
     # the choices are there from the first paint (a value without its option would show blank)
-    options = filter_options(DEFAULT_LANGUAGE)
+    options = filter_options(context, DEFAULT_LANGUAGE)
     return html.Div(
         className="alerts-page",
         children=[
@@ -136,10 +137,10 @@ def _filter(component: str, options: list[dict[str, str]], *, multi: bool, value
 # --- filters ---------------------------------------------------------------------------------------------------
 
 
-def filter_options(lang: str | None) -> tuple[Any, ...]:
+def filter_options(context: WebContext, lang: str | None) -> tuple[Any, ...]:
     """Labels and choices of the four filters in the interface language."""
     lang = language(lang)
-    settings = current().settings
+    settings = context.settings
     severities = [{"label": t(f"control_room.severity.{s}", lang), "value": str(s)} for s in Severity]
     sectors = [{"label": s.name.get(lang), "value": s.id} for s in settings.city.sectors]
     districts = [{"label": name, "value": name} for name in area_index(settings.city).names]
@@ -152,7 +153,7 @@ def filter_options(lang: str | None) -> tuple[Any, ...]:
     return (severities, any_text, sectors, any_text, districts, any_text, states)
 
 
-def filter_labels(lang: str | None) -> list[str]:
+def filter_labels(_context: WebContext, lang: str | None) -> list[str]:
     lang = language(lang)
     return [t(f"alerts.filter.{name}", lang) for name in ("severity", "sector", "district", "state")]
 
@@ -237,13 +238,12 @@ def summary(open_records: list[AlertRecord], lang: str) -> list[Any]:
     return pills
 
 
-def refresh_queue(
-    _tick: int | None, lang: str | None, severities: list[str] | None, sectors: list[str] | None,
+def refresh_queue(context: WebContext,
+                  _tick: int | None, lang: str | None, severities: list[str] | None, sectors: list[str] | None,
     districts: list[str] | None, state: str | None, selected: str | None, version: int | None,
     seen: dict[str, Any] | None,
 ) -> tuple[Any, ...]:
     """Redraw the queue when alerts changed, a filter or the selection moved, or ages stepped on."""
-    context = current()
     lang = language(lang)
     now = utcnow()
     query = AlertQuery.of(severities, sectors, districts, state)
@@ -268,7 +268,7 @@ def refresh_queue(
     return t("alerts.title", lang), summary(open_records, lang), html.Div(rows, className="aq-list"), signature
 
 
-def select_alert(_clicks: list[int | None], selected: str | None) -> Any:
+def select_alert(_context: WebContext, _clicks: list[int | None], selected: str | None) -> Any:
     """A click on a queue row opens that alert."""
     trigger = dash.ctx.triggered_id
     # a redraw of the queue re-creates the rows, which fires this callback without a click
@@ -465,11 +465,10 @@ def _assignees(settings: Settings) -> list[Any]:
     return [html.Option(value=agency) for agency in agencies]
 
 
-def refresh_detail(
-    selected: str | None, lang: str | None, _tick: int | None, version: int | None, seen: dict[str, Any] | None
+def refresh_detail(context: WebContext,
+                   selected: str | None, lang: str | None, _tick: int | None, version: int | None, seen: dict[str, Any] | None
 ) -> tuple[Any, ...]:
     """The selected alert: facts, checklist, timeline and map; redrawn only when the alert changed."""
-    context = current()
     lang = language(lang)
     settings = context.settings
     placeholders = (t("alerts.actions.note", lang), t("alerts.actions.assignee", lang))
@@ -499,11 +498,12 @@ def refresh_detail(
     )
 
 
-def button_states(selected: str | None, lang: str | None, _tick: int | None, _version: int | None
+def button_states(context: WebContext,
+                  selected: str | None, lang: str | None, _tick: int | None, _version: int | None
                   ) -> tuple[Any, ...]:
     """Labels of the three buttons, and which apply to the alert's state (another operator may change it)."""
     lang = language(lang)
-    record = current().store.alerts.get(selected) if selected else None
+    record = context.store.alerts.get(selected) if selected else None
     labels = (t("alerts.actions.acknowledge", lang), t("alerts.actions.assign", lang),
               t("alerts.actions.resolve", lang))
     if record is None:
@@ -526,8 +526,8 @@ def feedback_text(outcome: ActionOutcome, lang: str) -> tuple[str, str]:
 BUTTON_ACTIONS = {ids.ALERTS_ACK: "acknowledge", ids.ALERTS_ASSIGN: "assign", ids.ALERTS_RESOLVE: "resolve"}
 
 
-def act(
-    _ack: int | None, _assign: int | None, _resolve: int | None, _steps: list[int | None], selected: str | None,
+def act(context: WebContext,
+        _ack: int | None, _assign: int | None, _resolve: int | None, _steps: list[int | None], selected: str | None,
     note: str | None, assignee: str | None, lang: str | None, version: int | None,
 ) -> tuple[Any, Any, Any]:
     """A button press or a checklist tick, as the current actor; the note clears once it is kept."""
@@ -536,24 +536,24 @@ def act(
     if trigger is None or not any(item.get("value") for item in dash.ctx.triggered):
         return dash.no_update, dash.no_update, dash.no_update
     if isinstance(trigger, dict):
-        return dash.no_update, dash.no_update, toggle_step(selected, int(trigger["step"]), version)
-    return perform(BUTTON_ACTIONS[trigger], selected, note, assignee, lang, version)
+        return dash.no_update, dash.no_update, toggle_step(context, selected, int(trigger["step"]), version)
+    return perform(context, BUTTON_ACTIONS[trigger], selected, note, assignee, lang, version)
 
 
-def perform(action: str, selected: str | None, note: str | None, assignee: str | None, lang: str | None,
+def perform(context: WebContext,
+            action: str, selected: str | None, note: str | None, assignee: str | None, lang: str | None,
             version: int | None) -> tuple[Any, Any, int]:
     """Acknowledge, assign or resolve the selected alert; returns (feedback, note field, new version)."""
     lang = language(lang)
-    outcome = operator_action(current().store.alerts, action, selected, actor=current_actor(), note=note or "",
+    outcome = operator_action(context.store.alerts, action, selected, actor=current_actor(), note=note or "",
                               assignee=assignee or "")
     text, tone = feedback_text(outcome, lang)
     feedback = html.Div(text, className=f"alerts-feedback-line alerts-feedback-line--{tone}")
     return feedback, "" if outcome.ok else dash.no_update, (version or 0) + 1
 
 
-def toggle_step(alert_id: str | None, step: int, version: int | None) -> int:
+def toggle_step(context: WebContext, alert_id: str | None, step: int, version: int | None) -> int:
     """Tick a step of the alert's checklist, or untick it when it was ticked."""
-    context = current()
     book = context.store.alerts
     record = book.get(alert_id) if alert_id else None
     procedure = context.settings.procedures.get(record.procedure) if record and record.procedure else None
@@ -564,83 +564,101 @@ def toggle_step(alert_id: str | None, step: int, version: int | None) -> int:
     return (version or 0) + 1
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.ALERTS_FILTER_SEVERITY, "options"),
-        Output(ids.ALERTS_FILTER_SEVERITY, "placeholder"),
-        Output(ids.ALERTS_FILTER_SECTOR, "options"),
-        Output(ids.ALERTS_FILTER_SECTOR, "placeholder"),
-        Output(ids.ALERTS_FILTER_DISTRICT, "options"),
-        Output(ids.ALERTS_FILTER_DISTRICT, "placeholder"),
-        Output(ids.ALERTS_FILTER_STATE, "options"),
-        Input(ids.LANG, "data"),
-    )(filter_options)
-    app.callback(
-        Output({"type": ids.ALERTS_FILTER_LABELS, "filter": ALL}, "children"),
-        Input(ids.LANG, "data"),
-    )(filter_labels)
-    app.callback(
-        Output(ids.ALERTS_TITLE, "children"),
-        Output(ids.ALERTS_SUMMARY, "children"),
-        Output(ids.ALERTS_QUEUE, "children"),
-        Output(ids.ALERTS_QUEUE_SEEN, "data"),
-        Input(ids.ALERTS_TICK, "n_intervals"),
-        Input(ids.LANG, "data"),
-        Input(ids.ALERTS_FILTER_SEVERITY, "value"),
-        Input(ids.ALERTS_FILTER_SECTOR, "value"),
-        Input(ids.ALERTS_FILTER_DISTRICT, "value"),
-        Input(ids.ALERTS_FILTER_STATE, "value"),
-        Input(ids.ALERTS_SELECTED, "data"),
-        Input(ids.ALERTS_VERSION, "data"),
-        State(ids.ALERTS_QUEUE_SEEN, "data"),
-    )(refresh_queue)
-    app.callback(
-        Output(ids.ALERTS_SELECTED, "data"),
-        Input({"type": ids.ALERT_ROW, "alert": ALL}, "n_clicks"),
-        State(ids.ALERTS_SELECTED, "data"),
-        prevent_initial_call=True,
-    )(select_alert)
-    app.callback(
-        Output(ids.ALERTS_DETAIL, "children"),
-        Output(ids.ALERTS_ACTIONS, "style"),
-        Output(ids.ALERTS_MAP, "figure"),
-        Output(ids.ALERTS_HISTORY, "children"),
-        Output(ids.ALERTS_NOTE, "placeholder"),
-        Output(ids.ALERTS_ASSIGNEE, "placeholder"),
-        Output(ids.ALERTS_ASSIGNEES, "children"),
-        Output(ids.ALERTS_ASSIGNEE, "value"),
-        Output(ids.ALERTS_DETAIL_SEEN, "data"),
-        Input(ids.ALERTS_SELECTED, "data"),
-        Input(ids.LANG, "data"),
-        Input(ids.ALERTS_TICK, "n_intervals"),
-        Input(ids.ALERTS_VERSION, "data"),
-        State(ids.ALERTS_DETAIL_SEEN, "data"),
-    )(refresh_detail)
-    # apart from the detail: a role that may only look at alerts still sees them (ioc.guard maps the buttons)
-    app.callback(
-        Output(ids.ALERTS_ACK, "disabled"),
-        Output(ids.ALERTS_ASSIGN, "disabled"),
-        Output(ids.ALERTS_RESOLVE, "disabled"),
-        Output(ids.ALERTS_ACK, "children"),
-        Output(ids.ALERTS_ASSIGN, "children"),
-        Output(ids.ALERTS_RESOLVE, "children"),
-        Input(ids.ALERTS_SELECTED, "data"),
-        Input(ids.LANG, "data"),
-        Input(ids.ALERTS_TICK, "n_intervals"),
-        Input(ids.ALERTS_VERSION, "data"),
-    )(button_states)
-    app.callback(
-        Output(ids.ALERTS_FEEDBACK, "children"),
-        Output(ids.ALERTS_NOTE, "value"),
-        Output(ids.ALERTS_VERSION, "data"),
-        Input(ids.ALERTS_ACK, "n_clicks"),
-        Input(ids.ALERTS_ASSIGN, "n_clicks"),
-        Input(ids.ALERTS_RESOLVE, "n_clicks"),
-        Input({"type": ids.ALERT_STEP, "step": ALL}, "n_clicks"),
-        State(ids.ALERTS_SELECTED, "data"),
-        State(ids.ALERTS_NOTE, "value"),
-        State(ids.ALERTS_ASSIGNEE, "value"),
-        State(ids.LANG, "data"),
-        State(ids.ALERTS_VERSION, "data"),
-        prevent_initial_call=True,
-    )(act)
+PAGE = Page(
+    module=__name__,
+    path="/alerts",
+    title_key="nav.alerts",
+    order=1,
+    permission="alerts.view",
+    nav_id=ids.NAV_ALERTS,
+    layout=layout,
+    callbacks=(
+        Callback(
+            outputs=(Output(ids.ALERTS_FILTER_SEVERITY, "options"),
+                     Output(ids.ALERTS_FILTER_SEVERITY, "placeholder"),
+                     Output(ids.ALERTS_FILTER_SECTOR, "options"),
+                     Output(ids.ALERTS_FILTER_SECTOR, "placeholder"),
+                     Output(ids.ALERTS_FILTER_DISTRICT, "options"),
+                     Output(ids.ALERTS_FILTER_DISTRICT, "placeholder"),
+                     Output(ids.ALERTS_FILTER_STATE, "options")),
+            inputs=(Input(ids.LANG, "data"),),
+            function=filter_options,
+        ),
+        Callback(
+            outputs=(Output({"type": ids.ALERTS_FILTER_LABELS, "filter": ALL}, "children"),),
+            inputs=(Input(ids.LANG, "data"),),
+            function=filter_labels,
+        ),
+        Callback(
+            outputs=(Output(ids.ALERTS_TITLE, "children"),
+                     Output(ids.ALERTS_SUMMARY, "children"),
+                     Output(ids.ALERTS_QUEUE, "children"),
+                     Output(ids.ALERTS_QUEUE_SEEN, "data")),
+            inputs=(Input(ids.ALERTS_TICK, "n_intervals"),
+                     Input(ids.LANG, "data"),
+                     Input(ids.ALERTS_FILTER_SEVERITY, "value"),
+                     Input(ids.ALERTS_FILTER_SECTOR, "value"),
+                     Input(ids.ALERTS_FILTER_DISTRICT, "value"),
+                     Input(ids.ALERTS_FILTER_STATE, "value"),
+                     Input(ids.ALERTS_SELECTED, "data"),
+                     Input(ids.ALERTS_VERSION, "data")),
+            states=(State(ids.ALERTS_QUEUE_SEEN, "data"),),
+            function=refresh_queue,
+        ),
+        Callback(
+            outputs=(Output(ids.ALERTS_SELECTED, "data"),),
+            inputs=(Input({"type": ids.ALERT_ROW, "alert": ALL}, "n_clicks"),),
+            states=(State(ids.ALERTS_SELECTED, "data"),),
+            function=select_alert,
+            prevent_initial_call=True,
+        ),
+        Callback(
+            outputs=(Output(ids.ALERTS_DETAIL, "children"),
+                     Output(ids.ALERTS_ACTIONS, "style"),
+                     Output(ids.ALERTS_MAP, "figure"),
+                     Output(ids.ALERTS_HISTORY, "children"),
+                     Output(ids.ALERTS_NOTE, "placeholder"),
+                     Output(ids.ALERTS_ASSIGNEE, "placeholder"),
+                     Output(ids.ALERTS_ASSIGNEES, "children"),
+                     Output(ids.ALERTS_ASSIGNEE, "value"),
+                     Output(ids.ALERTS_DETAIL_SEEN, "data")),
+            inputs=(Input(ids.ALERTS_SELECTED, "data"),
+                     Input(ids.LANG, "data"),
+                     Input(ids.ALERTS_TICK, "n_intervals"),
+                     Input(ids.ALERTS_VERSION, "data")),
+            states=(State(ids.ALERTS_DETAIL_SEEN, "data"),),
+            function=refresh_detail,
+        ),
+        # apart from the detail: a role that may only look at alerts still sees them (the buttons declare their own permission)
+        Callback(
+            outputs=(Output(ids.ALERTS_ACK, "disabled"),
+                     Output(ids.ALERTS_ASSIGN, "disabled"),
+                     Output(ids.ALERTS_RESOLVE, "disabled"),
+                     Output(ids.ALERTS_ACK, "children"),
+                     Output(ids.ALERTS_ASSIGN, "children"),
+                     Output(ids.ALERTS_RESOLVE, "children")),
+            inputs=(Input(ids.ALERTS_SELECTED, "data"),
+                     Input(ids.LANG, "data"),
+                     Input(ids.ALERTS_TICK, "n_intervals"),
+                     Input(ids.ALERTS_VERSION, "data")),
+            function=button_states,
+        ),
+        Callback(
+            outputs=(Output(ids.ALERTS_FEEDBACK, "children"),
+                     Output(ids.ALERTS_NOTE, "value"),
+                     Output(ids.ALERTS_VERSION, "data")),
+            inputs=(Input(ids.ALERTS_ACK, "n_clicks"),
+                     Input(ids.ALERTS_ASSIGN, "n_clicks"),
+                     Input(ids.ALERTS_RESOLVE, "n_clicks"),
+                     Input({"type": ids.ALERT_STEP, "step": ALL}, "n_clicks")),
+            states=(State(ids.ALERTS_SELECTED, "data"),
+                     State(ids.ALERTS_NOTE, "value"),
+                     State(ids.ALERTS_ASSIGNEE, "value"),
+                     State(ids.LANG, "data"),
+                     State(ids.ALERTS_VERSION, "data")),
+            function=act,
+            permission="alerts.act",
+            prevent_initial_call=True,
+        ),
+    ),
+)

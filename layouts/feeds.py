@@ -10,7 +10,8 @@ from dash import ALL, Input, Output, State, dcc, html
 from ioc.feed_board import FeedRow, RejectedPayload, feed_rows, rejected_payloads, status_counts
 from ioc.i18n import t
 from ioc.model import to_iso, utcnow
-from ioc.web import current, language
+from ioc.pages import Callback, Page
+from ioc.web import WebContext, language
 from layouts import ids
 
 REFRESH_MS = 2000
@@ -18,7 +19,7 @@ COLUMNS = ("status", "agency", "sector", "reader", "cadence", "last_success", "l
            "last_error", "details")
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(_context: WebContext, **_query: Any) -> html.Div:
     return html.Div(
         className="feeds-page",
         children=[
@@ -92,9 +93,9 @@ def summary(rows: list[FeedRow], lang: str) -> list[Any]:
     return pills
 
 
-def refresh_board(_tick: int | None, lang: str | None, selected: str | None) -> tuple[Any, Any, Any]:
+def refresh_board(context: WebContext,
+                  _tick: int | None, lang: str | None, selected: str | None) -> tuple[Any, Any, Any]:
     """The board redraws on every tick: its ages move every second and it is one small table."""
-    context = current()
     lang = language(lang)
     settings = context.settings
     health = context.store.all_health(feed.name for feed in settings.feeds)
@@ -102,7 +103,7 @@ def refresh_board(_tick: int | None, lang: str | None, selected: str | None) -> 
     return t("feeds.title", lang), summary(rows, lang), board(rows, lang, selected)
 
 
-def select_feed(_clicks: list[int | None], selected: str | None) -> Any:
+def select_feed(_context: WebContext, _clicks: list[int | None], selected: str | None) -> Any:
     """A click on a row's details button opens that feed's panel; a second click closes it."""
     trigger = dash.ctx.triggered_id
     # a redraw of the board re-creates the buttons, which can fire this callback without a click
@@ -128,11 +129,10 @@ def rejected_item(item: RejectedPayload, lang: str) -> html.Div:
     )
 
 
-def refresh_details(
-    selected: str | None, lang: str | None, _tick: int | None, seen: dict[str, Any] | None
+def refresh_details(context: WebContext,
+                    selected: str | None, lang: str | None, _tick: int | None, seen: dict[str, Any] | None
 ) -> tuple[Any, Any]:
     """The selected feed's last error and refused payloads; fetched again only when that feed fails again."""
-    context = current()
     lang = language(lang)
     if not selected:
         signature: dict[str, Any] = {"feed": None, "lang": lang}
@@ -170,26 +170,40 @@ def refresh_details(
     return children, signature
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.FEEDS_TITLE, "children"),
-        Output(ids.FEEDS_SUMMARY, "children"),
-        Output(ids.FEEDS_BOARD, "children"),
-        Input(ids.FEEDS_TICK, "n_intervals"),
-        Input(ids.LANG, "data"),
-        Input(ids.FEEDS_SELECTED, "data"),
-    )(refresh_board)
-    app.callback(
-        Output(ids.FEEDS_SELECTED, "data"),
-        Input({"type": ids.FEED_DETAILS_BUTTON, "feed": ALL}, "n_clicks"),
-        State(ids.FEEDS_SELECTED, "data"),
-        prevent_initial_call=True,
-    )(select_feed)
-    app.callback(
-        Output(ids.FEEDS_DETAILS, "children"),
-        Output(ids.FEEDS_DETAILS_SEEN, "data"),
-        Input(ids.FEEDS_SELECTED, "data"),
-        Input(ids.LANG, "data"),
-        Input(ids.FEEDS_TICK, "n_intervals"),
-        State(ids.FEEDS_DETAILS_SEEN, "data"),
-    )(refresh_details)
+PAGE = Page(
+    module=__name__,
+    path="/feeds",
+    title_key="nav.feeds",
+    order=3,
+    permission="feeds.view",
+    nav_id=ids.NAV_FEEDS,
+    layout=layout,
+    callbacks=(
+        Callback(
+            outputs=(Output(ids.FEEDS_TITLE, "children"),
+                     Output(ids.FEEDS_SUMMARY, "children"),
+                     Output(ids.FEEDS_BOARD, "children")),
+            inputs=(Input(ids.FEEDS_TICK, "n_intervals"),
+                     Input(ids.LANG, "data"),
+                     Input(ids.FEEDS_SELECTED, "data")),
+            function=refresh_board,
+        ),
+        Callback(
+            outputs=(Output(ids.FEEDS_SELECTED, "data"),),
+            inputs=(Input({"type": ids.FEED_DETAILS_BUTTON, "feed": ALL}, "n_clicks"),),
+            states=(State(ids.FEEDS_SELECTED, "data"),),
+            function=select_feed,
+            prevent_initial_call=True,
+        ),
+        Callback(
+            outputs=(Output(ids.FEEDS_DETAILS, "children"),
+                     Output(ids.FEEDS_DETAILS_SEEN, "data")),
+            inputs=(Input(ids.FEEDS_SELECTED, "data"),
+                     Input(ids.LANG, "data"),
+                     Input(ids.FEEDS_TICK, "n_intervals")),
+            states=(State(ids.FEEDS_DETAILS_SEEN, "data"),),
+            function=refresh_details,
+            permission="feeds.raw",
+        ),
+    ),
+)

@@ -15,13 +15,15 @@ from dash import Input, Output, State, dcc, html
 from ioc.config import ConfigError, Settings
 from ioc.i18n import CITY_ZONE, local_time, t
 from ioc.kpis.catalogue import load_catalogue, sector_colour, sector_name
+from ioc.kpis.exports import MEDIA_TYPES, file_name, write_report
+from ioc.kpis.exports.figures import district_map_figure, trend_figure
+from ioc.kpis.exports.table import KpiRow, default_kpi, district_rows, kpi_rows
 from ioc.kpis.periods import KINDS, Period, PeriodError, make_range, period_of
-from ioc.kpis.report import Report, cached_report
+from ioc.kpis.report import cached_report
+from ioc.kpis.results import Report
 from ioc.model import utcnow
-from ioc.reports import MEDIA_TYPES, file_name, write_report
-from ioc.reports.figures import district_map_figure, trend_figure
-from ioc.reports.table import KpiRow, default_kpi, district_rows, kpi_rows
-from ioc.web import current, language
+from ioc.pages import Callback, Page
+from ioc.web import WebContext, language
 from layouts import ids
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -32,10 +34,10 @@ def today() -> date:
     return utcnow().astimezone(CITY_ZONE).date()
 
 
-def layout(**_query: Any) -> html.Div:
-    settings = current().settings
+def layout(context: WebContext, **_query: Any) -> html.Div:
+    settings = context.settings
     day = today()
-    areas = _area_names()
+    areas = _area_names(context)
     return html.Div(
         className="reports-page",
         children=[
@@ -126,10 +128,10 @@ def _sectors(settings: Settings) -> list[str]:
         return []
 
 
-def _area_names() -> list[str]:
+def _area_names(context: WebContext) -> list[str]:
     from ioc.areas import area_index
 
-    return list(area_index(current().settings.city).names)
+    return list(area_index(context.settings.city).names)
 
 
 # --- turning controls into a period ------------------------------------------------------------------------
@@ -148,9 +150,9 @@ def period_from(kind: str | None, day: str | None, start: str | None, end: str |
     return period_of(kind, date.fromisoformat(day[:10]))  # type: ignore[arg-type]
 
 
-def report_for(kind: str | None, day: str | None, start: str | None, end: str | None, district: str | None,
+def report_for(context: WebContext,
+               kind: str | None, day: str | None, start: str | None, end: str | None, district: str | None,
                sector: str | None, lang: str) -> Report:
-    context = current()
     return cached_report(context.store, context.settings, period_from(kind, day, start, end),
                          cache=context.cache, district=district or None, sector=sector or None, lang=lang)
 
@@ -158,13 +160,13 @@ def report_for(kind: str | None, day: str | None, start: str | None, end: str | 
 # --- the page's parts ----------------------------------------------------------------------------------------
 
 
-def controls(lang: str | None) -> tuple[Any, ...]:
+def controls(context: WebContext, lang: str | None) -> tuple[Any, ...]:
     """Every label and option of the page's controls in the chosen language."""
     lang = language(lang)
-    settings = current().settings
+    settings = context.settings
     kinds = [{"label": t(f"reports.period.{k}", lang), "value": k} for k in KINDS]
     areas = [{"label": t("reports.scope.city", lang), "value": ALL}] + [
-        {"label": name, "value": name} for name in _area_names()]
+        {"label": name, "value": name} for name in _area_names(context)]
     sectors = [{"label": t("reports.filter.all_sectors", lang), "value": ALL}] + [
         {"label": sector_name(settings, s, lang), "value": s} for s in _sectors(settings)]
     return (
@@ -173,17 +175,18 @@ def controls(lang: str | None) -> tuple[Any, ...]:
     )
 
 
-def date_boxes(kind: str | None) -> tuple[dict[str, str], dict[str, str]]:
+def date_boxes(_context: WebContext, kind: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """The single-day picker for a day, week or month (any day in it); the range picker for a range."""
     hidden, shown = {"display": "none"}, {}
     return (hidden, shown) if kind == "range" else (shown, hidden)
 
 
-def kpi_options(sector: str | None, lang: str | None, chosen: str | None) -> tuple[list[dict[str, str]], str | None]:
+def kpi_options(context: WebContext,
+                sector: str | None, lang: str | None, chosen: str | None) -> tuple[list[dict[str, str]], str | None]:
     """The KPIs the league table and map can show (those measured by area), and the one to show."""
     lang = language(lang)
     try:
-        catalogue = load_catalogue(current().settings)
+        catalogue = load_catalogue(context.settings)
     except ConfigError:
         return [], None
     options = [{"label": k.name.get(lang), "value": k.id} for k in catalogue.kpis
@@ -231,8 +234,8 @@ def kpi_card(row: KpiRow, report: Report, lang: str) -> html.Div:
                     **{"data-kpi": row.kpi_id, "data-status": row.status})
 
 
-def body(report: Report, lang: str) -> list[Any]:
-    settings = current().settings
+def body(context: WebContext, report: Report, lang: str) -> list[Any]:
+    settings = context.settings
     rows = kpi_rows(report, settings, lang)
     sections = []
     for sector_id in report.sectors():
@@ -263,17 +266,18 @@ def summary(report: Report, lang: str) -> list[Any]:
     ]
 
 
-def render(kind: str | None, day: str | None, start: str | None, end: str | None, district: str | None,
+def render(context: WebContext,
+           kind: str | None, day: str | None, start: str | None, end: str | None, district: str | None,
            sector: str | None, lang: str | None) -> tuple[Any, Any]:
     """The summary line and the KPI cards of the chosen period and filters."""
     lang = language(lang)
     try:
-        report = report_for(kind, day, start, end, district, sector, lang)
+        report = report_for(context, kind, day, start, end, district, sector, lang)
     except ConfigError as exc:  # the catalogue does not load: say where, as `ioc report` would
         return html.Pre(str(exc), className="reports-error"), []
     except (PeriodError, ValueError) as exc:
         return html.Div(f"{t('reports.bad_period', lang)}: {exc}", className="reports-error"), []
-    return summary(report, lang), body(report, lang)
+    return summary(report, lang), body(context, report, lang)
 
 
 def league(report: Report, kpi_id: str, lang: str) -> html.Table:
@@ -291,101 +295,122 @@ def league(report: Report, kpi_id: str, lang: str) -> html.Table:
     ])
 
 
-def detail(kind: str | None, day: str | None, start: str | None, end: str | None, district: str | None,
+def detail(context: WebContext,
+           kind: str | None, day: str | None, start: str | None, end: str | None, district: str | None,
            sector: str | None, kpi_id: str | None, lang: str | None) -> tuple[Any, Any, Any, str]:
     """The area league table and map of the chosen KPI (the first missed one when none is chosen, which
     the KPI picker then names)."""
     lang = language(lang)
     try:
-        report = report_for(kind, day, start, end, district, sector, lang)
+        report = report_for(context, kind, day, start, end, district, sector, lang)
     except (PeriodError, ValueError):
         return "", [], dash.no_update, ""
     shown = kpi_id if kpi_id and any(r.kpi.id == kpi_id for r in report.results) else default_kpi(report)
     if shown is None:
         return (t("reports.status.no_data", lang), [],
-                district_map_figure(report, current().settings, None, lang), "")
+                district_map_figure(report, context.settings, None, lang), "")
     name = report.result(shown).kpi.name.get(lang)
     return (t("reports.league.title", lang, kpi=name), league(report, shown, lang),
-            district_map_figure(report, current().settings, shown, lang), name)
+            district_map_figure(report, context.settings, shown, lang), name)
 
 
-def export_file(fmt: str, kind: str | None, day: str | None, start: str | None, end: str | None,
+def export_file(context: WebContext,
+                fmt: str, kind: str | None, day: str | None, start: str | None, end: str | None,
                 district: str | None, sector: str | None, kpi_id: str | None, lang: str | None) -> dict[str, Any] | None:
     """The report on screen as a download (dcc.Download data), None when the controls describe no period."""
     lang = language(lang)
     try:
-        report = report_for(kind, day, start, end, district, sector, lang)
+        report = report_for(context, kind, day, start, end, district, sector, lang)
     except (PeriodError, ValueError):
         return None
-    content = write_report(report, current().settings, fmt, lang=lang, kpi_id=kpi_id or None)
+    content = write_report(report, context.settings, fmt, lang=lang, kpi_id=kpi_id or None)
     return dcc.send_bytes(content, file_name(report, fmt), type=MEDIA_TYPES[fmt])
 
 
 EXPORT_BUTTONS = {ids.REPORTS_EXPORT_CSV: "csv", ids.REPORTS_EXPORT_XLSX: "xlsx", ids.REPORTS_EXPORT_PDF: "pdf"}
 
 
-def export(_csv: int | None, _xlsx: int | None, _pdf: int | None, *controls: Any) -> Any:
+def export(context: WebContext, _csv: int | None, _xlsx: int | None, _pdf: int | None, *controls: Any) -> Any:
     """The button pressed says which format."""
     fmt = EXPORT_BUTTONS.get(dash.ctx.triggered_id)
-    download = export_file(fmt, *controls) if fmt else None
+    download = export_file(context, fmt, *controls) if fmt else None
     return dash.no_update if download is None else download
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.REPORTS_TITLE, "children"),
-        Output(ids.REPORTS_LABEL_PERIOD, "children"),
-        Output(ids.REPORTS_PERIOD_KIND, "options"),
-        Output(ids.REPORTS_LABEL_DISTRICT, "children"),
-        Output(ids.REPORTS_DISTRICT, "options"),
-        Output(ids.REPORTS_LABEL_SECTOR, "children"),
-        Output(ids.REPORTS_SECTOR, "options"),
-        Output(ids.REPORTS_LABEL_EXPORT, "children"),
-        Output(ids.REPORTS_LABEL_KPI, "children"),
-        Input(ids.LANG, "data"),
-    )(controls)
-    app.callback(
-        Output(ids.REPORTS_DATE_BOX, "style"),
-        Output(ids.REPORTS_RANGE_BOX, "style"),
-        Input(ids.REPORTS_PERIOD_KIND, "value"),
-    )(date_boxes)
-    app.callback(
-        Output(ids.REPORTS_KPI, "options"),
-        Output(ids.REPORTS_KPI, "value"),
-        Input(ids.REPORTS_SECTOR, "value"),
-        Input(ids.LANG, "data"),
-        State(ids.REPORTS_KPI, "value"),
-    )(kpi_options)
-    period_inputs = [
-        Input(ids.REPORTS_PERIOD_KIND, "value"),
-        Input(ids.REPORTS_DATE, "date"),
-        Input(ids.REPORTS_RANGE, "start_date"),
-        Input(ids.REPORTS_RANGE, "end_date"),
-        Input(ids.REPORTS_DISTRICT, "value"),
-        Input(ids.REPORTS_SECTOR, "value"),
-    ]
-    app.callback(
-        Output(ids.REPORTS_SUMMARY, "children"),
-        Output(ids.REPORTS_BODY, "children"),
-        *period_inputs,
-        Input(ids.LANG, "data"),
-    )(render)
-    app.callback(
-        Output(ids.REPORTS_DETAIL_TITLE, "children"),
-        Output(ids.REPORTS_LEAGUE, "children"),
-        Output(ids.REPORTS_MAP, "figure"),
-        Output(ids.REPORTS_KPI, "placeholder"),
-        *period_inputs,
-        Input(ids.REPORTS_KPI, "value"),
-        Input(ids.LANG, "data"),
-    )(detail)
-    app.callback(
-        Output(ids.REPORTS_DOWNLOAD, "data"),
-        Input(ids.REPORTS_EXPORT_CSV, "n_clicks"),
-        Input(ids.REPORTS_EXPORT_XLSX, "n_clicks"),
-        Input(ids.REPORTS_EXPORT_PDF, "n_clicks"),
-        *(State(i.component_id, i.component_property) for i in period_inputs),
-        State(ids.REPORTS_KPI, "value"),
-        State(ids.LANG, "data"),
-        prevent_initial_call=True,
-    )(export)
+# the controls that choose a report, shared by the callbacks that draw and export it
+_PERIOD_INPUTS = (
+    Input(ids.REPORTS_PERIOD_KIND, "value"),
+    Input(ids.REPORTS_DATE, "date"),
+    Input(ids.REPORTS_RANGE, "start_date"),
+    Input(ids.REPORTS_RANGE, "end_date"),
+    Input(ids.REPORTS_DISTRICT, "value"),
+    Input(ids.REPORTS_SECTOR, "value"),
+)
+
+PAGE = Page(
+    module=__name__,
+    path="/reports",
+    title_key="nav.reports",
+    order=2,
+    permission="reports.view",
+    nav_id=ids.NAV_REPORTS,
+    layout=layout,
+    callbacks=(
+        Callback(
+            outputs=(Output(ids.REPORTS_TITLE, "children"),
+                     Output(ids.REPORTS_LABEL_PERIOD, "children"),
+                     Output(ids.REPORTS_PERIOD_KIND, "options"),
+                     Output(ids.REPORTS_LABEL_DISTRICT, "children"),
+                     Output(ids.REPORTS_DISTRICT, "options"),
+                     Output(ids.REPORTS_LABEL_SECTOR, "children"),
+                     Output(ids.REPORTS_SECTOR, "options"),
+                     Output(ids.REPORTS_LABEL_EXPORT, "children"),
+                     Output(ids.REPORTS_LABEL_KPI, "children")),
+            inputs=(Input(ids.LANG, "data"),),
+            function=controls,
+        ),
+        Callback(
+            outputs=(Output(ids.REPORTS_DATE_BOX, "style"),
+                     Output(ids.REPORTS_RANGE_BOX, "style")),
+            inputs=(Input(ids.REPORTS_PERIOD_KIND, "value"),),
+            function=date_boxes,
+        ),
+        Callback(
+            outputs=(Output(ids.REPORTS_KPI, "options"),
+                     Output(ids.REPORTS_KPI, "value")),
+            inputs=(Input(ids.REPORTS_SECTOR, "value"),
+                     Input(ids.LANG, "data")),
+            states=(State(ids.REPORTS_KPI, "value"),),
+            function=kpi_options,
+        ),
+        Callback(
+            outputs=(Output(ids.REPORTS_SUMMARY, "children"),
+                     Output(ids.REPORTS_BODY, "children")),
+            inputs=(*_PERIOD_INPUTS,
+                     Input(ids.LANG, "data")),
+            function=render,
+        ),
+        Callback(
+            outputs=(Output(ids.REPORTS_DETAIL_TITLE, "children"),
+                     Output(ids.REPORTS_LEAGUE, "children"),
+                     Output(ids.REPORTS_MAP, "figure"),
+                     Output(ids.REPORTS_KPI, "placeholder")),
+            inputs=(*_PERIOD_INPUTS,
+                     Input(ids.REPORTS_KPI, "value"),
+                     Input(ids.LANG, "data")),
+            function=detail,
+        ),
+        Callback(
+            outputs=(Output(ids.REPORTS_DOWNLOAD, "data"),),
+            inputs=(Input(ids.REPORTS_EXPORT_CSV, "n_clicks"),
+                     Input(ids.REPORTS_EXPORT_XLSX, "n_clicks"),
+                     Input(ids.REPORTS_EXPORT_PDF, "n_clicks")),
+            states=(*(State(i.component_id, i.component_property) for i in _PERIOD_INPUTS),
+                     State(ids.REPORTS_KPI, "value"),
+                     State(ids.LANG, "data")),
+            function=export,
+            permission="reports.export",
+            prevent_initial_call=True,
+        ),
+    ),
+)

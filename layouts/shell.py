@@ -8,26 +8,26 @@ import dash
 import redis
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from ioc.guard import may_open
+from ioc.access import may_open
 from ioc.i18n import CITY_ZONE, DEFAULT_LANGUAGE, local_time, t
 from ioc.model import utcnow
-from ioc.web import current, language
+from ioc.pages import Callback, Frame, Page
+from ioc.web import WebContext, language
 from layouts import ids
 from layouts.admin import account_menu
 
-PAGES = (
-    (ids.NAV_CONTROL_ROOM, "/", "nav.control_room"),
-    (ids.NAV_ALERTS, "/alerts", "nav.alerts"),
-    (ids.NAV_REPORTS, "/reports", "nav.reports"),
-    (ids.NAV_FEEDS, "/feeds", "nav.feeds"),
-)
 HEARTBEAT_MS = 2000
 # The clock counts the server lost after this long without a heartbeat (three missed beats).
 HEARTBEAT_LOST_MS = 3 * HEARTBEAT_MS
 
 
-def layout() -> html.Div:
-    settings = current().settings
+def nav_pages(pages: tuple[Page, ...]) -> tuple[Page, ...]:
+    """The pages the header links to, in nav order (those declared with a nav link id)."""
+    return tuple(page for page in pages if page.nav_id is not None)
+
+
+def layout(context: WebContext) -> html.Div:
+    settings = context.settings
     lang = DEFAULT_LANGUAGE
     now = utcnow()
     return html.Div(
@@ -59,9 +59,10 @@ def layout() -> html.Div:
                         className="ioc-nav",
                         children=[
                             # links the signed-in role may not open are hidden (the server refuses them anyway)
-                            dcc.Link(t(key, lang), href=href, id=component, className="ioc-nav-link",
-                                     style=None if may_open(href) else {"display": "none"})
-                            for component, href, key in PAGES
+                            dcc.Link(t(page.title_key, lang), href=page.path, id=page.nav_id,
+                                     className="ioc-nav-link",
+                                     style=None if may_open(page.path) else {"display": "none"})
+                            for page in nav_pages(context.pages)
                         ],
                     ),
                     html.Div(
@@ -104,18 +105,18 @@ def language_for(button: Any) -> str:
     return "en" if button == ids.LANG_EN else "vi"
 
 
-def choose_language(_vi: int | None, _en: int | None) -> str:
+def choose_language(_context: WebContext, _vi: int | None, _en: int | None) -> str:
     return language_for(dash.ctx.triggered_id)
 
 
-def header_text(lang: str | None, pathname: str | None) -> tuple[Any, ...]:
+def header_text(context: WebContext, lang: str | None, pathname: str | None) -> tuple[Any, ...]:
     """City name, subtitle, page links (the current one marked) and the switch, in the chosen language."""
     lang = language(lang)
-    settings = current().settings
+    settings = context.settings
     links: list[Any] = []
-    for _, href, key in PAGES:
-        active = (pathname or "/").rstrip("/") == href.rstrip("/")
-        links.extend([t(key, lang), "ioc-nav-link ioc-nav-link--active" if active else "ioc-nav-link"])
+    for page in nav_pages(context.pages):
+        active = (pathname or "/").rstrip("/") == page.path.rstrip("/")
+        links.extend([t(page.title_key, lang), "ioc-nav-link ioc-nav-link--active" if active else "ioc-nav-link"])
     return (
         settings.city.name.get(lang),
         t("app.subtitle", lang),
@@ -125,11 +126,11 @@ def header_text(lang: str | None, pathname: str | None) -> tuple[Any, ...]:
     )
 
 
-def heartbeat(beat: int | None, lang: str | None) -> dict[str, Any]:
+def heartbeat(context: WebContext, beat: int | None, lang: str | None) -> dict[str, Any]:
     """What the header's heartbeat shows: whether Redis answers, and its labels in the chosen language."""
     lang = language(lang)
     try:
-        redis_ok = bool(current().store.redis.ping())
+        redis_ok = bool(context.store.redis.ping())
     except (redis.RedisError, OSError):
         redis_ok = False
     return {
@@ -141,35 +142,34 @@ def heartbeat(beat: int | None, lang: str | None) -> dict[str, Any]:
     }
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.LANG, "data"),
-        Input(ids.LANG_VI, "n_clicks"),
-        Input(ids.LANG_EN, "n_clicks"),
-        prevent_initial_call=True,
-    )(choose_language)
-    app.callback(
-        Output(ids.CITY_NAME, "children"),
-        Output(ids.CITY_SUBTITLE, "children"),
-        *[Output(component, prop) for component, _, _ in PAGES for prop in ("children", "className")],
-        Output(ids.LANG_VI, "className"),
-        Output(ids.LANG_EN, "className"),
-        Input(ids.LANG, "data"),
-        Input(ids.URL, "pathname"),
-    )(header_text)
-    app.callback(
-        Output(ids.HEARTBEAT_STATE, "data"),
-        Input(ids.HEARTBEAT_TICK, "n_intervals"),
-        Input(ids.LANG, "data"),
-    )(heartbeat)
-    # the clock ticks in the browser: a server round trip per second would be load with no information
-    app.clientside_callback(
-        ClientsideFunction(namespace="ioc", function_name="clock"),
-        Output(ids.CLOCK_TIME, "children"),
-        Output(ids.CLOCK_DATE, "children"),
-        Output(ids.HEARTBEAT, "className"),
-        Output(ids.HEARTBEAT_LABEL, "children"),
-        Input(ids.CLOCK_TICK, "n_intervals"),
-        Input(ids.HEARTBEAT_STATE, "data"),
-        State(ids.CITY_ZONE, "data"),
-    )
+def frame(pages: tuple[Page, ...]) -> Frame:
+    """The shell around `pages`: its layout and its callbacks (any signed-in user; the nav's outputs follow
+    the pages that have a link)."""
+    return Frame(layout=layout, callbacks=(
+        Callback(
+            outputs=(Output(ids.LANG, "data"),),
+            inputs=(Input(ids.LANG_VI, "n_clicks"), Input(ids.LANG_EN, "n_clicks")),
+            function=choose_language,
+            prevent_initial_call=True,
+        ),
+        Callback(
+            outputs=(Output(ids.CITY_NAME, "children"), Output(ids.CITY_SUBTITLE, "children"),
+                     *[Output(page.nav_id, prop) for page in nav_pages(pages) for prop in ("children", "className")],
+                     Output(ids.LANG_VI, "className"), Output(ids.LANG_EN, "className")),
+            inputs=(Input(ids.LANG, "data"), Input(ids.URL, "pathname")),
+            function=header_text,
+        ),
+        Callback(
+            outputs=(Output(ids.HEARTBEAT_STATE, "data"),),
+            inputs=(Input(ids.HEARTBEAT_TICK, "n_intervals"), Input(ids.LANG, "data")),
+            function=heartbeat,
+        ),
+        # the clock ticks in the browser: a server round trip per second would be load with no information
+        Callback(
+            outputs=(Output(ids.CLOCK_TIME, "children"), Output(ids.CLOCK_DATE, "children"),
+                     Output(ids.HEARTBEAT, "className"), Output(ids.HEARTBEAT_LABEL, "children")),
+            inputs=(Input(ids.CLOCK_TICK, "n_intervals"), Input(ids.HEARTBEAT_STATE, "data")),
+            states=(State(ids.CITY_ZONE, "data"),),
+            function=ClientsideFunction(namespace="ioc", function_name="clock"),
+        ),
+    ))

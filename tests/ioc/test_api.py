@@ -14,7 +14,7 @@ from ioc import api
 from ioc.config import Settings
 from ioc.model import Alert, Batch, Entity, Event, Observation, Severity, utcnow
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from tests.layouts.dom import add_user, client_sign_in
 
 
@@ -34,8 +34,10 @@ def app(fake_store: Store, settings: Settings) -> dash.Dash:
                   location=(108.22, 16.07))
     fake_store.write_batch(feed.name, Batch(entities=entities, observations=observations, events=[event]), now=now)
     # a personal field that slipped past a reader straight into Redis: the API must still not return it
-    fake_store.redis.hset(fake_store.keys.entity(entities[0].id), "attributes",
-                          json.dumps({"pm25": 20.0, "phone_number": "0905123456", "reporter": "Lan"}))
+    records = fake_store.keys.entities_of_feed(feed.name)
+    record = json.loads(fake_store.redis.hget(records, entities[0].id))
+    record["attributes"] = {"pm25": 20.0, "phone_number": "0905123456", "reporter": "Lan"}
+    fake_store.redis.hset(records, entities[0].id, json.dumps(record))
     alert, _ = fake_store.raise_alert(Alert(id="", rule_id="pm25-high", entity_id=entities[0].id, title="PM2.5 cao",
                                             severity=Severity.SEVERE, sector="environment", agency=feed.agency,
                                             district="Hải Châu", location=(108.2, 16.05)))

@@ -21,7 +21,7 @@ from ioc.audit import AuditQuery, AuditTrail, audit_config_changes, to_csv
 from ioc.config import DEFAULT_CONFIG_DIR, Settings
 from ioc.model import Alert, Severity, utcnow
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from tests.layouts.dom import add_user, client_sign_in
 
 

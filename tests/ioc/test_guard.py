@@ -17,7 +17,7 @@ from ioc import guard
 from ioc.auth import EVERYTHING
 from ioc.config import Settings
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from tests.layouts.dom import add_user, client_sign_in
 
 ROLES = ("operator", "manager", "integrator", "admin")

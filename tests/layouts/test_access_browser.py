@@ -20,7 +20,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from ioc.config import Settings
 from ioc.model import Alert, Batch, Entity, Event, Severity, utcnow
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from tests.layouts.city_scene import populate
 from tests.layouts.dom import TEST_PASSWORD, add_user, css, screenshot, sign_in, wait_for
 from tests.layouts.test_browser import area_labels, kpi_numbers

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from ioc.config import Settings
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from layouts import admin
 from tests.layouts.dom import add_user, client_sign_in
 

@@ -19,7 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from ioc.config import Settings
 from ioc.model import Alert, AlertState, Severity, utcnow
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from tests.layouts import dom
 from tests.layouts.dom import add_user, css, screenshot, sign_in
 

@@ -25,7 +25,7 @@ from ioc.config import PROJECT_ROOT, Settings
 from ioc.i18n import t
 from ioc.redis_conn import free_port
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from tests.layouts.city_scene import populate
 from tests.layouts.dom import TEST_PASSWORD, add_user, css, screenshot, sign_in, wait_for
 

@@ -19,13 +19,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from ioc.config import Settings
 from ioc.i18n import CITY_ZONE, t
-from ioc.kpis.backfill import backfill
 from ioc.kpis.catalogue import load_catalogue
 from ioc.kpis.periods import period_of
 from ioc.model import utcnow
 from ioc.store import Store
-from ioc.web import create_app
+from layouts.app import create_app
 from layouts import ids
+from simulator.backfill import backfill
 from tests.layouts import dom
 from tests.layouts.dom import add_user, css, screenshot, sign_in
 

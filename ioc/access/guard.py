@@ -1,0 +1,110 @@
+"""The request guard: every page, Dash callback and route needs its declared permission; wired into the
+Flask server with sign-in, sign-out and the security headers by `install`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import dash
+import flask
+import flask_login
+
+from ioc.access.headers import ContentPolicy, add_headers
+from ioc.access.permissions import LOGIN_PATH, Access, ForgedRequest, allowed, is_public
+from ioc.access.security import Security
+from ioc.access.sessions import session_secret, session_user
+from ioc.access.signin import forbidden_page, login, logout, templates
+from ioc.access.throttle import Throttle
+from ioc.audit import AuditTrail
+from ioc.auth import Roles, User, UserBook
+
+API_KEY_HEADER = "X-API-Key"
+
+
+def install(app: dash.Dash, access: Access, store: Any, roles: Roles, *, cookie_secure: bool,
+            tile_url: str | None = None) -> Security:
+    """Wire sign-in, the guard and the headers into a Dash app's Flask server."""
+    server = app.server
+    users = UserBook(store.redis, store.keys, roles)
+    security = Security(access=access, roles=roles, users=users, throttle=Throttle(store.redis, store.keys),
+                        audit=AuditTrail(store.redis, store.keys), cookie_secure=cookie_secure)
+    server.extensions["ioc_roles"] = roles
+    server.extensions["ioc_access"] = access
+    server.extensions["ioc_security"] = security
+    server.config.update(
+        SECRET_KEY=session_secret(store.redis, store.keys),
+        SESSION_COOKIE_NAME="ioc_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=roles.longest_session_seconds()),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=cookie_secure,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        DEBUG=False,
+    )
+    manager = flask_login.LoginManager()
+    manager.init_app(server)
+    manager.user_loader(users.load_session)
+    policy = ContentPolicy(app, tile_url)
+
+    server.register_blueprint(templates)
+    server.before_request(lambda: _guard(security))
+    server.after_request(lambda response: add_headers(response, policy))
+    server.add_url_rule(LOGIN_PATH, "ioc_login", lambda: login(security), methods=["GET", "POST"])
+    server.add_url_rule("/logout", "ioc_logout", lambda: logout(security), methods=["GET", "POST"])
+    return security
+
+
+def _guard(security: Security) -> flask.Response | None:
+    request = flask.request
+    path = request.path
+    if is_public(path):
+        return None
+    user = session_user(security)
+    if path.startswith("/api/"):
+        return None if _api_client(security, user) else refuse(401, "an X-API-Key header or a session is needed")
+    page_route = request.url_rule is not None and request.url_rule.rule in ("/", "/<path:path>")
+    if user is None:
+        if page_route and request.method in ("GET", "HEAD"):
+            return flask.redirect(f"{LOGIN_PATH}?next={quote(request.full_path.rstrip('?'), safe='/?=&')}")
+        return refuse(401, "sign-in required")
+    try:
+        if path == "/_dash-update-component":
+            needed = security.access.callback_needs(request.get_json(silent=True) or {})
+            if needed is None:
+                return refuse(403, "no such callback is declared")
+        elif page_route:
+            needed = frozenset({security.access.page_permission(path)})
+        elif request.url_rule is None:
+            return None  # nothing is served here: Flask answers 404
+        else:
+            needed = frozenset({security.access.route_permission(path)})
+    except ForgedRequest:
+        return refuse(400, "the request does not match the registered callback")
+    if not allowed(security.roles, user, needed):
+        if page_route:
+            return forbidden_page(security, user)
+        return refuse(403, "your role does not allow this")
+    return None
+
+
+def _api_client(security: Security, user: User | None) -> str | None:
+    """Who calls the API (a key holder or a signed-in user), after counting the call against their rate."""
+    request = flask.request
+    key = request.headers.get(API_KEY_HEADER, "")
+    client = f"key:{security.users.api_key_holder(key)}" if key else (f"user:{user.name}" if user else None)
+    if client is None or client == "key:None":
+        return None
+    flask.g.ioc_api_client = client
+    return client
+
+
+def refuse(status: int, message: str) -> flask.Response:
+    response = flask.jsonify({"error": message, "status": status})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Session realm="ioc", ApiKey header="X-API-Key"'
+    return response

@@ -1,0 +1,145 @@
+"""The sign-in, sign-out and "not for your role" pages, rendered from ioc/access/templates (autoescaped)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+from urllib.parse import quote
+
+import flask
+import flask_login
+
+from ioc.access.permissions import LOGIN_PATH, allowed, safe_next
+from ioc.access.security import Security
+from ioc.access.sessions import session_user
+from ioc.auth import User, current_address
+from ioc.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+
+# Flask finds the templates through this blueprint; it has no routes of its own
+templates = flask.Blueprint("ioc_access", __name__, template_folder="templates")
+
+
+def _lang() -> str:
+    asked = flask.request.args.get("lang") or flask.request.cookies.get("ioc_lang")
+    if asked in LANGUAGES:
+        return asked
+    return flask.request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def _city_name(lang: str) -> str:
+    context = flask.current_app.extensions.get("ioc")
+    return context.settings.city.name.get(lang) if context is not None else t("auth.city", lang)
+
+
+def _lang_links(lang: str) -> list[dict[str, Any]]:
+    links = []
+    for code in LANGUAGES:
+        query = dict(flask.request.args)
+        query["lang"] = code
+        href = flask.request.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
+        links.append({"code": code, "href": href, "active": code == lang})
+    return links
+
+
+def _page(template: str, title: str, lang: str, status: int = 200, **values: Any) -> flask.Response:
+    keys = ("sign_in", "username", "password", "submit", "sign_out", "forbidden", "go_home")
+    document = flask.render_template(
+        template, lang=lang, title=title, city=_city_name(lang), subtitle=t("app.subtitle", lang),
+        lang_links=_lang_links(lang), text={key: t(f"auth.{key}", lang) for key in keys}, **values)
+    response = flask.make_response(document, status)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    return response
+
+
+def _csrf_token() -> str:
+    token = flask.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        flask.session["csrf"] = token
+    return token
+
+
+def _login_form(lang: str, *, error: str = "", username: str = "", next_path: str = "", status: int = 200
+                ) -> flask.Response:
+    return _page("access_sign_in.html", t("auth.sign_in", lang), lang, status, error=error, username=username,
+                 next_path=next_path, csrf=_csrf_token(), login_path=LOGIN_PATH)
+
+
+def login(security: Security) -> flask.Response:
+    request = flask.request
+    lang = request.form.get("lang") if request.form.get("lang") in LANGUAGES else _lang()
+    next_path = safe_next(request.values.get("next")) or ""
+    if request.method != "POST":
+        user = session_user(security)
+        if user is not None:
+            return flask.redirect(next_path or security.access.landing_page(security.roles, user))
+        return _login_form(lang, next_path=next_path)
+
+    address = current_address() or "unknown"
+    username = (request.form.get("username") or "").strip().lower()[:64]
+    password = request.form.get("password") or ""
+    policy = security.roles.sign_in
+    if not secrets.compare_digest(str(request.form.get("csrf", "")), str(flask.session.get("csrf", "x"))):
+        return _login_form(lang, error=t("auth.expired_form", lang), username=username, next_path=next_path,
+                           status=400)
+    attempts, _ = security.throttle.hit("sign_in_address", address, policy.window_seconds)
+    failures = security.throttle.count("sign_in_account", username, policy.window_seconds)
+    if attempts > policy.attempts_per_address or failures >= policy.failures_per_account:
+        security.audit.record(actor=username or "?", action="sign_in.throttled", object=f"user:{username}",
+                              address=address)
+        response = _login_form(lang, error=t("auth.throttled", lang), username=username, next_path=next_path,
+                               status=429)
+        response.headers["Retry-After"] = str(security.throttle.retry_after(policy.window_seconds))
+        return response
+    user = security.users.verify(username, password)
+    if user is None:
+        security.throttle.hit("sign_in_account", username, policy.window_seconds)
+        security.audit.record(actor=username or "?", action="sign_in.failed", object=f"user:{username}",
+                              address=address)
+        return _login_form(lang, error=t("auth.wrong", lang), username=username, next_path=next_path, status=401)
+    flask.session.clear()  # a fresh session on sign-in: nothing set before it carries over
+    flask_login.login_user(user)
+    flask.session.permanent = True
+    now = time.time()
+    flask.session["signed_in_at"] = now
+    flask.session["active_at"] = now
+    security.users.note_sign_in(user)
+    security.audit.record(actor=user.name, action="sign_in", object=f"user:{user.name}", address=address,
+                          to_state=user.role)
+    target = next_path if next_path and next_path.split("?")[0] != LOGIN_PATH else ""
+    if target and not _may_land(security, user, target.split("?")[0]):
+        target = ""
+    response = flask.redirect(target or security.access.landing_page(security.roles, user))
+    response.set_cookie("ioc_lang", lang, samesite="Lax", secure=security.cookie_secure, httponly=True)
+    return response
+
+
+def _may_land(security: Security, user: User, path: str) -> bool:
+    try:
+        needed = security.access.page_permission(path)
+    except ValueError:
+        return False
+    return allowed(security.roles, user, {needed})
+
+
+def logout(security: Security) -> flask.Response:
+    lang = _lang()
+    user = session_user(security)
+    if flask.request.method != "POST":  # only a form post signs out; a GET (or a prefetch) asks first
+        if user is None:
+            return flask.redirect(LOGIN_PATH)
+        return _page("access_sign_out.html", t("auth.sign_out", lang), lang, csrf=_csrf_token())
+    if user is not None:
+        security.audit.record(actor=user.name, action="sign_out", object=f"user:{user.name}",
+                              address=current_address())
+    flask_login.logout_user()
+    flask.session.clear()
+    return flask.redirect(LOGIN_PATH)
+
+
+def forbidden_page(security: Security, user: User) -> flask.Response:
+    lang = _lang()
+    return _page("access_forbidden.html", t("auth.forbidden", lang), lang, 403,
+                 detail=t("auth.forbidden_detail", lang, user=user.name, role=user.role),
+                 home=security.access.landing_page(security.roles, user))
