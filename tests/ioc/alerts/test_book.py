@@ -1,38 +1,21 @@
-"""The alert lifecycle against a real redis-server: states with notes, refusals, races, audit, checklists."""
+"""The alert book against a real redis-server: states with notes, refusals, races, dedup, listing, change marks."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis
 
-from ioc.alerts import AlertBook, AlertConflict, AlertNotFound, AlertRecord, queue_order
+from ioc.alerts import ALERTS_LAYER, AlertBook, AlertConflict, AlertNotFound, AlertRecord, queue_order
 from ioc.keys import Keys
-from ioc.model import Alert, AlertState, Severity
+from ioc.model import AlertState, Severity
+from tests.ioc.alerts.scene import T0, audit, flood_alert
 
 pytestmark = pytest.mark.integration
-
-T0 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def book(redis_client: redis.Redis) -> AlertBook:
-    return AlertBook(redis_client, Keys("danang"))
-
-
-def flood_alert(entity: str = "urn:ioc:danang:flood-sensors:FL-07", severity: Severity = Severity.SEVERE,
-                at: datetime = T0) -> Alert:
-    return Alert(id="", rule_id="flood-level-high", entity_id=entity, title="Ngập sâu — FL-07", severity=severity,
-                 sector="emergency", agency="danang-drainage", district="Hải Châu", value=38.0,
-                 message="water_level = 38 cm > 30 cm", raised_at=at, updated_at=at, location=(108.2119, 16.0412))
-
-
-def audit(client: redis.Redis, alert_id: str) -> list[dict[str, str]]:
-    return [fields for _, fields in client.xrange(Keys("danang").audit()) if fields["object"] == f"alert:{alert_id}"]
 
 
 def test_new_acknowledged_assigned_resolved_each_with_a_note_and_an_audit_entry(
@@ -187,20 +170,28 @@ def test_resolved_alerts_are_listed_only_when_asked(book: AlertBook) -> None:
     assert {r.id for r in book.records(include_resolved=True)} == {open_one.id, closed.id}
 
 
-def test_checklist_steps_are_ticked_on_the_timeline(book: AlertBook) -> None:
-    alert, _ = book.raise_alert(flood_alert())
-    assert book.check_step(alert.id, 1, actor="lan", label="Điều đội thoát nước")
-    assert not book.check_step(alert.id, 1, actor="minh", label="Điều đội thoát nước")  # already ticked
-    assert book.checklist(alert.id)[1]["by"] == "lan"
-    assert book.check_step(alert.id, 1, actor="minh", done=False)
-    assert book.checklist(alert.id) == {}
-    entries = [(e["action"], e["actor"], e["note"], e["step"]) for e in book.timeline(alert.id)[1:]]
-    assert entries == [("step_done", "lan", "Điều đội thoát nước", "1"), ("step_undone", "minh", "step 2", "1")]
-    assert book.get(alert.id).state == AlertState.NEW  # ticking steps changes no state
+def test_every_write_moves_the_change_counter_and_the_alert_layer_version(
+    book: AlertBook, redis_client: redis.Redis
+) -> None:
+    keys = Keys("danang")
 
+    def marks() -> tuple[int, int]:
+        layer = redis_client.hget(keys.versions(), ALERTS_LAYER)
+        return int(redis_client.get(keys.changes()) or 0), int(layer or 0)
 
-def test_notes_are_scrubbed_of_personal_data(book: AlertBook) -> None:
+    writes: list[Callable[[str], Any]] = [
+        lambda _id: book.raise_alert(flood_alert()),  # a repeat of the open alert
+        lambda _id: book.refresh(_id, value=41.0, message="water_level = 41 cm > 30 cm"),
+        lambda _id: book.comment(_id, actor="lan", note="camera 12"),
+        lambda _id: book.escalate(_id, after=timedelta(minutes=5), now=T0 + timedelta(minutes=6)),
+        lambda _id: book.check_step(_id, 0, actor="lan"),
+        lambda _id: book.acknowledge(_id, actor="lan"),
+        lambda _id: book.resolve(_id, actor="lan", note="xong"),
+    ]
+    before = marks()
     alert, _ = book.raise_alert(flood_alert())
-    book.acknowledge(alert.id, actor="lan", note="gọi anh Bình 0905 123 456")
-    note = book.timeline(alert.id)[-1]["note"]
-    assert "0905 123 456" not in note and "gọi anh Bình" in note
+    assert marks() == (before[0] + 1, before[1] + 1)
+    for write in writes:
+        before = marks()
+        write(alert.id)
+        assert marks() == (before[0] + 1, before[1] + 1)
