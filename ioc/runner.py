@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from data_adapters.base import FeedContext, PayloadError, Reader, get_reader
 from ioc.areas import AreaIndex, area_index
 from ioc.config import Feed, Settings, load_settings
 from ioc.model import Batch, utcnow
-from ioc.rules import RuleEngine, RuleTicker
+from ioc.rules import RuleEngine
 from ioc.store import Store
 
 log = logging.getLogger("ioc.runner")
@@ -247,61 +246,3 @@ def poll_job(feed_name: str, redis_url: str, config_dir: str | None = None) -> d
     client.close()
     return outcome.to_dict()
 
-
-class FeedScheduler:
-    """Polls every enabled feed on its own interval, each in its own thread."""
-
-    def __init__(self, settings: Settings, store: Store, *, feeds: list[Feed] | None = None) -> None:
-        self.settings = settings
-        self.store = store
-        self.feeds = [f for f in (feeds or settings.feeds) if f.enabled]
-        self.areas = area_index(settings.city)
-        self.rules = RuleEngine(settings, store)
-        self.listeners = default_listeners(settings, store)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self.polls = 0
-
-    def start(self) -> None:
-        from ioc.mqtt import MqttFeedWorker  # late: ioc.mqtt builds on this module
-
-        for feed in self.feeds:
-            if feed.url.startswith("mqtt://"):
-                worker = MqttFeedWorker(
-                    feed, store=self.store, areas=self.areas, rules=self.rules, city=self.settings.city.id,
-                    listeners=self.listeners, stop=self._stop,
-                )
-                target, args = worker.run, ()
-            else:
-                target, args = self._loop, (feed,)
-            thread = threading.Thread(target=target, args=args, name=f"feed-{feed.name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        # silence delivers no batch: staleness, escalation and expiry are judged on a timer
-        ticker = threading.Thread(target=RuleTicker(self.rules, self._stop).run, name="rules-tick", daemon=True)
-        ticker.start()
-        self._threads.append(ticker)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def _loop(self, feed: Feed) -> None:
-        with make_http_client(feed.timeout) as http:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    outcome = poll_feed(
-                        feed, store=self.store, http=http, areas=self.areas, rules=self.rules,
-                        city=self.settings.city.id, sleep=self._stop.wait, listeners=self.listeners,
-                    )
-                    if outcome.ok:
-                        _log_recovery(feed.name)
-                except redis.RedisError as exc:
-                    # Redis itself is down: nothing can be recorded; try again next interval.
-                    _log_failure(feed.name, f"Redis unavailable: {exc}")
-                except Exception:  # keep the feed's thread alive whatever happens
-                    log.exception("poll of %s failed unexpectedly", feed.name)
-                self.polls += 1
-                self._stop.wait(max(0.0, feed.interval - (time.monotonic() - started)))

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from ioc.redis_conn import free_port, start_redis_server
-from ioc.runner import FeedScheduler
+from ioc.scheduler import FeedScheduler
 from ioc.store import Store
 from tests.ioc.test_runner import AgencyServer, _feed
 

@@ -19,7 +19,8 @@ from data_adapters.base import FeedContext, PayloadError, Reader, as_float, load
 from ioc.areas import area_index
 from ioc.config import DEFAULT_CONFIG_DIR, Feed, Settings
 from ioc.model import Batch, Entity, Observation, utcnow
-from ioc.runner import FeedScheduler, backoff_delay, poll_feed, poll_job
+from ioc.runner import backoff_delay, poll_feed, poll_job
+from ioc.scheduler import FeedScheduler
 from ioc.store import Store
 
 STATIONS = {"stations": [
