@@ -171,26 +171,26 @@ def check_redis(store: Store, feed: str, expected: Expected, areas: AreaIndex) -
     """What one ingestion left in Redis, read back through the store and the key schema."""
     problems = Problems()
     keys = store.keys
-    ids = set(store.redis.smembers(keys.entities_of_feed(feed)))
+    ids = {entity["id"] for entity in store.entities_of_feed(feed)}
     if ids != expected.stations.keys():
-        problems.add("feed's entity set", f"{len(ids)} ids, expected the {len(expected.stations)} stations' ids")
+        problems.add("feed's entity records", f"{len(ids)} ids, expected the {len(expected.stations)} stations' ids")
     stored = {entity["id"]: entity for entity in store.entities(expected.stations)}
     stream_entries = 0
     for entity_id, station in expected.stations.items():
         entity = stored.get(entity_id)
         if entity is None:
-            problems.add("station without an entity hash", entity_id)
+            problems.add("station without an entity record", entity_id)
             continue
         if not (_close(entity["lon"], station.lon) and _close(entity["lat"], station.lat)):
-            problems.add("entity hash not at the station's Location",
+            problems.add("entity record not at the station's Location",
                          f"{entity_id}: expected ({station.lon}, {station.lat}), got ({entity['lon']}, {entity['lat']})")
         else:
             district = areas.assign([(station.lon, station.lat)])[0]
             if entity["district"] != district:
-                problems.add("entity hash in the wrong area", f"{entity_id}: expected {district}, got {entity['district']}")
+                problems.add("entity record in the wrong area", f"{entity_id}: expected {district}, got {entity['district']}")
         last_time, last_value = station.values[-1]
         if entity["attributes"].get(METRIC) != last_value or from_iso(entity["observed_at"]) != last_time:
-            problems.add(f"entity hash's latest {METRIC} is not the station's last observation",
+            problems.add(f"entity record's latest {METRIC} is not the station's last observation",
                          f"{entity_id}: expected {last_value} at {last_time.isoformat()}, "
                          f"got {entity['attributes'].get(METRIC)} at {entity['observed_at']}")
         rows = store.redis.xrange(keys.observations(entity_id, METRIC))

@@ -18,22 +18,16 @@ class Keys:
     def prefix(self) -> str:
         return f"ioc:{{{self.city}}}"
 
-    # --- entities -----------------------------------------------------------------------------------
-    def entity(self, entity_id: str) -> str:
-        """Hash: the entity's descriptive fields and its latest attributes (JSON)."""
-        return f"{self.prefix}:entity:{entity_id}"
-
-    def entities_all(self) -> str:
-        """Set: every entity id known in the city."""
-        return f"{self.prefix}:entities"
-
+    # --- entities ---------------------------------------------------------------------------------
+    # A feed's entities live in one hash (field = entity id, value = the JSON record with its latest values),
+    # so a poll is one HSET and a screen reads a feed in one HGETALL; see docs/redis-keys.md.
     def entities_of_feed(self, feed: str) -> str:
-        """Set: the entity ids a feed last delivered (replaced whole on each successful poll)."""
-        return f"{self.prefix}:feed:{feed}:entities"
+        """Hash: entity id -> JSON record, every entity the feed last delivered (replaced whole on a full poll)."""
+        return f"{self.prefix}:feed:{feed}:entity_records"
 
-    def entities_of_sector(self, sector: str) -> str:
-        """Set: entity ids per sector, for map layers."""
-        return f"{self.prefix}:sector:{sector}:entities"
+    def entity_feeds(self) -> str:
+        """Hash: entity id -> the feed whose records hold it, for reading an entity by id."""
+        return f"{self.prefix}:entity_feeds"
 
     def geo(self) -> str:
         """Geo index (GEOADD) of every located entity, for 'what is near here' queries."""
@@ -45,13 +39,14 @@ class Keys:
         return f"{self.prefix}:obs:{entity_id}:{metric}"
 
     # --- events -------------------------------------------------------------------------------------
-    def event(self, event_id: str) -> str:
-        """Hash: an incident or warning reported by a source."""
-        return f"{self.prefix}:event:{event_id}"
-
     def events_of_feed(self, feed: str) -> str:
-        """Set: the event ids a feed last delivered; an event a full feed stops listing is no longer active."""
-        return f"{self.prefix}:feed:{feed}:events"
+        """Hash: event id -> JSON record, the incidents and warnings a feed last delivered; an event a full
+        feed stops listing is no longer active."""
+        return f"{self.prefix}:feed:{feed}:event_records"
+
+    def event_feeds(self) -> str:
+        """Hash: event id -> the feed whose records hold it, for the city-wide list of active events."""
+        return f"{self.prefix}:event_feeds"
 
     def events_active(self) -> str:
         """Sorted set: event ids scored by expiry (epoch seconds; +inf when open-ended)."""
@@ -200,6 +195,11 @@ class Keys:
         """Hash: layer -> change version. A field per feed (bumped by each write of its entities or events)
         and `alerts` (bumped by each alert change): screens redraw only the layers whose version moved."""
         return f"{self.prefix}:versions"
+
+    def layer_digests(self) -> str:
+        """Hash: feed -> digest of what its last poll delivered, so a poll that brings nothing new leaves the
+        feed's version (and every screen) alone."""
+        return f"{self.prefix}:versions:digests"
 
     def changes(self) -> str:
         """Counter bumped by every write, so screens skip redrawing when nothing changed."""

@@ -18,10 +18,10 @@ import redis
 
 from ioc.alerts import AlertBook
 from ioc.keys import Keys
-from ioc.model import Alert, Batch, Entity, Event, Severity, from_iso, to_iso, utcnow
+from ioc.model import Alert, Batch, Severity, from_iso, to_iso, utcnow
 from ioc.privacy import scrub_batch
+from ioc.store_batch import OBSERVATIONS_PER_STREAM, WRITE_BATCH_LUA, Writes, batch_writes, feed_index
 
-OBSERVATIONS_PER_STREAM = 1_000  # recent history per entity and metric; rollups keep the long view
 REJECTED_PAYLOADS_KEPT = 5
 REJECTED_PAYLOAD_BYTES = 256 * 1024
 
@@ -80,80 +80,62 @@ class Store:
     ) -> int:
         """Write everything a poll produced in one atomic step: readers see all of it or none of it.
 
-        A polled feed delivers the whole picture each time, so its entity set is replaced (`replace`);
-        pushed messages (MQTT) each describe one device, so they are added to the set instead.
-        On a Redis server the batch goes as one JSON argument to a Lua script (atomic like MULTI/EXEC, and
-        about ten times faster than queuing one command per record from Python, see bench/ingest.py);
-        where scripting is missing (the in-process Redis) the same writes go through a MULTI/EXEC pipeline.
+        A polled feed delivers the whole picture each time, so its entity records are replaced (`replace`);
+        pushed messages (MQTT) each describe one device, so they are added to the feed's records instead.
+        On a Redis server the batch goes to a Lua script as plain arguments (atomic like MULTI/EXEC, and
+        several times faster than queuing one command per record from Python, see bench/ingest.py); where
+        scripting is missing (the in-process Redis) the same writes go through a MULTI/EXEC pipeline.
         """
         scrub_batch(batch)  # the one privacy guarantee: nothing personal is written past this line
-        writes = self._batch_writes(feed, batch, to_iso(now or utcnow()), replace)
+        writes = batch_writes(self.keys, feed, batch, to_iso(now or utcnow()), replace)
         if self._scripting_available():
-            self._write_script(keys=[writes["feed_set"]], args=[orjson.dumps(writes)])
+            self._write_script(keys=[writes.header["records"]], args=writes.script_args())
         else:
             self._write_pipeline(writes)
         return batch.record_count
 
-    def _batch_writes(self, feed: str, batch: Batch, ingested: str, replace: bool) -> dict[str, Any]:
-        """The batch as plain key/field lists, shared by the script and the pipeline paths."""
-        keys = self.keys
-        entities, ids, geo = [], [], []
-        for entity in batch.entities:
-            ids.append(entity.id)
-            entities.append([keys.entity(entity.id), _flat(_entity_hash(entity, feed, ingested))])
-            if entity.location:
-                geo.extend((entity.location[0], entity.location[1], entity.id))
-        observations = [
-            [keys.observations(o.entity_id, o.metric), to_iso(o.time), _scalar(o.value), o.unit]
-            for o in batch.observations
-        ]
-        events = [
-            [keys.event(e.id), _flat(_event_hash(e, feed, ingested)), e.id,
-             e.expires.timestamp() if e.expires else "+inf"]
-            for e in batch.events
-        ]
-        return {
-            "feed_set": keys.entities_of_feed(feed), "replace": replace, "all": keys.entities_all(),
-            "geo_key": keys.geo(), "events_key": keys.events_active(), "changes": keys.changes(),
-            "feed_events": keys.events_of_feed(feed),
-            "maxlen": OBSERVATIONS_PER_STREAM, "entities": entities, "ids": ids, "geo": geo,
-            "obs": observations, "events": events,
-        }
-
-    def _write_pipeline(self, w: dict[str, Any]) -> None:
+    def _write_pipeline(self, w: Writes) -> None:
+        h = w.header
         # read before MULTI: the in-process Redis has one writer per feed, so nothing moves in between
-        ended = self._ended_events(w) if w["replace"] else []
+        ended = self._ended_events(w) if h["replace"] else []
+        moved = not h["digest"] or self.redis.hget(h["digests"], h["feed"]) != h["digest"]
         pipe = self.redis.pipeline(transaction=True)
-        if w["replace"]:
-            pipe.delete(w["feed_set"], w["feed_events"])
+        if h["replace"]:
+            pipe.delete(h["records"], h["feed_events"])
             if ended:
-                pipe.zrem(w["events_key"], *ended)
-        for key, fields in w["entities"]:
-            pipe.execute_command("HSET", key, *fields)
-        if w["ids"]:
-            pipe.sadd(w["feed_set"], *w["ids"])
-            pipe.sadd(w["all"], *w["ids"])
-        if w["geo"]:
-            pipe.geoadd(w["geo_key"], w["geo"])
-        for key, time_, value, unit in w["obs"]:
-            pipe.xadd(key, {"t": time_, "v": value, "u": unit}, maxlen=w["maxlen"], approximate=True)
-        for key, fields, event_id, expiry in w["events"]:
-            pipe.execute_command("HSET", key, *fields)
-            pipe.zadd(w["events_key"], {event_id: math.inf if expiry == "+inf" else expiry})
-            pipe.sadd(w["feed_events"], event_id)
-        pipe.incr(w["changes"])
+                pipe.zrem(h["events_key"], *ended)
+                pipe.hdel(h["event_feeds"], *ended)
+        if w.records:
+            pipe.execute_command("HSET", h["records"], *w.records)
+            pipe.execute_command("HSET", h["entity_feeds"], *feed_index(w.records, h["feed"]))
+        if w.geo:
+            pipe.geoadd(h["geo_key"], w.geo)
+        obs = w.observations
+        for i in range(0, len(obs), 4):
+            pipe.xadd(obs[i], {"t": obs[i + 1], "v": obs[i + 2], "u": obs[i + 3]}, maxlen=h["maxlen"],
+                      approximate=True)
+        events = w.events
+        for i in range(0, len(events), 3):
+            event_id, record, expiry = events[i : i + 3]
+            pipe.hset(h["feed_events"], event_id, record)
+            pipe.zadd(h["events_key"], {event_id: math.inf if expiry == "+inf" else float(expiry)})
+            pipe.hset(h["event_feeds"], event_id, h["feed"])
+        if moved:
+            pipe.hset(h["digests"], h["feed"], h["digest"])
+            pipe.hincrby(h["versions"], h["feed"], 1)
+        pipe.incr(h["changes"])
         pipe.execute()
 
-    def _ended_events(self, w: dict[str, Any]) -> list[str]:
+    def _ended_events(self, w: Writes) -> list[str]:
         """Events the feed listed last time and no longer lists."""
-        current = {event_id for _, _, event_id, _ in w["events"]}
-        return [e for e in self.redis.smembers(w["feed_events"]) if e not in current]
+        current = set(w.events[::3])
+        return [e for e in self.redis.hkeys(w.header["feed_events"]) if e not in current]
 
     def _scripting_available(self) -> bool:
         if self._scripting is None:
             try:
-                self._write_script = self.redis.register_script(_WRITE_BATCH_LUA)
-                self.redis.script_load(_WRITE_BATCH_LUA)
+                self._write_script = self.redis.register_script(WRITE_BATCH_LUA)
+                self.redis.script_load(WRITE_BATCH_LUA)
                 self._scripting = True
             except (redis.ResponseError, NotImplementedError, ModuleNotFoundError, ImportError):
                 self._scripting = False
@@ -250,20 +232,51 @@ class Store:
     def change_counter(self) -> int:
         return int(self.redis.get(self.keys.changes()) or 0)
 
+    def layer_versions(self) -> dict[str, int]:
+        """Every layer's change version (a field per feed, and `alerts`) in one read."""
+        return {name: int(value) for name, value in self.redis.hgetall(self.keys.versions()).items()}
+
     def entities_of_feed(self, feed: str) -> list[dict[str, Any]]:
-        ids = sorted(self.redis.smembers(self.keys.entities_of_feed(feed)))
-        return self.entities(ids)
+        """The feed's entities as its last poll left them, by id: one read, however many entities."""
+        return _decoded(self.redis.hgetall(self.keys.entities_of_feed(feed)))
+
+    def entities_of_feeds(self, feeds: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Several feeds' entities in one round trip (the map reads every layer at once)."""
+        names = list(feeds)
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(self.keys.entities_of_feed(name))
+        return {name: _decoded(raw) for name, raw in zip(names, pipe.execute(), strict=True)}
+
+    def all_entities(self) -> list[dict[str, Any]]:
+        """Every entity of every feed that has written some (a city-wide query, not a screen's tick)."""
+        feeds = sorted(set(self.redis.hvals(self.keys.entity_feeds())))
+        return [entity for entities in self.entities_of_feeds(feeds).values() for entity in entities]
+
+    def entities_of_sector(self, sector: str) -> list[dict[str, Any]]:
+        return [entity for entity in self.all_entities() if entity["sector"] == sector]
 
     def entities(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Entities by id, in the order asked, skipping unknown ones: two round trips for any number."""
         ids = list(ids)
+        if not ids:
+            return []
+        feeds = self.redis.hmget(self.keys.entity_feeds(), ids)
+        by_feed: dict[str, list[str]] = {}
+        for entity_id, feed in zip(ids, feeds, strict=True):
+            if feed is not None:
+                by_feed.setdefault(feed, []).append(entity_id)
         pipe = self.redis.pipeline(transaction=False)
-        for entity_id in ids:
-            pipe.hgetall(self.keys.entity(entity_id))
-        return [_entity_from_hash(raw) for raw in pipe.execute() if raw]
+        for feed, members in by_feed.items():
+            pipe.hmget(self.keys.entities_of_feed(feed), members)
+        found: dict[str, str] = {}
+        for members, records in zip(by_feed.values(), pipe.execute(), strict=True):
+            found.update((entity_id, record) for entity_id, record in zip(members, records, strict=True) if record)
+        return [orjson.loads(found[entity_id]) for entity_id in ids if entity_id in found]
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
-        raw = self.redis.hgetall(self.keys.entity(entity_id))
-        return _entity_from_hash(raw) if raw else None
+        found = self.entities([entity_id])
+        return found[0] if found else None
 
     def recent_observations(self, entity_id: str, metric: str, count: int = 100) -> list[dict[str, Any]]:
         rows = self.redis.xrevrange(self.keys.observations(entity_id, metric), count=count)
@@ -271,27 +284,25 @@ class Store:
 
     def events_of_feed(self, feed: str, now: datetime | None = None) -> list[dict[str, Any]]:
         """The feed's active events shaped like entities (name, type, lon/lat, district, attributes), so the
-        map draws incidents in their sector's layer and a feed KPI can count them."""
-        now_ts = (now or utcnow()).timestamp()
-        ids = self.redis.smembers(self.keys.events_of_feed(feed))
+        map draws incidents in their sector's layer and a feed KPI can count them. One round trip."""
         pipe = self.redis.pipeline(transaction=False)
-        for event_id in sorted(ids):
-            pipe.hgetall(self.keys.event(event_id))
-            pipe.zscore(self.keys.events_active(), event_id)
-        replies = pipe.execute()
-        shaped = []
-        for raw, expiry in zip(replies[::2], replies[1::2], strict=True):
-            if raw and expiry is not None and float(expiry) >= now_ts:
-                shaped.append(_event_as_entity(raw))
-        return shaped
+        pipe.hgetall(self.keys.events_of_feed(feed))
+        pipe.zrangebyscore(self.keys.events_active(), (now or utcnow()).timestamp(), "+inf")
+        records, active = pipe.execute()
+        active = set(active)
+        return [_event_as_entity(orjson.loads(records[event_id])) for event_id in sorted(records)
+                if event_id in active]
 
     def active_events(self, now: datetime | None = None) -> list[dict[str, Any]]:
         now = now or utcnow()
         ids = self.redis.zrangebyscore(self.keys.events_active(), now.timestamp(), "+inf")
+        if not ids:
+            return []
+        feeds = self.redis.hmget(self.keys.event_feeds(), ids)
         pipe = self.redis.pipeline(transaction=False)
-        for event_id in ids:
-            pipe.hgetall(self.keys.event(event_id))
-        return [raw for raw in pipe.execute() if raw]
+        for event_id, feed in zip(ids, feeds, strict=True):
+            pipe.hget(self.keys.events_of_feed(feed or ""), event_id)
+        return [orjson.loads(record) for record in pipe.execute() if record]
 
     # --- alerts: the lifecycle lives in ioc.alerts; these keep the store's callers working -------------
 
@@ -320,71 +331,11 @@ class Store:
         return self.alerts.timeline(alert_id)
 
 
-# --- hash encoding -----------------------------------------------------------------------------------
-
-# One batch in one script call. All keys of a city share its hash tag, so on a cluster they live in the slot
-# of KEYS[1] (the feed's entity set); the others travel in the JSON argument, built by ioc.keys.
-_WRITE_BATCH_LUA = """
-local w = cjson.decode(ARGV[1])
-if w.replace then
-  redis.call('DEL', KEYS[1])
-  -- an event a full feed no longer lists has ended
-  local listed = {}
-  for _, e in ipairs(w.events) do listed[e[3]] = true end
-  for _, id in ipairs(redis.call('SMEMBERS', w.feed_events)) do
-    if not listed[id] then redis.call('ZREM', w.events_key, id) end
-  end
-  redis.call('DEL', w.feed_events)
-end
-for _, e in ipairs(w.entities) do redis.call('HSET', e[1], unpack(e[2])) end
-local ids = w.ids
-for i = 1, #ids, 4000 do
-  local chunk = {unpack(ids, i, math.min(i + 3999, #ids))}
-  redis.call('SADD', KEYS[1], unpack(chunk))
-  redis.call('SADD', w.all, unpack(chunk))
-end
-local geo = w.geo
-for i = 1, #geo, 3000 do redis.call('GEOADD', w.geo_key, unpack(geo, i, math.min(i + 2999, #geo))) end
-for _, o in ipairs(w.obs) do
-  redis.call('XADD', o[1], 'MAXLEN', '~', w.maxlen, '*', 't', o[2], 'v', o[3], 'u', o[4])
-end
-for _, e in ipairs(w.events) do
-  redis.call('HSET', e[1], unpack(e[2]))
-  redis.call('ZADD', w.events_key, e[4], e[3])
-  redis.call('SADD', w.feed_events, e[3])
-end
-return redis.call('INCR', w.changes)
-"""
+# --- reading records back ---------------------------------------------------------------------------
 
 
-def _flat(mapping: dict[str, str]) -> list[str]:
-    return [item for pair in mapping.items() for item in pair]
-
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _entity_hash(entity: Entity, feed: str, ingested: str) -> dict[str, str]:
-    location = entity.location
-    return {
-        "id": entity.id,
-        "type": entity.type,
-        "agency": entity.agency,
-        "sector": entity.sector,
-        "feed": feed,
-        "name": entity.name,
-        "lon": repr(location[0]) if location else "",
-        "lat": repr(location[1]) if location else "",
-        "geometry": json.dumps(entity.geometry) if entity.geometry else "",
-        "district": entity.district or "",
-        "attributes": orjson.dumps(entity.attributes, default=str).decode(),
-        "observed_at": to_iso(entity.observed_at),
-        "ingested_at": ingested,
-    }
+def _decoded(records: dict[str, str]) -> list[dict[str, Any]]:
+    return [orjson.loads(records[entity_id]) for entity_id in sorted(records)]
 
 
 def _entity_from_hash(raw: dict[str, str]) -> dict[str, Any]:
@@ -402,29 +353,6 @@ def _entity_from_hash(raw: dict[str, str]) -> dict[str, Any]:
         "attributes": json.loads(raw.get("attributes") or "{}"),
         "observed_at": raw.get("observed_at") or None,
         "ingested_at": raw.get("ingested_at") or None,
-    }
-
-
-def _event_hash(event: Event, feed: str, ingested: str) -> dict[str, str]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "agency": event.agency,
-        "sector": event.sector,
-        "feed": feed,
-        "headline": event.headline,
-        "description": event.description,
-        "severity": str(event.severity),
-        "urgency": event.urgency,
-        "certainty": event.certainty,
-        "area": json.dumps(event.area) if event.area else "",
-        "lon": repr(event.location[0]) if event.location else "",
-        "lat": repr(event.location[1]) if event.location else "",
-        "district": event.district or "",
-        "onset": to_iso(event.onset),
-        "expires": to_iso(event.expires),
-        "status": event.status,
-        "ingested_at": ingested,
     }
 
 
@@ -461,4 +389,4 @@ def _health_from_hash(feed: str, raw: dict[str, str]) -> FeedHealth:
     )
 
 
-__all__ = ["FeedHealth", "Store", "Severity"]
+__all__ = ["OBSERVATIONS_PER_STREAM", "FeedHealth", "Store", "Severity"]

@@ -29,5 +29,12 @@ def test_keys_are_distinct_per_purpose_and_city() -> None:
     assert not set(danang) & set(hue)
 
 
-def test_entity_key_keeps_the_urn_whole() -> None:
-    assert Keys("danang").entity("urn:ioc:danang:air:12") == "ioc:{danang}:entity:urn:ioc:danang:air:12"
+def test_observation_key_keeps_the_urn_whole() -> None:
+    # entities are fields of their feed's hash now; the URN still names its observation streams whole
+    assert Keys("danang").observations("urn:ioc:danang:air:12", "pm25") == "ioc:{danang}:obs:urn:ioc:danang:air:12:pm25"
+
+
+def test_a_feeds_records_are_one_key_per_feed() -> None:
+    keys = Keys("danang")
+    assert keys.entities_of_feed("air") == "ioc:{danang}:feed:air:entity_records"
+    assert keys.events_of_feed("air") != keys.entities_of_feed("air")
