@@ -18,7 +18,7 @@ import shapely
 from ioc.areas import area_index
 from ioc.config import City, Settings
 from ioc.i18n import age_text, local_time, t
-from ioc.kpi import format_value
+from ioc.kpis.tiles import format_value
 from ioc.model import Alert, Severity, from_iso
 
 # Red for what needs action now, orange for what needs it soon: the operator reads colour before text.

@@ -227,9 +227,11 @@ def _add_unavailable(sub: argparse._SubParsersAction, command: str, module_name:
               file=sys.stderr)
         return 2
 
+    # no option prefix: the real command's options are taken as plain words and ignored, so the user reads
+    # what is missing rather than a usage error about an option this stand-in does not know
     stand_in = sub.add_parser(command, help=f"not available: needs the simulator package ({module_name})",
-                              add_help=False)
-    stand_in.add_argument("ignored", nargs=argparse.REMAINDER)
+                              add_help=False, prefix_chars="\0")
+    stand_in.add_argument("ignored", nargs="*")
     stand_in.set_defaults(func=refuse)
 
 

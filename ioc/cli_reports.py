@@ -1,57 +1,18 @@
-"""`ioc backfill` (KPI history from the simulator) and `ioc report` (a period's KPI report as a file, for cron)."""
+"""`ioc report`: a period's KPI report as a CSV, XLSX or PDF file, for cron."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
-
-DEFAULT_WORKERS = 2
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def cmd_backfill(args: argparse.Namespace) -> int:
-    from ioc.config import load_settings
-    from ioc.kpis.backfill import backfill
-    from ioc.redis_conn import connect
-    from ioc.store import Store
-
-    settings = load_settings(args.config)
-    handle = connect()
-    print(f"redis: {handle.description}", flush=True)
-    if handle.kind == "in-process":
-        print("warning: an in-process Redis ends with this command; set IOC_REDIS_URL to keep the history",
-              file=sys.stderr)
-    workers = args.workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
-    print(f"backfill: {args.days} days from the simulator (seed {args.seed}, {workers} processes)", flush=True)
-    result = backfill(Store(handle.client, settings.city.id), settings, days=args.days, seed=args.seed,
-                      progress=lambda line: print(line, flush=True), workers=workers)
-    print(
-        f"backfilled {result.start:%Y-%m-%d %H:%M} .. {result.end:%Y-%m-%d %H:%M} ({settings.city.timezone}): "
-        f"{len(result.feeds)} feeds, {result.samples:,} payloads parsed, {result.records:,} records rolled up, "
-        f"{result.outage_hours:,} feed-hours of simulated outage, in {result.seconds:.1f} s"
-        + (f" (replaced {result.removed_keys:,} rollup keys)" if result.removed_keys else ""),
-        flush=True,
-    )
-    if result.skipped:
-        print(f"no simulator for: {', '.join(result.skipped)} (no history for them)", file=sys.stderr)
-    handle.close()
-    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ioc.config import load_settings
+    from ioc.kpis.exports import write_report
     from ioc.kpis.periods import PeriodError, parse_period
     from ioc.kpis.report import compute_report
     from ioc.redis_conn import connect
-    from ioc.reports import write_report
     from ioc.store import Store
 
     settings = load_settings(args.config)
@@ -84,13 +45,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    backfill = sub.add_parser("backfill", help="fill N days of KPI history from the seeded simulator (no HTTP)")
-    backfill.add_argument("--days", type=_positive, required=True, help="days of history before today")
-    backfill.add_argument("--seed", type=int, default=42, help="the simulated city's seed (same seed, same history)")
-    backfill.add_argument("--workers", type=_positive, default=None,
-                          help=f"processes sharing the feeds (default {DEFAULT_WORKERS}, or 1 on one core)")
-    backfill.set_defaults(func=cmd_backfill)
-
     report = sub.add_parser("report", help="write a period's KPI report as CSV, XLSX or PDF (for cron)")
     report.add_argument("--period", required=True,
                         help="2026-11 (month), 2026-W47 (ISO week), 2026-11-20 (day) or 2026-11-01..2026-11-15")

@@ -1,1 +1,1 @@
-"""KPIs for managers: the catalogue (config/<city>/kpis.yaml), rollups in Redis, report computation, forecast."""
+"""KPIs: the catalogue (config/<city>/kpis.yaml), rollups in Redis, reports and their exports, the tiles."""

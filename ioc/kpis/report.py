@@ -5,7 +5,7 @@ read from the rollups only (never from raw observations), so a 90-day report of 
 takes a few Redis round trips. `cached_report` keys it by (period, filters, rollup version): new data
 changes the version, so a cached report is never older than the data.
 
-The result holds plain values only (no configuration objects), so a Redis-backed cache can keep it.
+What a report holds is `ioc.kpis.results`: plain values only, so a Redis-backed cache can keep it.
 """
 
 from __future__ import annotations
@@ -14,168 +14,31 @@ import contextlib
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import redis
 
 from ioc.areas import area_index
-from ioc.config import Settings, Text
+from ioc.config import Settings
+from ioc.kpis.aggregates import CITY, Agg, district_scope, value_of
 from ioc.kpis.catalogue import DATA_AGGREGATES, PERCENT_AGGREGATES, Catalogue, Kpi, load_catalogue
 from ioc.kpis.forecast import Forecast, forecast
 from ioc.kpis.periods import Period, day_start
-from ioc.kpis.rollups import (
-    CITY,
-    Agg,
-    RollupReader,
-    district_scope,
-    expected_per_day,
-    expected_per_hour,
-    value_of,
-)
+from ioc.kpis.results import KpiInfo, KpiResult, Report, ScopeValue, Status, TrendPoint, status_of
+from ioc.kpis.rollup_reader import RollupReader
+from ioc.kpis.rollups import expected_per_day, expected_per_hour
 from ioc.model import utcnow
 from ioc.store import Store
 
-# "share": an area's or group's part of a total (counts, sums, hours): ranked, not judged against the city's target
-Status = Literal["met", "near", "missed", "no_data", "share"]
-STATUSES: tuple[Status, ...] = ("missed", "near", "met", "no_data")
 # groups (routes, offices, agencies...) with fewer records than this in the period are not named as drivers
 MIN_GROUP_RECORDS = 5
-DRIVERS_SHOWN = 3
 HISTORY_DAYS = 56  # daily history read for the forecast
 
 
-@dataclass(frozen=True, slots=True)
-class KpiInfo:
-    """What a report shows of a KPI's definition (plain values, so a report can be cached and pickled)."""
-
-    id: str
-    name: Text
-    description: Text | None
-    sector: str
-    agency: str
-    agency_name: Text | None
-    unit: str
-    aggregate: str
-    better: str
-    decimals: int
-    additive: bool
-    feeds: tuple[str, ...]
-
-    @classmethod
-    def of(cls, kpi: Kpi) -> KpiInfo:
-        return cls(
-            id=kpi.id, name=kpi.name, description=kpi.description, sector=kpi.sector, agency=kpi.agency,
-            agency_name=kpi.agency_name, unit=kpi.display_unit, aggregate=kpi.aggregate, better=kpi.better, decimals=kpi.decimals,
-            additive=kpi.additive, feeds=tuple(kpi.source.feeds) if kpi.source else (),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ScopeValue:
-    """A KPI's value in one district or group over the period."""
-
-    scope: str
-    label: str
-    value: float | None
-    status: Status
-    records: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    start: datetime  # the hour or local day the point stands for
-    value: float | None
-
-
-@dataclass(slots=True)
-class KpiResult:
-    kpi: KpiInfo
-    connected: bool
-    value: float | None
-    previous: float | None
-    target: float
-    near_band: float
-    status: Status
-    records: int
-    trend: list[TrendPoint]
-    trend_target: float
-    trend_unit: Literal["hour", "day"]
-    forecast: Forecast
-    districts: list[ScopeValue] = field(default_factory=list)
-    groups: list[ScopeValue] = field(default_factory=list)
-    # True for the data KPIs, which have no district: a district filter shows the city's value
-    city_wide_only: bool = False
-    missing_feeds: tuple[str, ...] = ()
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
-
-    @property
-    def change_is_good(self) -> bool | None:
-        change = self.change
-        if change is None or abs(change) < 1e-9:
-            return None
-        return (change > 0) == (self.kpi.better == "higher")
-
-    @property
-    def drivers(self) -> list[ScopeValue]:
-        """What drives a miss: the districts and groups that miss (or are nearest to missing), worst first; for
-        a total (counts, sums, hours), the largest parts of it."""
-        if self.status not in ("missed", "near"):
-            return []
-        driving = ("missed", "near", "share")
-        worst = [s for s in self.districts if s.status in driving and s.value][:DRIVERS_SHOWN]
-        worst += [s for s in self.groups if s.status in driving and s.value][:DRIVERS_SHOWN]
-        return worst
-
-
-@dataclass(slots=True)
-class Report:
-    period: Period
-    previous_period: Period
-    next_period: Period
-    district: str | None
-    sector: str | None
-    generated_at: datetime
-    rollup_version: int
-    districts: list[str]
-    results: list[KpiResult]
-
-    def counts(self) -> dict[Status, int]:
-        counted: dict[Status, int] = dict.fromkeys(STATUSES, 0)
-        for result in self.results:
-            counted[result.status] += 1
-        return counted
-
-    def result(self, kpi_id: str) -> KpiResult:
-        for result in self.results:
-            if result.kpi.id == kpi_id:
-                return result
-        raise KeyError(kpi_id)
-
-    def sectors(self) -> list[str]:
-        return list(dict.fromkeys(r.kpi.sector for r in self.results))
-
-
-# --- status and elapsed time ---------------------------------------------------------------------------------
-
-
-def status_of(better: str, value: float | None, target: float, band: float) -> Status:
-    if value is None:
-        return "no_data"
-    if better == "higher":
-        if value >= target:
-            return "met"
-        return "near" if value >= target - band else "missed"
-    if value <= target:
-        return "met"
-    return "near" if value <= target + band else "missed"
+# --- elapsed time ------------------------------------------------------------------------------------------
 
 
 def _covered_days(period: Period, now: datetime, zone: ZoneInfo, running: Iterable[date] | None = None) -> float:
@@ -520,8 +383,9 @@ class ReportCache(Protocol):
 CACHE_SECONDS = 3600
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-# bumped when Report's fields change, so a shared cache never hands a new server an old shape
-REPORT_SCHEMA = 4
+# bumped when Report's fields (or the module its classes are pickled from) change, so a shared cache never
+# hands a new server an old shape; 5: the classes moved to ioc.kpis.results
+REPORT_SCHEMA = 5
 
 
 def report_cache_key(store: Store, settings: Settings, catalogue: Catalogue, period: Period,
@@ -572,10 +436,3 @@ def cached_report(
     finally:
         with _locks_guard:
             _locks.pop(key, None)
-
-
-def league_table(report: Report, kpi_id: str) -> list[ScopeValue]:
-    """Districts ranked best first for a KPI (the page's league table)."""
-    result = report.result(kpi_id)
-    ranked = list(reversed([d for d in result.districts if d.value is not None]))
-    return ranked + [d for d in result.districts if d.value is None]

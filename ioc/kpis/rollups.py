@@ -8,6 +8,7 @@ shares), a denominator sum `d` (for ratios), sketch bins `q<bin>` (for medians a
 `a<HH>` saying whether the hour's mean was above a limit. Minimum and maximum live in a sorted set next to each hash (ZADD LT/GT
 keeps them atomically). Scopes: the city, each district, and each group (who is behind a record, e.g. the
 agency a citizen request was sent to); groups are ranked over periods, so they keep days only.
+Which records a KPI counts is `ioc.kpis.records`; reading the rollups back is `ioc.kpis.rollup_reader`.
 
 It also records each feed's successful polls per hour, and the hours in which each agency's data was fresh:
 the data scorecard and the cross-sector integration rate are computed from those.
@@ -18,21 +19,18 @@ Hourly keys expire 92 days after their day ends, daily keys five years after the
 from __future__ import annotations
 
 import logging
-import math
-import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from ioc.config import Feed, Settings
 from ioc.keys import Keys
 from ioc.kpis import sketch
-from ioc.kpis.catalogue import QUANTILES, Catalogue, Kpi, load_catalogue
-from ioc.kpis.expressions import as_time
-from ioc.kpis.periods import day_start, local_bucket, month_key, months_between
+from ioc.kpis.aggregates import Agg, hour_above
+from ioc.kpis.catalogue import Catalogue, Kpi, load_catalogue
+from ioc.kpis.periods import day_start, local_bucket, month_key
+from ioc.kpis.records import Contribution, candidate_records, contribution, selected
 from ioc.model import Batch, utcnow
 from ioc.store import Store
 
@@ -43,206 +41,6 @@ DAILY_RETENTION = timedelta(days=5 * 366 + 31)
 SEEN_RETENTION = timedelta(days=120)
 # a feed slower than hourly keeps its data fresh for at most this long on the integration board
 FRESH_HORIZON = timedelta(hours=24)
-CITY = "city"
-
-
-def slug(text: str) -> str:
-    """'Hải Châu' -> 'hai-chau': a key token for a district or group name."""
-    folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in ascii_text).split()) or "unknown"
-
-
-def district_scope(name: str) -> str:
-    return f"district:{slug(name)}"
-
-
-def group_scope(name: str) -> str:
-    return f"group:{slug(name)}"
-
-
-# --- aggregates ----------------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Agg:
-    """Mergeable aggregate of one bucket (an hour, a day, or any merge of them)."""
-
-    n: int = 0
-    s: float = 0.0
-    k: int = 0
-    d: float = 0.0
-    lo: float | None = None
-    hi: float | None = None
-    bins: Counter[str] = field(default_factory=Counter)
-    above: int = 0  # hours whose mean was above the KPI's limit (days only)
-
-    def merge(self, other: Agg) -> Agg:
-        self.n += other.n
-        self.s += other.s
-        self.k += other.k
-        self.d += other.d
-        if other.lo is not None:
-            self.lo = other.lo if self.lo is None else min(self.lo, other.lo)
-        if other.hi is not None:
-            self.hi = other.hi if self.hi is None else max(self.hi, other.hi)
-        if other.bins:
-            self.bins.update(other.bins)
-        self.above += other.above
-        return self
-
-    @classmethod
-    def merged(cls, parts: Iterable[Agg]) -> Agg:
-        total = cls()
-        for part in parts:
-            total.merge(part)
-        return total
-
-
-def value_of(kpi: Kpi, agg: Agg) -> float | None:
-    """The KPI's value over an aggregate; None when the aggregate holds no record it can use."""
-    if agg.n == 0:
-        return None
-    match kpi.aggregate:
-        case "mean":
-            return agg.s / agg.n
-        case "sum":
-            return agg.s
-        case "count":
-            return float(agg.n)
-        case "min":
-            return agg.lo
-        case "max":
-            return agg.hi
-        case "median" | "p90":
-            return sketch.quantile(agg.bins, QUANTILES[kpi.aggregate])
-        case "share":
-            return 100.0 * agg.k / agg.n
-        case "ratio":
-            return 100.0 * agg.s / agg.d if agg.d else None
-        case "hours_above":
-            return float(agg.above)
-    raise ValueError(f"{kpi.id}: aggregate '{kpi.aggregate}' is not read from record rollups")
-
-
-def hour_above(kpi: Kpi, agg: Agg) -> bool:
-    return agg.n > 0 and kpi.limit is not None and agg.s / agg.n > kpi.limit
-
-
-# --- picking records from a batch ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """What one record adds to its buckets."""
-
-    time: datetime
-    scopes: tuple[tuple[str, str], ...]  # (scope key token, label)
-    value: float | None
-    per: float | None
-    hit: bool
-
-
-def _entity_record(entity: Any) -> dict[str, Any]:
-    record = dict(entity.attributes)
-    record.update(type=entity.type, agency=entity.agency, sector=entity.sector, name=entity.name,
-                  district=entity.district, observed_at=entity.observed_at)
-    return record
-
-
-def _event_record(event: Any) -> dict[str, Any]:
-    return {
-        "type": event.type, "agency": event.agency, "sector": event.sector, "headline": event.headline,
-        "severity": str(event.severity), "urgency": event.urgency, "certainty": event.certainty,
-        "status": event.status, "district": event.district, "onset": event.onset, "expires": event.expires,
-        "ingested_at": event.ingested_at,
-    }
-
-
-def candidate_records(kpi: Kpi, batch: Batch, now: datetime) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """(dedup id, time, record) of every record of the batch the KPI's source selects, before dedup."""
-    source = kpi.source
-    assert source is not None
-    found: list[tuple[str, datetime, dict[str, Any]]] = []
-    if source.records == "observations":
-        entities = {e.id: e for e in batch.entities}
-        cache: dict[str, dict[str, Any] | None] = {}
-        for obs in batch.observations:
-            if obs.metric != source.metric:
-                continue
-            if obs.entity_id not in cache:
-                entity = entities.get(obs.entity_id)
-                if entity is None:
-                    cache[obs.entity_id] = None if source.entity_type else {}
-                else:
-                    cache[obs.entity_id] = (
-                        None if source.entity_type and entity.type != source.entity_type else _entity_record(entity)
-                    )
-            base = cache[obs.entity_id]
-            if base is None:
-                continue
-            record = {**base, source.metric: obs.value}
-            found.append((obs.entity_id, obs.time, record))
-    elif source.records == "snapshots":
-        # the fleet as this poll saw it, at the poll's time: each poll is a new record of every entity
-        for entity in batch.entities:
-            if not source.entity_type or entity.type == source.entity_type:
-                found.append((entity.id, now, _entity_record(entity)))
-    elif source.records == "entities":
-        for entity in batch.entities:
-            if source.entity_type and entity.type != source.entity_type:
-                continue
-            record = _entity_record(entity)
-            moment = as_time(record.get(source.time)) if source.time else entity.observed_at
-            if moment is not None:
-                found.append((entity.id, moment, record))
-    else:
-        for event in batch.events:
-            if source.entity_type and event.type != source.entity_type:
-                continue
-            record = _event_record(event)
-            moment = as_time(record.get(source.time)) if source.time else (event.onset or event.ingested_at)
-            if moment is not None:
-                found.append((event.id, moment, record))
-    return found
-
-
-def selected(kpi: Kpi, record: Mapping[str, Any]) -> bool:
-    """Whether a record passes the KPI's `where` conditions."""
-    return kpi.source is not None and all(condition.test(record) for condition in kpi.source.where)
-
-
-def contribution(kpi: Kpi, record: Mapping[str, Any], moment: datetime, zone: ZoneInfo) -> Contribution | None:
-    """What a record adds, or None when the KPI's filters leave it out or it carries no usable value."""
-    source = kpi.source
-    assert source is not None
-    if source.hours and moment.astimezone(zone).hour not in source.hours:
-        return None
-    if not selected(kpi, record):
-        return None
-    value = per = None
-    expr = kpi.value_expr
-    if expr is not None:
-        value = expr.of(record)
-        if value is None or math.isinf(value):
-            return None
-    if kpi.per is not None:
-        per = kpi.per.of(record)
-        if per is None or per <= 0:
-            return None
-    hit = bool(kpi.count_if.test(record)) if kpi.count_if is not None else False
-    scopes: list[tuple[str, str]] = [(CITY, "")]
-    district = record.get("district")
-    if district:
-        scopes.append((district_scope(district), district))
-    if source.group_by:
-        group = record.get(source.group_by)
-        if group not in (None, ""):
-            scopes.append((group_scope(str(group)), str(group)))
-    return Contribution(moment, tuple(scopes), value, per, hit)
-
-
-# --- writing -------------------------------------------------------------------------------------------------
 
 
 class _Writes:
@@ -441,7 +239,7 @@ class KpiRollups:
         if len(follow):
             follow.execute()
 
-    # --- what the backfill needs ----------------------------------------------------------------------
+    # --- what a history of past payloads needs (ioc.kpis.history, the demo's backfill) ------------
 
     def record_polls(self, feed: Feed, hour_start: datetime, count: int) -> None:
         """Count `count` successful polls of a feed in the hour starting at `hour_start`."""
@@ -478,151 +276,6 @@ def _month_expiry(day: date, zone: ZoneInfo) -> int:
     return int((day_start(next_month, zone) + DAILY_RETENTION).timestamp())
 
 
-# --- reading -------------------------------------------------------------------------------------------------
-
-
-def _parse_hash(raw: Mapping[str, str], extremes: Sequence[tuple[str, float]]) -> dict[int, Agg]:
-    """Fields `<slot>:<stat>` of one hourly or daily hash (and its extremes) into one Agg per slot."""
-    slots: dict[int, Agg] = {}
-    for name, text in raw.items():
-        slot_text, _, stat = name.partition(":")
-        agg = slots.get(int(slot_text))
-        if agg is None:
-            agg = slots[int(slot_text)] = Agg()
-        if stat == "n":
-            agg.n = int(text)
-        elif stat == "s":
-            agg.s = float(text)
-        elif stat == "k":
-            agg.k = int(text)
-        elif stat == "d":
-            agg.d = float(text)
-        elif stat[0] == "q":
-            agg.bins[stat[1:]] = int(text)
-        elif stat[0] == "a":
-            agg.above += text == "1"
-    for member, score in extremes:
-        slot_text, _, which = member.partition(":")
-        agg = slots.setdefault(int(slot_text), Agg())
-        if which == "lo":
-            agg.lo = score
-        else:
-            agg.hi = score
-    return slots
-
-
-class RollupReader:
-    """Reads rollups back for reports: all (KPI, scope) pairs of a date range in one pipeline."""
-
-    def __init__(self, store: Store, zone: ZoneInfo) -> None:
-        self.store = store
-        self.keys = store.keys
-        self.zone = zone
-
-    def version(self) -> int:
-        return int(self.store.redis.get(self.keys.kpi_rollup_version()) or 0)
-
-    def scopes(self, kpi_ids: Sequence[str]) -> dict[str, dict[str, str]]:
-        """KPI id -> {scope: label} of every scope the KPI has data for."""
-        pipe = self.store.redis.pipeline(transaction=False)
-        for kpi_id in kpi_ids:
-            pipe.hgetall(self.keys.kpi_scopes(kpi_id))
-        return dict(zip(kpi_ids, pipe.execute(), strict=True))
-
-    def days(
-        self, wanted: Sequence[tuple[Kpi, str]], first: date, last: date
-    ) -> dict[tuple[str, str], dict[date, Agg]]:
-        """(KPI id, scope) -> {local date: Agg} for the days first..last that hold data."""
-        months = months_between(first, last)
-        pipe = self.store.redis.pipeline(transaction=False)
-        plan: list[tuple[str, str, str, bool]] = []
-        for kpi, scope in wanted:
-            with_extremes = kpi.aggregate in ("min", "max")
-            for month in months:
-                pipe.hgetall(self.keys.kpi_days(kpi.id, scope, month))
-                if with_extremes:
-                    pipe.zrange(self.keys.kpi_day_extremes(kpi.id, scope, month), 0, -1, withscores=True)
-                plan.append((kpi.id, scope, month, with_extremes))
-        results = iter(pipe.execute())
-        found: dict[tuple[str, str], dict[date, Agg]] = defaultdict(dict)
-        for kpi_id, scope, month, with_extremes in plan:
-            raw = next(results)
-            extremes = next(results) if with_extremes else ()
-            year, month_number = (int(part) for part in month.split("-"))
-            for slot, agg in _parse_hash(raw, extremes).items():
-                day = date(year, month_number, slot)
-                if first <= day <= last:
-                    found[(kpi_id, scope)][day] = agg
-        return found
-
-    def hours(self, wanted: Sequence[tuple[Kpi, str]], day: date) -> dict[tuple[str, str], dict[int, Agg]]:
-        """(KPI id, scope) -> {local hour: Agg} of one day."""
-        pipe = self.store.redis.pipeline(transaction=False)
-        for kpi, scope in wanted:
-            pipe.hgetall(self.keys.kpi_hours(kpi.id, scope, day.isoformat()))
-            pipe.zrange(self.keys.kpi_hour_extremes(kpi.id, scope, day.isoformat()), 0, -1, withscores=True)
-        results = iter(pipe.execute())
-        found: dict[tuple[str, str], dict[int, Agg]] = {}
-        for kpi, scope in wanted:
-            raw, extremes = next(results), next(results)
-            slots = _parse_hash(raw, extremes)
-            if kpi.aggregate == "hours_above":
-                for agg in slots.values():
-                    agg.above = int(hour_above(kpi, agg))
-            found[(kpi.id, scope)] = slots
-        return found
-
-    def polls(self, feeds: Sequence[str], first: date, last: date) -> dict[str, dict[date, int]]:
-        """Feed -> {local date: successful polls (capped per hour at the expected count)}."""
-        months = months_between(first, last)
-        pipe = self.store.redis.pipeline(transaction=False)
-        for feed in feeds:
-            for month in months:
-                pipe.hgetall(self.keys.feed_polls_days(feed, month))
-        results = iter(pipe.execute())
-        found: dict[str, dict[date, int]] = {}
-        for feed in feeds:
-            per_day: dict[date, int] = {}
-            for month in months:
-                year, month_number = (int(part) for part in month.split("-"))
-                for slot, count in next(results).items():
-                    day = date(year, month_number, int(slot))
-                    if first <= day <= last:
-                        per_day[day] = int(count)
-            found[feed] = per_day
-        return found
-
-    def polls_by_hour(self, feeds: Sequence[str], day: date) -> dict[str, dict[int, int]]:
-        pipe = self.store.redis.pipeline(transaction=False)
-        for feed in feeds:
-            pipe.hgetall(self.keys.feed_polls_hours(feed, day.isoformat()))
-        return {
-            feed: {int(hour): int(count) for hour, count in raw.items()}
-            for feed, raw in zip(feeds, pipe.execute(), strict=True)
-        }
-
-    def fresh_hours(self, agencies: Sequence[str], first: date, last: date) -> dict[str, set[tuple[date, int]]]:
-        """Agency -> the (local date, hour) pairs in which its data was fresh."""
-        months = months_between(first, last)
-        pipe = self.store.redis.pipeline(transaction=False)
-        for agency in agencies:
-            for month in months:
-                pipe.hkeys(self.keys.agency_fresh(agency, month))
-        results = iter(pipe.execute())
-        found: dict[str, set[tuple[date, int]]] = {}
-        for agency in agencies:
-            hours: set[tuple[date, int]] = set()
-            for month in months:
-                year, month_number = (int(part) for part in month.split("-"))
-                for name in next(results):
-                    day_text, _, hour_text = name.partition(":")
-                    day = date(year, month_number, int(day_text))
-                    if first <= day <= last:
-                        hours.add((day, int(hour_text)))
-            found[agency] = hours
-        return found
-
-
 def rollup_listener(settings: Settings, store: Store) -> KpiRollups | None:
     """The listener for ioc.runner.default_listeners; None (with a warning) if kpis.yaml does not load."""
     from ioc.config import ConfigError
@@ -632,6 +285,3 @@ def rollup_listener(settings: Settings, store: Store) -> KpiRollups | None:
     except ConfigError as exc:
         log.warning("KPI rollups are off: %s", exc)
         return None
-
-
-__all__ = ["Agg", "KpiRollups", "RollupReader", "rollup_listener", "value_of"]

@@ -77,7 +77,7 @@ def test_configuration_errors_name_file_entry_and_field(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_adapters_run_once_polls_the_simulator_into_redis(redis_server_url: str, redis_client: redis.Redis) -> None:
     from ioc.redis_conn import free_port
-    from ioc.simulator.server import start
+    from simulator.server import start
 
     simulator = start(port=free_port(), seed=7)
     try:
@@ -112,3 +112,30 @@ def test_adapters_test_takes_a_mapping_file_for_generic_readers(tmp_path: Path) 
     refused = ioc("adapters", "test", "mqtt-json", "--file", str(FIXTURES / "mqtt-json" / "flood-sensor-message.json"),
                   "--mapping", str(bad))
     assert refused.returncode == 2 and "id" in refused.stderr
+
+
+def test_the_simulator_commands_come_from_the_module_the_table_names() -> None:
+    from ioc.cli import SIMULATOR_COMMANDS, build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for command, module_name in SIMULATOR_COMMANDS.items():
+        assert commands[command].get_default("func").__module__ == module_name
+    result = ioc("demo", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "--sim-port" in result.stdout and "--history-days" in result.stdout
+
+
+def test_without_the_simulator_package_its_commands_say_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ioc.cli import main
+
+    # None in sys.modules makes an import fail as if the package were not installed
+    monkeypatch.setitem(sys.modules, "simulator", None)
+    monkeypatch.setitem(sys.modules, "simulator.cli", None)
+
+    assert main(["demo", "--port", "0"]) == 2
+    assert "'ioc demo' comes with the demo's simulator package (simulator.cli)" in capsys.readouterr().err
+    assert main(["backfill", "--days", "1"]) == 2
+    assert main(["adapters", "test", "telex", "--file", "x"]) == 2  # the rest of the command line still runs
+    assert "unknown reader 'telex'" in capsys.readouterr().err

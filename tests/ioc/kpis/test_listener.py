@@ -7,11 +7,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ioc.areas import area_index
 from ioc.config import Settings
-from ioc.kpis.rollups import CITY, KpiRollups
+from ioc.kpis.aggregates import CITY
+from ioc.kpis.rollups import KpiRollups
 from ioc.runner import default_listeners, ingest_payload
-from ioc.simulator.city import SimCity
-from ioc.simulator.feeds import FEEDS, FeedRequest
 from ioc.store import Store
+from simulator.city import SimCity
+from simulator.feeds import FEEDS, FeedRequest
 
 
 def test_default_listeners_keep_the_rollups(fake_store: Store, settings: Settings) -> None:

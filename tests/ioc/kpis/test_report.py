@@ -11,7 +11,8 @@ import pytest
 from ioc.config import Settings
 from ioc.kpis.catalogue import Catalogue
 from ioc.kpis.periods import parse_period
-from ioc.kpis.report import Report, cached_report, compute_report, league_table, status_of
+from ioc.kpis.report import cached_report, compute_report
+from ioc.kpis.results import Report, league_table, status_of
 from ioc.kpis.rollups import KpiRollups
 from ioc.model import Batch
 from ioc.store import Store

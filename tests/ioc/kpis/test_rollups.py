@@ -8,8 +8,10 @@ import pytest
 
 from ioc.config import Settings
 from ioc.i18n import CITY_ZONE
+from ioc.kpis.aggregates import CITY, district_scope, group_scope, slug, value_of
 from ioc.kpis.catalogue import Catalogue
-from ioc.kpis.rollups import CITY, KpiRollups, RollupReader, district_scope, group_scope, slug, value_of
+from ioc.kpis.rollup_reader import RollupReader
+from ioc.kpis.rollups import KpiRollups
 from ioc.model import Batch, utcnow
 from ioc.store import Store
 from tests.ioc.kpis.conftest import CITY_MIDNIGHT_UTC, pm25, request, station
