@@ -1,7 +1,7 @@
 """The KPI report page (/reports): a period's KPIs against targets by sector, the areas behind them, exports.
 
-Thin: the report is `ioc.kpis.report.cached_report`, its text `ioc.reports.table`, its charts
-`ioc.reports.figures`, its files `ioc.reports.write_report`; this module only lays them out.
+Thin: the report is `ioc.kpis.report.cached_report`, its text `ioc.kpis.exports.table`, its charts
+`ioc.kpis.exports.figures`, its files `ioc.kpis.exports.write_report`; this module only lays them out.
 """
 
 from __future__ import annotations
