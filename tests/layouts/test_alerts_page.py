@@ -8,13 +8,14 @@ import dash
 import pytest
 from dash import dcc
 
-from ioc import web
 from ioc.config import Settings
 from ioc.i18n import t
 from ioc.model import Alert, AlertState, Severity, utcnow
 from ioc.store import Store
+from ioc.web import WebContext, context_of
 from layouts import alerts as page
 from layouts import ids
+from layouts.app import create_app
 from tests.layouts.dom import text, walk, with_class
 
 QUERY_OPEN = ([], [], [], "open")
@@ -34,8 +35,12 @@ def raise_alert(store: Store, entity: str, severity: Severity, minutes_ago: floa
 
 
 @pytest.fixture
-def scene(fake_store: Store, settings: Settings) -> dict[str, str]:
-    web.create_app(fake_store, settings, redis_kind="in-process")
+def app_context(fake_store: Store, settings: Settings) -> WebContext:
+    return context_of(create_app(fake_store, settings, redis_kind="in-process").server)
+
+
+@pytest.fixture
+def scene(fake_store: Store, app_context: WebContext) -> dict[str, str]:
     return {
         "moderate_old": raise_alert(fake_store, "e1", Severity.MODERATE, 50, sector="emergency", district="Cẩm Lệ"),
         "severe_new": raise_alert(fake_store, "e2", Severity.SEVERE, 2),
@@ -50,8 +55,10 @@ def rows(queue: object) -> list[str]:
     return [row.to_plotly_json()["props"]["data-alert"] for row in with_class(queue, "aq-row")]
 
 
-def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(scene: dict[str, str]) -> None:
-    title, summary, queue, seen = page.refresh_queue(0, "vi", *QUERY_OPEN, None, 0, None)
+def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(
+    app_context: WebContext, scene: dict[str, str]
+) -> None:
+    title, summary, queue, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, None)
 
     assert title == t("alerts.title", "vi")
     assert rows(queue) == [scene["extreme"], scene["severe_old"], scene["severe_new"], scene["moderate_old"]]
@@ -60,13 +67,15 @@ def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(scene: dic
     assert t("alerts.summary.unacknowledged", "vi", n=4) in text(summary)
     # a relayed warning keeps its headline; a rule's alert says the rule (in the language) and the place
     assert "Cảnh báo bão số 4 đổ bộ vào Đà Nẵng" in text(queue)
-    _, _, english, _ = page.refresh_queue(0, "en", *QUERY_OPEN, None, 0, None)
+    _, _, english, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, None)
     assert "PM2.5 above limit — Hòa Khánh" in text(english)
 
 
-def test_acknowledged_alerts_stop_pulsing(scene: dict[str, str], fake_store: Store) -> None:
+def test_acknowledged_alerts_stop_pulsing(
+    app_context: WebContext, scene: dict[str, str], fake_store: Store
+) -> None:
     fake_store.alerts.acknowledge(scene["extreme"], actor="lan")
-    _, _, queue, _ = page.refresh_queue(0, "vi", *QUERY_OPEN, None, 0, None)
+    _, _, queue, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, None)
     pulsing = [row.to_plotly_json()["props"]["data-alert"] for row in with_class(queue, "aq-row--pulse")]
     assert scene["extreme"] not in pulsing and scene["severe_new"] in pulsing
 
@@ -87,37 +96,42 @@ def test_acknowledged_alerts_stop_pulsing(scene: dict[str, str], fake_store: Sto
     ],
 )
 def test_filters_by_severity_sector_district_and_state(
-    scene: dict[str, str], fake_store: Store, query: tuple, expected: list[str]
+    app_context: WebContext, scene: dict[str, str], fake_store: Store, query: tuple, expected: list[str]
 ) -> None:
     fake_store.alerts.acknowledge(scene["severe_new"], actor="lan")
     fake_store.alerts.resolve(scene["moderate_old"], actor="lan", note="xong")
-    _, _, queue, _ = page.refresh_queue(0, "vi", *query, None, 0, None)
+    _, _, queue, _ = page.refresh_queue(app_context, 0, "vi", *query, None, 0, None)
     assert rows(queue) == [scene[name] for name in expected]
 
 
-def test_nothing_to_redraw_until_an_alert_arrives(scene: dict[str, str], fake_store: Store) -> None:
-    *_, seen = page.refresh_queue(0, "vi", *QUERY_OPEN, None, 0, None)
-    assert page.refresh_queue(1, "vi", *QUERY_OPEN, None, 0, seen) == (dash.no_update,) * 4
+def test_nothing_to_redraw_until_an_alert_arrives(
+    app_context: WebContext, scene: dict[str, str], fake_store: Store
+) -> None:
+    *_, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, None)
+    assert page.refresh_queue(app_context, 1, "vi", *QUERY_OPEN, None, 0, seen) == (dash.no_update,) * 4
 
     fresh = raise_alert(fake_store, "e9", Severity.MINOR, 0)
-    _, _, queue, _ = page.refresh_queue(2, "vi", *QUERY_OPEN, None, 0, seen)
+    _, _, queue, _ = page.refresh_queue(app_context, 2, "vi", *QUERY_OPEN, None, 0, seen)
     assert fresh in rows(queue)
 
 
-def test_the_selected_row_is_marked_and_an_empty_queue_says_so(scene: dict[str, str]) -> None:
-    _, _, queue, _ = page.refresh_queue(0, "vi", *QUERY_OPEN, scene["severe_old"], 0, None)
+def test_the_selected_row_is_marked_and_an_empty_queue_says_so(
+    app_context: WebContext, scene: dict[str, str]
+) -> None:
+    _, _, queue, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, scene["severe_old"], 0, None)
     selected = [r.to_plotly_json()["props"]["data-alert"] for r in with_class(queue, "aq-row--selected")]
     assert selected == [scene["severe_old"]]
-    _, _, empty, _ = page.refresh_queue(0, "en", [], ["tourism"], [], "open", None, 0, None)
+    _, _, empty, _ = page.refresh_queue(app_context, 0, "en", [], ["tourism"], [], "open", None, 0, None)
     assert t("alerts.empty", "en") in text(empty)
 
 
-def test_detail_shows_facts_timeline_checklist_and_a_map(scene: dict[str, str], fake_store: Store,
-                                                         settings: Settings) -> None:
+def test_detail_shows_facts_timeline_checklist_and_a_map(
+    app_context: WebContext, scene: dict[str, str], fake_store: Store, settings: Settings
+) -> None:
     alert_id = scene["severe_old"]
     fake_store.alerts.acknowledge(alert_id, actor="lan", note="đang kiểm tra")
     detail, style, figure, history, note_hint, _, assignees, assignee, seen = page.refresh_detail(
-        alert_id, "vi", 0, 0, None)
+        app_context, alert_id, "vi", 0, 0, None)
 
     assert style == {"display": "grid"} and note_hint == t("alerts.actions.note", "vi")
     assert "pm25 = 68.4 µg/m³ > 50 µg/m³" in text(detail) and "lan" in text(detail)
@@ -131,72 +145,79 @@ def test_detail_shows_facts_timeline_checklist_and_a_map(scene: dict[str, str], 
     marker = [trace for trace in figure.data if trace.mode == "markers"]
     assert marker and list(marker[0].x) == [108.15] and list(marker[0].y) == [16.07]
     # the detail is not redrawn while the alert does not change
-    assert page.refresh_detail(alert_id, "vi", 1, 0, seen) == (dash.no_update,) * 9
+    assert page.refresh_detail(app_context, alert_id, "vi", 1, 0, seen) == (dash.no_update,) * 9
 
 
-def test_nothing_selected_hides_the_actions(scene: dict[str, str]) -> None:
-    detail, style, *_ = page.refresh_detail(None, "en", 0, 0, None)
+def test_nothing_selected_hides_the_actions(app_context: WebContext, scene: dict[str, str]) -> None:
+    detail, style, *_ = page.refresh_detail(app_context, None, "en", 0, 0, None)
     assert style == {"display": "none"} and t("alerts.choose", "en") in text(detail)
-    assert page.button_states(None, "en", 0, 0)[:3] == (True, True, True)
+    assert page.button_states(app_context, None, "en", 0, 0)[:3] == (True, True, True)
 
 
-def test_buttons_follow_the_state(scene: dict[str, str], fake_store: Store) -> None:
+def test_buttons_follow_the_state(app_context: WebContext, scene: dict[str, str], fake_store: Store) -> None:
     alert_id = scene["severe_new"]
-    assert page.button_states(alert_id, "vi", 0, 0)[:3] == (False, False, False)
+    assert page.button_states(app_context, alert_id, "vi", 0, 0)[:3] == (False, False, False)
     fake_store.alerts.acknowledge(alert_id, actor="lan")
-    assert page.button_states(alert_id, "vi", 0, 0)[:3] == (True, False, False)
+    assert page.button_states(app_context, alert_id, "vi", 0, 0)[:3] == (True, False, False)
     fake_store.alerts.resolve(alert_id, actor="lan", note="xong")
-    assert page.button_states(alert_id, "vi", 0, 0) == (True, True, True, t("alerts.actions.acknowledge", "vi"),
+    assert page.button_states(app_context, alert_id, "vi", 0, 0) == (
+        True, True, True, t("alerts.actions.acknowledge", "vi"),
                                                         t("alerts.actions.assign", "vi"),
                                                         t("alerts.actions.resolve", "vi"))
 
 
-def test_acting_as_the_operator_with_notes_and_refusals(scene: dict[str, str], fake_store: Store) -> None:
+def test_acting_as_the_operator_with_notes_and_refusals(
+    app_context: WebContext, scene: dict[str, str], fake_store: Store
+) -> None:
     alert_id = scene["extreme"]
-    feedback, note, version = page.perform("acknowledge", alert_id, "đã xem", "", "vi", 3)
+    feedback, note, version = page.perform(app_context, "acknowledge", alert_id, "đã xem", "", "vi", 3)
     assert note == "" and version == 4 and t("alerts.done.acknowledge", "vi", id=alert_id) in text(feedback)
     record = fake_store.alerts.get(alert_id)
     assert record.state == AlertState.ACKNOWLEDGED and record.acknowledged_by == page.current_actor() == "operator"
 
-    refused, note, _ = page.perform("acknowledge", alert_id, "tôi cũng xem", "", "en", 4)
+    refused, note, _ = page.perform(app_context, "acknowledge", alert_id, "tôi cũng xem", "", "en", 4)
     assert note is dash.no_update  # the note is kept so it can be used for something else
     assert with_class(refused, "alerts-feedback-line--refused")
     assert "already acknowledged by operator" in text(refused)
 
-    missing, _, _ = page.perform("assign", alert_id, "", "  ", "vi", 5)
+    missing, _, _ = page.perform(app_context, "assign", alert_id, "", "  ", "vi", 5)
     assert t("alerts.problem.need_assignee", "vi") in text(missing)
-    page.perform("assign", alert_id, "đội cứu hộ", "danang-civil-defence", "vi", 6)
-    no_note, _, _ = page.perform("resolve", alert_id, "", "", "vi", 7)
+    page.perform(app_context, "assign", alert_id, "đội cứu hộ", "danang-civil-defence", "vi", 6)
+    no_note, _, _ = page.perform(app_context, "resolve", alert_id, "", "", "vi", 7)
     assert t("alerts.problem.need_note", "vi") in text(no_note)
-    page.perform("resolve", alert_id, "bão đã suy yếu", "", "vi", 8)
+    page.perform(app_context, "resolve", alert_id, "bão đã suy yếu", "", "vi", 8)
 
     steps = [(e["action"], e["actor"], e["note"]) for e in fake_store.alerts.timeline(alert_id)]
     assert steps[1:] == [("acknowledged", "operator", "đã xem"), ("assigned", "operator", "đội cứu hộ"),
                          ("resolved", "operator", "bão đã suy yếu")]
 
 
-def test_checklist_steps_tick_and_untick(scene: dict[str, str], fake_store: Store) -> None:
+def test_checklist_steps_tick_and_untick(
+    app_context: WebContext, scene: dict[str, str], fake_store: Store
+) -> None:
     alert_id = scene["severe_old"]
-    assert page.toggle_step(alert_id, 1, 0) == 1
+    assert page.toggle_step(app_context, alert_id, 1, 0) == 1
     assert 1 in fake_store.alerts.checklist(alert_id)
-    assert page.toggle_step(alert_id, 1, 1) == 2
+    assert page.toggle_step(app_context, alert_id, 1, 1) == 2
     assert fake_store.alerts.checklist(alert_id) == {}
-    assert page.toggle_step(alert_id, 99, 2) == 2  # no such step: nothing changes
+    assert page.toggle_step(app_context, alert_id, 99, 2) == 2  # no such step: nothing changes
     assert [e["action"] for e in fake_store.alerts.timeline(alert_id)] == ["raised", "step_done", "step_undone"]
 
 
-def test_filter_choices_in_both_languages(scene: dict[str, str], settings: Settings) -> None:
-    severities, any_vi, sectors, _, districts, _, states = page.filter_options("vi")
+def test_filter_choices_in_both_languages(
+    app_context: WebContext, scene: dict[str, str], settings: Settings
+) -> None:
+    severities, any_vi, sectors, _, districts, _, states = page.filter_options(app_context, "vi")
     assert [o["value"] for o in severities] == [str(s) for s in Severity]
     assert {o["value"] for o in sectors} == {s.id for s in settings.city.sectors}
     assert "Hải Châu" in [o["value"] for o in districts]
     assert [o["value"] for o in states][0] == "open" and any_vi == t("alerts.filter.any", "vi")
-    english = page.filter_options("en")
+    english = page.filter_options(app_context, "en")
     assert english[0][0]["label"] == t("control_room.severity.extreme", "en")
-    assert page.filter_labels("en")[0] == t("alerts.filter.severity", "en")
+    assert page.filter_labels(app_context, "en")[0] == t("alerts.filter.severity", "en")
 
 
-def test_a_link_with_an_alert_id_opens_on_that_alert(scene: dict[str, str]) -> None:
-    tree = page.layout(alert=scene["extreme"])
+def test_a_link_with_an_alert_id_opens_on_that_alert(app_context: WebContext, scene: dict[str, str]) -> None:
+    tree = page.layout(app_context, alert=scene["extreme"])
     stores = [part for part in walk(tree) if isinstance(part, dcc.Store) and part.id == ids.ALERTS_SELECTED]
     assert [store.data for store in stores] == [scene["extreme"]]
