@@ -16,9 +16,17 @@ import httpx
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 
-from data_adapters.base import FeedContext, PayloadError, Reader, lon_lat, parse_time, register
-from ioc.model import Batch, Event, Severity
-from ioc.privacy import scrub_text
+from data_adapters.contract import (
+    Batch,
+    Event,
+    FeedContext,
+    PayloadError,
+    Reader,
+    Severity,
+    lon_lat,
+    parse_time,
+    register,
+)
 
 # 1.2 is what we read; 1.1 documents have the same structure and many national feeds still publish it.
 CAP_NAMESPACES = ("urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:emergency:cap:1.1")
@@ -306,11 +314,11 @@ def _info_event(info: ET.Element, feed: FeedContext, where: str, local_id: str, 
         type=_plain(event_type),
         agency=feed.agency,
         sector=feed.sector,
-        headline=scrub_text(_plain(_text(info, "headline")) or _plain(event_type)),
+        headline=_plain(_text(info, "headline")) or _plain(event_type),
         severity=SEVERITIES[severity_text],
         urgency=urgency,
         certainty=certainty,
-        description=scrub_text("\n\n".join(part for part in parts if part)),
+        description="\n\n".join(part for part in parts if part),
         area=geometry,
         location=_representative(geometry, polygons, centres),
         onset=_time(info, "onset", where) or _time(info, "effective", where) or sent,

@@ -6,9 +6,8 @@ import csv
 import io
 from typing import Any
 
-from data_adapters.base import FeedContext, PayloadError, Reader, register
+from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, register
 from data_adapters.mapping import ROOT_PREFIX, MappedRecords, check_mapping, load_mapping
-from ioc.model import Batch
 
 # what spreadsheet exports use: "," in English locales, ";" where the decimal mark is "," (vi-VN Excel)
 DELIMITERS = (",", ";", "\t", "|")

@@ -8,9 +8,19 @@ from typing import Any
 
 import httpx
 
-from data_adapters.base import FeedContext, PayloadError, Reader, load_json, lon_lat, parse_time, register
-from ioc.model import Batch, Entity, Observation, to_iso
-from ioc.privacy import scrub_text
+from data_adapters.contract import (
+    Batch,
+    Entity,
+    FeedContext,
+    Observation,
+    PayloadError,
+    Reader,
+    load_json,
+    lon_lat,
+    parse_time,
+    register,
+    to_iso,
+)
 
 # The files fetch() follows from gbfs.json and merges into one document; free_bike_status is the 2.x name
 # of vehicle_status.
@@ -227,14 +237,14 @@ class _Assembly:
         for index, raw in enumerate(stations):
             at = f"{where}[{index}]"
             record, entity = self._station(raw, at)
-            entity.name = scrub_text(localized(record.get("name"), f"{at}.name"))
+            entity.name = localized(record.get("name"), f"{at}.name")
             entity.location = _position(record, at)
             if "capacity" in record:
                 entity.attributes["capacity"] = _count(record["capacity"], f"{at}.capacity")
             for key in STATION_TEXT:
                 value = record.get(key)
                 if isinstance(value, str | int | float) and not isinstance(value, bool):
-                    entity.attributes[key] = scrub_text(str(value))
+                    entity.attributes[key] = str(value)
             if isinstance(record.get("is_virtual_station"), bool):
                 entity.attributes["is_virtual_station"] = record["is_virtual_station"]
             if entity.observed_at is None:
@@ -313,7 +323,7 @@ class _Assembly:
         attributes: dict[str, Any] = {"system_id": system_id}
         for key in ("operator", "short_name"):
             if data.get(key) is not None:
-                attributes[key] = scrub_text(localized(data[key], f"{where}.{key}"))
+                attributes[key] = localized(data[key], f"{where}.{key}")
         for key in ("timezone", "url", "start_date", "language"):
             if isinstance(data.get(key), str):
                 attributes[key] = data[key]
@@ -324,7 +334,7 @@ class _Assembly:
                 agency=self.feed.agency,
                 sector=self.feed.sector,
                 feed=self.feed.name,
-                name=scrub_text(localized(data.get("name"), f"{where}.name")),
+                name=localized(data.get("name"), f"{where}.name"),
                 observed_at=updated,
                 attributes=attributes,
             )

@@ -17,7 +17,6 @@ Mapping (agencies.yaml `mapping:`), all optional:
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +24,24 @@ import shapely
 import shapely.errors
 import shapely.geometry
 
-from data_adapters.base import FeedContext, PayloadError, Reader, load_json, lon_lat, parse_time, register
-from ioc.model import Batch, Entity, Event, Observation, Severity, utcnow
-from ioc.privacy import is_personal_field, scrub_text
+from data_adapters.contract import (
+    Batch,
+    Entity,
+    Event,
+    FeedContext,
+    Observation,
+    PayloadError,
+    Reader,
+    Severity,
+    convert,
+    is_personal_key,
+    load_json,
+    lon_lat,
+    parse_time,
+    register,
+    snake_case,
+    utcnow,
+)
 
 # GeoJSON geometry type -> how deep its coordinate arrays nest above a [lon, lat] position
 _POSITION_DEPTH = {
@@ -42,35 +56,6 @@ _POSITION_DEPTH = {
 MAPPING_KEYS = frozenset({"id", "entity_type", "name", "time", "as", "severity", "category", "expires", "units"})
 DEFAULT_NAME_PROPERTIES = ("name", "title", "headline")
 DEFAULT_TIME_PROPERTIES = ("time", "timestamp", "updated", "date")
-
-# Units as GeoJSON publishers write them (WMO codes on api.weather.gov, plain symbols elsewhere)
-# -> (our unit, factor, offset). Speeds go to km/h, temperatures to °C, pressures to hPa (what the
-# hydro-meteorological desk reads).
-UNIT_TABLE: dict[str, tuple[str, float, float]] = {
-    "degC": ("°C", 1.0, 0.0),
-    "°C": ("°C", 1.0, 0.0),
-    "Cel": ("°C", 1.0, 0.0),
-    "degF": ("°C", 5 / 9, -32 * 5 / 9),
-    "K": ("°C", 1.0, -273.15),
-    "km_h-1": ("km/h", 1.0, 0.0),
-    "km/h": ("km/h", 1.0, 0.0),
-    "m_s-1": ("km/h", 3.6, 0.0),
-    "m/s": ("km/h", 3.6, 0.0),
-    "kt": ("km/h", 1.852, 0.0),
-    "percent": ("%", 1.0, 0.0),
-    "%": ("%", 1.0, 0.0),
-    "Pa": ("hPa", 0.01, 0.0),
-    "hPa": ("hPa", 1.0, 0.0),
-    "degree_(angle)": ("°", 1.0, 0.0),
-    "deg": ("°", 1.0, 0.0),
-    "m": ("m", 1.0, 0.0),
-    "km": ("km", 1.0, 0.0),
-    "cm": ("cm", 1.0, 0.0),
-    "mm": ("mm", 1.0, 0.0),
-    "ug/m3": ("µg/m³", 1.0, 0.0),
-    "µg/m³": ("µg/m³", 1.0, 0.0),
-    "mg/m3": ("µg/m³", 1000.0, 0.0),
-}
 
 # Severity words incident feeds use -> the CAP scale (CAP's own words, FIWARE Alert's, common ones).
 SEVERITY_WORDS: dict[str, Severity] = {
@@ -156,7 +141,9 @@ def _properties(feature: dict[str, Any], where: str) -> dict[str, Any]:
         return {}
     if not isinstance(properties, dict):
         raise PayloadError(f"{where}.properties: expected an object or null, got {type(properties).__name__}")
-    # personal fields go before anything reads them, so no later step can copy them
+    # Kept in the reader (the store scrubs everything else): a property named for a person's contact
+    # ("reporter_phone", "callerEmail") has no meaning for the city, and its value may be in a form no
+    # text scrub recognises, so it goes before anything reads it.
     return {key: value for key, value in properties.items() if not is_personal_key(key)}
 
 
@@ -177,7 +164,7 @@ def _first_text(properties: dict[str, Any], configured: str | None, defaults: tu
     for key in (configured,) if configured else defaults:
         value = properties.get(key)
         if isinstance(value, str) and value.strip():
-            return scrub_text(value.strip())
+            return value.strip()
     return ""
 
 
@@ -229,19 +216,17 @@ def _entity(feature: dict[str, Any], feed: FeedContext, where: str) -> tuple[Ent
             entity.attributes[metric] = number
             observations.append(Observation(entity.id, metric, number, unit, moment))
         # descriptors never overwrite a reading or source_id that happens to share their name
-        elif isinstance(value, bool):
+        elif isinstance(value, bool | str):
             entity.attributes.setdefault(metric, value)
-        elif isinstance(value, str):
-            entity.attributes.setdefault(metric, scrub_text(value))
         elif isinstance(value, list) and value and all(isinstance(v, str | int | float) for v in value):
-            entity.attributes.setdefault(metric, scrub_text(", ".join(str(v) for v in value)))
+            entity.attributes.setdefault(metric, ", ".join(str(v) for v in value))
     return entity, observations
 
 
 def _quantity(value: Any, plain_unit: str, where: str) -> tuple[float, str] | None:
     """A numeric property, plain or as {value, unitCode} (a QuantitativeValue), in our units; else None."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return convert_unit(float(value), plain_unit)
+        return convert(float(value), plain_unit)
     if isinstance(value, dict) and "value" in value and ("unitCode" in value or "unit" in value):
         number = value["value"]
         if number is None:
@@ -249,24 +234,8 @@ def _quantity(value: Any, plain_unit: str, where: str) -> tuple[float, str] | No
         if isinstance(number, bool) or not isinstance(number, int | float):
             raise PayloadError(f"{where}.value: expected a number or null, got {number!r}")
         code = value.get("unitCode", value.get("unit"))
-        return convert_unit(float(number), code if isinstance(code, str) else "")
+        return convert(float(number), code if isinstance(code, str) else "")
     return None
-
-
-def convert_unit(value: float, code: str) -> tuple[float, str]:
-    """A value in a published unit code to our normalized unit; unknown units are kept as published."""
-    symbol = code
-    if "://" in symbol:
-        symbol = symbol.rsplit("/", 1)[-1]  # http://codes.wmo.int/common/unit/degC
-    elif ":" in symbol:
-        symbol = symbol.rsplit(":", 1)[-1]  # wmoUnit:degC, unit:degC
-    if symbol in UNIT_TABLE:
-        unit, factor, offset = UNIT_TABLE[symbol]
-        if factor == 1.0 and offset == 0.0:
-            return value, unit
-        # rounding only drops the float noise of the conversion (0.1 * 3.6 = 0.36000000000000004)
-        return round(value * factor + offset, 6), unit
-    return value, symbol
 
 
 def _event(feature: dict[str, Any], feed: FeedContext, where: str) -> Event:
@@ -286,7 +255,7 @@ def _event(feature: dict[str, Any], feed: FeedContext, where: str) -> Event:
         severity=severity_of(properties.get(feed.mapping.get("severity", "severity"))),
         urgency=_word(properties.get("urgency"), CAP_URGENCY, "unknown"),
         certainty=_word(properties.get("certainty"), CAP_CERTAINTY, "unknown"),
-        description=scrub_text(description) if isinstance(description, str) else "",
+        description=description if isinstance(description, str) else "",
         area=geometry,
         location=location,
         onset=_moment(properties, feed.mapping.get("time"), DEFAULT_TIME_PROPERTIES, where)[1],
@@ -311,30 +280,11 @@ def _word(value: Any, allowed: frozenset[str], default: str) -> str:
 
 # --- shared helpers -----------------------------------------------------------------------------------
 
-# separators, camelCase, ACRONYMWord and wordACRONYM boundaries ("pH" and "NO2" stay one word)
-_WORD_SPLIT = re.compile(
-    r"[\W_]+|(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z]{2,}(?![a-z]))"
-)
-
-
-
 def utc_time(value: Any, where: str) -> datetime:
     """ISO 8601 text or epoch seconds as an aware UTC datetime (offsets such as +07:00 are converted)."""
     if isinstance(value, bool):
         raise PayloadError(f"{where}: expected a time, got {value!r}")
     return parse_time(value, field_name=where).astimezone(UTC)
-
-
-def is_personal_key(key: str) -> bool:
-    """A personal field by its whole name ('phone') or by any word of it ('reporter_phone', 'callerEmail')."""
-    if is_personal_field(key):
-        return True
-    return any(is_personal_field(word) for word in _WORD_SPLIT.split(key) if word)
-
-
-def snake_case(name: str) -> str:
-    """averageVehicleSpeed -> average_vehicle_speed, stationID -> station_id, N-TOT -> n_tot, pH -> ph."""
-    return "_".join(word.lower() for word in _WORD_SPLIT.split(name) if word)
 
 
 def read_geometry(value: Any, *, field_name: str) -> tuple[tuple[float, float] | None, dict[str, Any] | None]:

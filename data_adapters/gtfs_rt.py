@@ -20,9 +20,19 @@ from google.protobuf import json_format, text_format
 from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 
-from data_adapters.base import FeedContext, PayloadError, Reader, lon_lat, register
-from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity
-from ioc.privacy import scrub_text
+from data_adapters.contract import (
+    Batch,
+    Entity,
+    Event,
+    FeedContext,
+    Observation,
+    PayloadError,
+    Reader,
+    Scalar,
+    Severity,
+    lon_lat,
+    register,
+)
 
 # GTFS-RT severity_level to the CAP scale: a transit disruption is at most "severe" (CAP keeps "extreme"
 # for extraordinary threats to life, which a timetable alert does not describe).
@@ -278,11 +288,11 @@ def _alert(feed_entity: Any, feed: FeedContext) -> Event:
         type="TransitServiceAlert",
         agency=feed.agency,
         sector=feed.sector,
-        headline=scrub_text(headline or "Service alert"),
+        headline=headline or "Service alert",
         severity=SEVERITY.get(alert.severity_level, Severity.UNKNOWN)
         if alert.HasField("severity_level")
         else Severity.UNKNOWN,
-        description=scrub_text(description),
+        description=description,
         onset=_epoch(min(starts), "alert.active_period.start") if starts else None,
         # a period without an end is open-ended, and so is the alert
         expires=_epoch(max(ends), "alert.active_period.end") if ends and all(ends) else None,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_adapters.base import FeedContext, PayloadError, Reader, load_json, register
+from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, load_json, register
 from data_adapters.mapping import MISSING, MappedRecords, check_mapping, load_mapping, resolve
-from ioc.model import Batch
 
 
 @register

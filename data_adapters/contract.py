@@ -1,0 +1,48 @@
+"""Everything a reader imports, from one place: the reader contract, the model, the vocabulary, HTTP and paging.
+
+A reader module imports this module only (plus the standard library and its format's own parser), so what
+a reader may depend on is one short list, and `ioc` can change behind it.
+
+    from data_adapters.contract import Batch, Entity, FeedContext, PayloadError, Reader, register
+"""
+
+from __future__ import annotations
+
+from data_adapters.base import (
+    FeedContext,
+    PayloadError,
+    Reader,
+    as_float,
+    load_json,
+    lon_lat,
+    parse_time,
+    register,
+)
+from data_adapters.http import DEFAULT_MAX_PAGES, Paging, fetch_pages, get
+from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity, to_iso, utcnow
+from ioc.privacy import is_personal_field, is_personal_key, pseudonym
+from ioc.vocabulary import (
+    CENTIMETRE,
+    CITY_UNITS,
+    LEVEL_UNITS,
+    MICROGRAMS_PER_M3,
+    MOLAR_MASS_G,
+    POLLUTANTS,
+    conversion,
+    convert,
+    fold,
+    is_water_level,
+    known_unit,
+    metric_name,
+    snake_case,
+    squash,
+    unit_symbol,
+)
+
+__all__ = [
+    "CENTIMETRE", "CITY_UNITS", "DEFAULT_MAX_PAGES", "LEVEL_UNITS", "MICROGRAMS_PER_M3", "MOLAR_MASS_G", "POLLUTANTS", "Batch", "Entity",
+    "Event", "FeedContext", "Observation", "Paging", "PayloadError", "Reader", "Scalar", "Severity",
+    "as_float", "conversion", "convert", "fetch_pages", "fold", "get", "is_personal_field", "is_personal_key",
+    "is_water_level", "known_unit", "load_json", "lon_lat", "metric_name", "parse_time", "pseudonym",
+    "register", "snake_case", "squash", "to_iso", "unit_symbol", "utcnow",
+]
