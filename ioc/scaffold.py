@@ -14,21 +14,35 @@ READER_TEMPLATE = '''"""Reader of {title}'s bespoke JSON feed: a list of station
 
 from __future__ import annotations
 
-from data_adapters.base import (
-    FeedContext, PayloadError, Reader, as_float, load_json, lon_lat, parse_time, register,
+from data_adapters.contract import (
+    Batch,
+    Entity,
+    FeedContext,
+    Observation,
+    PayloadError,
+    Reader,
+    as_float,
+    convert,
+    load_json,
+    lon_lat,
+    parse_time,
+    register,
 )
-from ioc.model import Batch, Entity, Observation
-from ioc.privacy import scrub_attributes, scrub_text
 
 
 @register
 class {class_name}(Reader):
+    """Personal data needs nothing here: the store scrubs every batch before it is written."""
+
     id = "{reader_id}"
 
     def parse(self, payload: bytes, feed: FeedContext) -> Batch:
         document = load_json(payload)
         if not isinstance(document, list):
             raise PayloadError("expected a JSON list of records")
+        # TODO(integrator): name the metric in the city's terms; `unit` may be any spelling or UN/CEFACT code
+        metric = str(feed.mapping.get("metric", "value"))
+        published_unit = str(feed.mapping.get("unit", ""))
         batch = Batch()
         for index, record in enumerate(document):
             where = f"records[{{index}}]"
@@ -37,24 +51,27 @@ class {class_name}(Reader):
             if "id" not in record:
                 raise PayloadError(f"{{where}}.id: missing")
             time = parse_time(record.get("time"), field_name=f"{{where}}.time")
-            value = as_float(record.get("value"), field_name=f"{{where}}.value")
+            value, unit = convert(as_float(record.get("value"), field_name=f"{{where}}.value"), published_unit)
             entity = Entity(
                 id=feed.urn(record["id"]),
                 type=feed.mapping.get("entity_type", "{entity_type}"),
                 agency=feed.agency,
                 sector=feed.sector,
-                name=scrub_text(str(record.get("name", ""))),
+                name=str(record.get("name", "")),
                 location=lon_lat(record.get("lon"), record.get("lat"), field_name=f"{{where}}"),
-                # TODO(integrator): name the metric and unit in the city's terms (km/h, µg/m³, cm, %)
-                attributes=scrub_attributes({{"value": value, "status": record.get("status", "")}}),
+                attributes={{metric: value, "status": record.get("status", "")}},
                 observed_at=time,
             )
             batch.entities.append(entity)
-            batch.observations.append(Observation(entity.id, "value", value, "", time))
+            batch.observations.append(Observation(entity.id, metric, value, unit, time))
         return batch
 '''
 
-TEST_TEMPLATE = '''"""The {reader_id} reader against its recorded payload, and refused bad input."""
+TEST_TEMPLATE = '''"""The {reader_id} reader against its recorded payload, and what is particular to it.
+
+Empty, malformed, truncated and schema-drifted payloads are the shared failure cases of the contract test
+(tests/data_adapters/test_contract.py), which holds this reader to them through tests/fixtures/{reader_id}/.
+"""
 
 from __future__ import annotations
 
@@ -68,8 +85,8 @@ SAMPLE = Path(__file__).parents[1] / "fixtures" / "{reader_id}" / "normal.json"
 FEED = FeedContext(name="{feed_name}", agency="{feed_name}", sector="utilities")
 
 
-def parse(payload: bytes):  # noqa: ANN201
-    return get_reader("{reader_id}").parse(payload, FEED)
+def parse(payload: bytes, feed: FeedContext = FEED):  # noqa: ANN201
+    return get_reader("{reader_id}").parse(payload, feed)
 
 
 def test_the_recorded_payload_parses() -> None:
@@ -81,17 +98,26 @@ def test_the_recorded_payload_parses() -> None:
 
 
 @pytest.mark.parametrize(
-    "payload", [b"[{{\\"id\\": \\"st-1\\", \\"lon\\"", b"[{{\\"id\\": \\"x\\", \\"lon\\": \\"east\\", \\"lat\\": 16, "
-                b"\\"value\\": 1, \\"time\\": \\"2026-11-27T08:00:00Z\\"}}]", b"{{}}"],
-    ids=["truncated", "wrong_type", "not_a_list"],
+    ("payload", "where"),
+    [(b"[{{\\"id\\": \\"x\\", \\"lon\\": \\"east\\", \\"lat\\": 16, \\"value\\": 1, "
+      b"\\"time\\": \\"2026-11-27T08:00:00Z\\"}}]", "records\\\\[0\\\\]"),
+     (b"[{{\\"lon\\": 108.2, \\"lat\\": 16}}]", "records\\\\[0\\\\]\\\\.id")],
+    ids=["wrong_type", "no_id"],
 )
-def test_bad_payloads_are_refused(payload: bytes) -> None:
-    with pytest.raises(PayloadError):
+def test_a_bad_record_is_refused_by_its_place(payload: bytes, where: str) -> None:
+    with pytest.raises(PayloadError, match=where):
         parse(payload)
 
 
 def test_an_empty_list_is_an_empty_batch() -> None:
     assert parse(b"[]").entities == []
+
+
+def test_the_unit_becomes_the_citys() -> None:
+    feed = FeedContext(name="{feed_name}", agency="{feed_name}", sector="utilities",
+                       mapping={{"metric": "pm25", "unit": "mg/m3"}})
+    reading = parse(SAMPLE.read_bytes(), feed).observations[0]
+    assert (reading.metric, reading.value, reading.unit) == ("pm25", 3250.0, "µg/m³")
 '''
 
 SAMPLE = """[
