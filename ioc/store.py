@@ -82,7 +82,7 @@ class Store:
 
         A polled feed delivers the whole picture each time, so its entity records are replaced (`replace`);
         pushed messages (MQTT) each describe one device, so they are added to the feed's records instead.
-        On a Redis server the batch goes to a Lua script as plain arguments (atomic like MULTI/EXEC, and
+        On a Redis server the batch goes to a Lua script as flat runs of values (atomic like MULTI/EXEC, and
         several times faster than queuing one command per record from Python, see bench/ingest.py); where
         scripting is missing (the in-process Redis) the same writes go through a MULTI/EXEC pipeline.
         """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -179,3 +180,92 @@ def test_a_feeds_active_events_read_like_entities(store: Store) -> None:
     [incident] = store.events_of_feed("traffic-incidents", now)
     assert incident["name"] == "Va chạm xe" and incident["lon"] == 108.22 and incident["district"] == "Hải Châu"
     assert incident["attributes"]["severity"] == "moderate"
+
+
+# --- change versions and one-round-trip reads ----------------------------------------------------------
+
+
+def _warning(event_id: str) -> Event:
+    return Event(id=event_id, type="Flood", agency="cd", sector="emergency", headline=event_id,
+                 location=(108.22, 16.06), expires=datetime.now(UTC) + timedelta(hours=1))
+
+
+@pytest.mark.parametrize("backend", ["server", "in-process"])
+def test_a_batch_moves_its_own_feeds_version_only(backend, store: Store, fake_store: Store) -> None:  # noqa: ANN001
+    target = store if backend == "server" else fake_store
+    target.write_batch("air-stations", _batch(_station(1, 12.5), _station(2, 70.0)))
+    target.write_batch("warnings", Batch(events=[_warning("w1")]))
+    assert target.layer_versions() == {"air-stations": 1, "warnings": 1}
+
+    target.write_batch("air-stations", _batch(_station(1, 13.0), _station(2, 70.0)))  # new values
+    assert target.layer_versions() == {"air-stations": 2, "warnings": 1}
+
+    target.write_batch("warnings", Batch())  # the warning has ended
+    assert target.layer_versions() == {"air-stations": 2, "warnings": 2}
+    target.write_batch("warnings", Batch(events=[_warning("w2")]), replace=False)  # a pushed message
+    assert target.layer_versions() == {"air-stations": 2, "warnings": 3}
+    assert target.change_counter() == 5  # the city-wide counter still moves with every write
+
+
+def test_a_refused_payload_moves_no_version(fake_store: Store, settings) -> None:  # noqa: ANN001
+    from ioc.areas import area_index
+    from ioc.config import Feed
+    from ioc.runner import ingest_payload
+
+    feed = Feed(name="air", agency="danang-donre", agency_name={"vi": "a", "en": "a"}, sector="environment",
+                reader="sensorthings", url="http://air.invalid/", interval=60)
+    fake_store.write_batch("air", _batch(_station(1, 12.5)))
+    before = fake_store.layer_versions()
+    outcome = ingest_payload(feed, b'{"value": [truncated', store=fake_store, areas=area_index(settings.city))
+    assert not outcome.ok and outcome.error.startswith("payload refused")
+    assert fake_store.layer_versions() == before
+    assert [e["attributes"]["pm25"] for e in fake_store.entities_of_feed("air")] == [12.5]
+
+
+def _old_layout_read(entity: Entity, feed: str, ingested: str) -> dict[str, object]:
+    """What the layout before entity records read back for an entity: its hash of text fields, decoded."""
+    raw = {"lon": repr(entity.location[0]) if entity.location else "",
+           "lat": repr(entity.location[1]) if entity.location else "",
+           "geometry": json.dumps(entity.geometry) if entity.geometry else "",
+           "attributes": json.dumps(entity.attributes)}
+    return {"id": entity.id, "type": entity.type, "agency": entity.agency, "sector": entity.sector, "feed": feed,
+            "name": entity.name, "lon": float(raw["lon"]) if raw["lon"] else None,
+            "lat": float(raw["lat"]) if raw["lat"] else None,
+            "geometry": json.loads(raw["geometry"]) if raw["geometry"] else None,
+            "district": entity.district or None, "attributes": json.loads(raw["attributes"]),
+            "observed_at": entity.observed_at.isoformat() if entity.observed_at else None,
+            "ingested_at": ingested}
+
+
+@pytest.mark.parametrize("backend", ["server", "in-process"])
+def test_one_read_per_feed_returns_what_the_old_reads_returned(backend, store: Store, fake_store: Store) -> None:  # noqa: ANN001
+    target = store if backend == "server" else fake_store
+    stations = [_station(2, 70.0, status="ok"), _station(1, 12.5)]
+    road = Entity(id="urn:ioc:danang:roads:1", type="Road", agency="danang-dot", sector="transport",
+                  name="Đường 2/9", geometry={"type": "LineString", "coordinates": [[108.2, 16.0], [108.3, 16.1]]},
+                  attributes={"congestion": 3}, observed_at=None)
+    target.write_batch("air-stations", _batch(*stations), now=T0)
+    target.write_batch("roads", Batch(entities=[road]), now=T0)
+    ingested = "2026-11-27T01:00:00+00:00"
+    expected_air = [_old_layout_read(e, "air-stations", ingested) for e in sorted(stations, key=lambda e: e.id)]
+    expected_roads = [_old_layout_read(road, "roads", ingested)]
+
+    assert target.entities_of_feed("air-stations") == expected_air
+    assert target.entities_of_feeds(["air-stations", "roads", "nothing-yet"]) == {
+        "air-stations": expected_air, "roads": expected_roads, "nothing-yet": []}
+    assert target.entity(road.id) == expected_roads[0] and target.entity("urn:unknown") is None
+    assert target.entities([road.id, "urn:unknown", stations[1].id]) == [expected_roads[0], expected_air[0]]
+    assert sorted(e["id"] for e in target.all_entities()) == sorted([road.id, *(e.id for e in stations)])
+    assert [e["id"] for e in target.entities_of_sector("transport")] == [road.id]
+
+
+def test_a_screens_reads_are_one_command_per_feed(store: Store, redis_client: redis.Redis) -> None:
+    store.write_batch("air-stations", _batch(*(_station(n, float(n)) for n in range(50))))
+    store.write_batch("warnings", Batch(events=[_warning("w1"), _warning("w2")]))
+    redis_client.config_resetstat()
+    assert len(store.entities_of_feed("air-stations")) == 50
+    assert [e["id"] for e in store.events_of_feed("warnings")] == ["w1", "w2"]
+    calls = {name.removeprefix("cmdstat_"): stats["calls"]
+             for name, stats in redis_client.info("commandstats").items()}
+    calls.pop("config|resetstat", None)
+    assert calls == {"hgetall": 2, "zrangebyscore": 1}  # no read per entity or per event
