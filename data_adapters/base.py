@@ -8,7 +8,8 @@ the atomic write and the feed's health; a reader only says what a payload means,
         id = "my-standard"
         def parse(self, payload: bytes, feed: FeedContext) -> Batch: ...
 
-Register it with `@register` and name it in agencies.yaml as `reader: my-standard`.
+Register it with `@register` and name it in agencies.yaml as `reader: my-standard`. A reader module
+imports all of this, with the model and the vocabulary, from `data_adapters.contract`.
 """
 
 from __future__ import annotations
