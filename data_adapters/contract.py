@@ -24,6 +24,7 @@ from ioc.privacy import is_personal_field, is_personal_key, pseudonym
 from ioc.vocabulary import (
     CENTIMETRE,
     CITY_UNITS,
+    KMH,
     LEVEL_UNITS,
     MICROGRAMS_PER_M3,
     MOLAR_MASS_G,
@@ -40,7 +41,7 @@ from ioc.vocabulary import (
 )
 
 __all__ = [
-    "CENTIMETRE", "CITY_UNITS", "DEFAULT_MAX_PAGES", "LEVEL_UNITS", "MICROGRAMS_PER_M3", "MOLAR_MASS_G", "POLLUTANTS", "Batch", "Entity",
+    "CENTIMETRE", "CITY_UNITS", "DEFAULT_MAX_PAGES", "KMH", "LEVEL_UNITS", "MICROGRAMS_PER_M3", "MOLAR_MASS_G", "POLLUTANTS", "Batch", "Entity",
     "Event", "FeedContext", "Observation", "Paging", "PayloadError", "Reader", "Scalar", "Severity",
     "as_float", "conversion", "convert", "fetch_pages", "fold", "get", "is_personal_field", "is_personal_key",
     "is_water_level", "known_unit", "load_json", "lon_lat", "metric_name", "parse_time", "pseudonym",

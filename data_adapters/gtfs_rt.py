@@ -21,6 +21,7 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 
 from data_adapters.contract import (
+    KMH,
     Batch,
     Entity,
     Event,
@@ -30,6 +31,7 @@ from data_adapters.contract import (
     Reader,
     Scalar,
     Severity,
+    convert,
     lon_lat,
     register,
 )
@@ -44,7 +46,6 @@ SEVERITY = {
 }
 # Headline and description language, most wanted first (the city's language, then English).
 LANGUAGES = ("vi", "en")
-MS_TO_KMH = 3.6
 # float32 coordinates carry noise past the 6th decimal (0.1 m): 37.3704605 would read 37.37046051025391
 COORDINATE_DECIMALS = 6
 
@@ -178,11 +179,11 @@ def _vehicle(
         if position.HasField("bearing"):
             attributes["bearing"] = round(position.bearing, 1)
         if position.HasField("speed"):
-            speed = round(position.speed * MS_TO_KMH, 1)
+            speed = round(convert(position.speed, "m/s", to=KMH, digits=9)[0], 1)  # the spec says m/s
             # 'speed' for screens that show the vehicle, 'speed_kmh' as the observed metric's latest value
             attributes["speed"] = attributes["speed_kmh"] = speed
             if time is not None:
-                observations.append(Observation(entity_id, "speed_kmh", speed, "km/h", time))
+                observations.append(Observation(entity_id, "speed_kmh", speed, KMH, time))
 
     entity = Entity(
         id=entity_id,
