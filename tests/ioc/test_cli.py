@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from ioc.config import PROJECT_ROOT
+from ioc.keys import Keys
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -88,7 +89,7 @@ def test_adapters_run_once_polls_the_simulator_into_redis(redis_server_url: str,
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome["ok"] and outcome["records"] >= 10
-    assert redis_client.scard("ioc:{danang}:feed:air-stations:entities") == outcome["records"]
+    assert redis_client.hlen(Keys("danang").entities_of_feed("air-stations")) == outcome["records"]
     assert "IOC_REDIS_URL" in result.stderr  # says which Redis it used
 
 
