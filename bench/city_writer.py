@@ -39,28 +39,54 @@ def run_writer(until: float, entities: int, changes: int) -> None:
     per_feed = {f.name: [] for f in feeds}
     for n in range(entities):
         feed = feeds[n % len(feeds)]
-        per_feed[feed.name].append((f"urn:ioc:{settings.city.id}:{feed.name}:{n}", rng.uniform(WEST, EAST),
-                                    rng.uniform(SOUTH, NORTH)))
+        per_feed[feed.name].append(
+            (
+                f"urn:ioc:{settings.city.id}:{feed.name}:{n}",
+                rng.uniform(WEST, EAST),
+                rng.uniform(SOUTH, NORTH),
+            )
+        )
 
     def write(feed: Any, rows: list[tuple[str, float, float]], replace: bool) -> None:
         now, batch = utcnow(), Batch()
         metric = feed.kpi.metric if feed.kpi and feed.kpi.metric else "value"
         for entity_id, lon, lat in rows:
             value = round(rng.uniform(0, 100), 1)
-            batch.entities.append(Entity(id=entity_id, type="BenchThing", agency=feed.agency, sector=feed.sector,
-                                         name=entity_id.rsplit(":", 1)[1], location=(lon, lat), district=None,
-                                         attributes={metric: value}, observed_at=now))
+            batch.entities.append(
+                Entity(
+                    id=entity_id,
+                    type="BenchThing",
+                    agency=feed.agency,
+                    sector=feed.sector,
+                    name=entity_id.rsplit(":", 1)[1],
+                    location=(lon, lat),
+                    district=None,
+                    attributes={metric: value},
+                    observed_at=now,
+                )
+            )
             batch.observations.append(Observation(entity_id, metric, value, "", now))
         store.write_batch(feed.name, batch, replace=replace)
-        store.record_success(feed.name, records=len(rows), latency_ms=5, interval=feed.interval,
-                             stale_factor=feed.stale_factor)
+        store.record_success(
+            feed.name, records=len(rows), latency_ms=5, interval=feed.interval, stale_factor=feed.stale_factor
+        )
 
     for feed in feeds:
         write(feed, per_feed[feed.name], True)
     if hasattr(store, "raise_alert"):
         for n in range(20):  # open alerts on the panel and the map, as in bench/control_room.py
-            store.raise_alert(Alert(id="", rule_id="bench", entity_id=f"e{n}", title=f"bench {n}",
-                                    severity=Severity.SEVERE, sector="environment", agency="bench", value=60.0))
+            store.raise_alert(
+                Alert(
+                    id="",
+                    rule_id="bench",
+                    entity_id=f"e{n}",
+                    title=f"bench {n}",
+                    severity=Severity.SEVERE,
+                    sector="environment",
+                    agency="bench",
+                    value=60.0,
+                )
+            )
     print(json.dumps({"ready": True, "entities": entities}), flush=True)
     cursor, seconds, late = 0, 0, 0
     tick = time.monotonic()

@@ -82,8 +82,9 @@ def _is_interval(component: Mapping[str, Any] | None) -> bool:
     return component is None or component.get("type") == "Interval"
 
 
-def find_refresh(dependencies: Iterable[Mapping[str, Any]], page: Mapping[str, Mapping[str, Any]] | None
-                 ) -> Choice:
+def find_refresh(
+    dependencies: Iterable[Mapping[str, Any]], page: Mapping[str, Mapping[str, Any]] | None
+) -> Choice:
     """The callback whose outputs include a map's figure and whose inputs include an Interval's n_intervals.
 
     `page`: the components of the screen's page (from `walk_components`); when given, both the map and the
@@ -93,24 +94,36 @@ def find_refresh(dependencies: Iterable[Mapping[str, Any]], page: Mapping[str, M
     for callback in dependencies:
         if callback.get("clientside_function"):
             continue
-        maps = [(cid, prop) for cid, prop in split_output(str(callback.get("output", "")))
-                if prop == "figure" and "map" in cid.lower()]
+        maps = [
+            (cid, prop)
+            for cid, prop in split_output(str(callback.get("output", "")))
+            if prop == "figure" and "map" in cid.lower()
+        ]
         ticks = [i["id"] for i in callback.get("inputs", []) if i.get("property") == "n_intervals"]
         if maps and ticks:
             matches.append(Choice(callback=callback, map_output=maps[0], interval_id=ticks[0]))
     if not matches:
-        raise NotFound("no callback has an output <id containing 'map'>.figure and an input <Interval>.n_intervals")
+        raise NotFound(
+            "no callback has an output <id containing 'map'>.figure and an input <Interval>.n_intervals"
+        )
     if page is None:
         on_page = matches
     else:
-        on_page = [m for m in matches if m.map_output[0] in page and m.interval_id in page
-                   and _is_interval(page.get(m.interval_id))]
+        on_page = [
+            m
+            for m in matches
+            if m.map_output[0] in page and m.interval_id in page and _is_interval(page.get(m.interval_id))
+        ]
     if not on_page:
-        raise NotFound(f"{len(matches)} map refresh callback(s) found, none with its map and Interval on the page: "
-                       + "; ".join(m.callback["output"] for m in matches))
+        raise NotFound(
+            f"{len(matches)} map refresh callback(s) found, none with its map and Interval on the page: "
+            + "; ".join(m.callback["output"] for m in matches)
+        )
     others = tuple(".".join(m.map_output) for m in matches if m not in on_page)
     best = max(on_page, key=lambda m: len(split_output(m.callback["output"])))
-    return Choice(callback=best.callback, map_output=best.map_output, interval_id=best.interval_id, others=others)
+    return Choice(
+        callback=best.callback, map_output=best.map_output, interval_id=best.interval_id, others=others
+    )
 
 
 def find_router(dependencies: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -124,8 +137,14 @@ def find_router(dependencies: Iterable[Mapping[str, Any]]) -> Mapping[str, Any]:
         outputs = split_output(str(callback.get("output", "")))
         inputs = {i.get("property") for i in callback.get("inputs", [])}
         if "pathname" in inputs and any(prop == "children" for _, prop in outputs):
-            candidates.append((any(cid == "_pages_content" for cid, _ in outputs), "search" in inputs,
-                               -len(outputs), callback))
+            candidates.append(
+                (
+                    any(cid == "_pages_content" for cid, _ in outputs),
+                    "search" in inputs,
+                    -len(outputs),
+                    callback,
+                )
+            )
     if not candidates:
         raise NotFound("no callback renders pages (an output .children with a .pathname input)")
     return max(candidates, key=lambda c: c[:3])[3]
@@ -137,15 +156,25 @@ def _matches(pattern: Mapping[str, Any], candidate: Any) -> bool:
     return all(isinstance(value, list) or candidate[key] == value for key, value in pattern.items())
 
 
-def _values(spec: Mapping[str, Any], components: Mapping[str, Mapping[str, Any]],
-            carried: Mapping[tuple[str, str], Any], overrides: Mapping[tuple[str, str], Any]) -> Any:
+def _values(
+    spec: Mapping[str, Any],
+    components: Mapping[str, Mapping[str, Any]],
+    carried: Mapping[tuple[str, str], Any],
+    overrides: Mapping[tuple[str, str], Any],
+) -> Any:
     """One input or state item as the browser sends it; a pattern-matching id becomes a list of matches."""
     cid, prop = spec["id"], spec["property"]
     if any(w in cid for w in WILDCARDS):
         pattern = json.loads(cid)
-        return [{"id": c["props"]["id"], "property": prop, **({"value": c["props"][prop]} if prop in c["props"]
-                                                                 else {})}
-                for c in components.values() if _matches(pattern, c["props"].get("id"))]
+        return [
+            {
+                "id": c["props"]["id"],
+                "property": prop,
+                **({"value": c["props"][prop]} if prop in c["props"] else {}),
+            }
+            for c in components.values()
+            if _matches(pattern, c["props"].get("id"))
+        ]
     item: dict[str, Any] = {"id": json.loads(cid) if cid.startswith("{") else cid, "property": prop}
     key = (cid, prop)
     if key in overrides:
@@ -157,15 +186,21 @@ def _values(spec: Mapping[str, Any], components: Mapping[str, Mapping[str, Any]]
     return item
 
 
-def request_body(callback: Mapping[str, Any], components: Mapping[str, Mapping[str, Any]], *,
-                 carried: Mapping[tuple[str, str], Any] | None = None,
-                 overrides: Mapping[tuple[str, str], Any] | None = None,
-                 changed: Sequence[str] = ()) -> dict[str, Any]:
+def request_body(
+    callback: Mapping[str, Any],
+    components: Mapping[str, Mapping[str, Any]],
+    *,
+    carried: Mapping[tuple[str, str], Any] | None = None,
+    overrides: Mapping[tuple[str, str], Any] | None = None,
+    changed: Sequence[str] = (),
+) -> dict[str, Any]:
     """The `/_dash-update-component` body: inputs and state from the layout, what the callback returned
     before (`carried`), and the values a browser event set (`overrides`, e.g. the Interval's count)."""
     carried, overrides = carried or {}, overrides or {}
-    outputs = [{"id": json.loads(cid) if cid.startswith("{") else cid, "property": prop}
-               for cid, prop in split_output(callback["output"])]
+    outputs = [
+        {"id": json.loads(cid) if cid.startswith("{") else cid, "property": prop}
+        for cid, prop in split_output(callback["output"])
+    ]
     return {
         "output": callback["output"],
         "outputs": outputs if callback["output"].startswith("..") else outputs[0],
@@ -177,12 +212,16 @@ def request_body(callback: Mapping[str, Any], components: Mapping[str, Mapping[s
 
 def returned_values(response: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
     """What a callback response set, by (id key, property); outputs it left alone are absent."""
-    return {(str(cid), prop): value
-            for cid, props in (response.get("response") or {}).items() for prop, value in props.items()}
+    return {
+        (str(cid), prop): value
+        for cid, props in (response.get("response") or {}).items()
+        for prop, value in props.items()
+    }
 
 
-def carry_back(callback: Mapping[str, Any], carried: dict[tuple[str, str], Any],
-               returned: Mapping[tuple[str, str], Any]) -> None:
+def carry_back(
+    callback: Mapping[str, Any], carried: dict[tuple[str, str], Any], returned: Mapping[tuple[str, str], Any]
+) -> None:
     """Keep what the browser would send next time: an output that is also this callback's input or state
     gets the value last returned (a Dash Patch is applied to the value it patches)."""
     reads = {(s["id"], s["property"]) for s in [*callback.get("state", []), *callback.get("inputs", [])]}

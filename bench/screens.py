@@ -1,17 +1,18 @@
 """Screens benchmark: control-room refreshes of 1 to 100 signed-in screens against the production server.
 
 Run: python3 bench/screens.py [--screens 1 10 25 50 100] [--seconds 20] [--workers 4] [--entities 10000]
-It starts, all on loopback and all its own: a redis-server on a free port; a writer process that fills
---entities located entities over the configured feeds and then rewrites --changes of them every second
-(spread over every feed, through ioc.store.Store.write_batch, the adapters' write; --writer feeds runs
-`ioc simulate` and the feed runner instead, the demo's ~750 entities); for each row a fresh gunicorn with
---workers workers on `ioc.wsgi:server`, with a temporary copy of the city configuration whose sign-in limits
-are raised for the bench's own accounts (one operator account per screen, added with `ioc users add`).
-A separate load process then opens the screens: each signs in with its own session, loads /_dash-layout and
-/_dash-dependencies, renders the control-room page the way the browser's router does, finds the refresh
-callback (an output <map>.figure driven by an Interval's n_intervals; it prints which), and posts it at the
-Interval's interval, carrying back the state the callback returned. A screen whose previous refresh is still
-out when its Interval fires skips that tick (counted as unserved), as one outstanding request per screen.
+It starts, all on loopback and all its own: a redis-server on a free port; a writer process (city_writer.py)
+that fills --entities located entities over the configured feeds and then rewrites --changes of them every
+second (spread over every feed, through ioc.store.Store.write_batch, the adapters' write; --writer feeds
+runs `ioc simulate` and the feed runner instead, the demo's ~750 entities); for each row a fresh gunicorn
+with --workers workers on `ioc.wsgi:server`, with a temporary copy of the city configuration whose sign-in
+limits are raised for the bench's own accounts (one operator account per screen, added with `ioc users add`).
+A separate load process (screen_load.py) then opens the screens: each signs in with its own session, loads
+/_dash-layout and /_dash-dependencies, renders the control-room page the way the browser's router does,
+finds the refresh callback (an output <map>.figure driven by an Interval's n_intervals; it prints which),
+and posts it at the Interval's interval (timed after --warmup s), carrying back the state the callback
+returned. A screen whose previous refresh is still out when its Interval fires skips that tick (counted
+as unserved): one outstanding request per screen.
 Printed per row: server time (response time on loopback; the Server-Timing header too if the server sends
 one) p50/p95/max, errors, unserved ticks, KB per tick, p95 as a ratio to 1 screen's, a bare GET /healthz
 p95 under the same load, and the load process's own CPU. Exit 2 when the refresh callback is not found.
@@ -25,7 +26,6 @@ import contextlib
 import io
 import json
 import os
-import random
 import secrets
 import shutil
 import signal
@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import orjson  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.city_writer import run_feeds, run_writer  # noqa: E402
-from bench.dash_screen import (  # noqa: E402
-    NotFound,
-    carry_back,
-    find_refresh,
-    find_router,
-    percentile,
-    request_body,
-    returned_values,
-    walk_components,
-)
+from bench.dash_screen import percentile  # noqa: E402
+from bench.screen_load import run_screens  # noqa: E402
 
 EXIT_NOT_FOUND = 2
 ROLE = "operator"  # the control-room role: what a desk or wall screen signs in as
@@ -67,167 +57,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# --- the load process: the screens ---------------------------------------------------------------------------
-
-
-class _Form(HTMLParser):
-    """The hidden fields of the sign-in form (its CSRF token among them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hidden: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        fields = dict(attrs)
-        if tag == "input" and fields.get("type") == "hidden" and fields.get("name"):
-            self.hidden[str(fields["name"])] = fields.get("value") or ""
-
-
-class Screen:
-    """One browser screen: its own client (cookies, session), its page's components, its refresh state."""
-
-    def __init__(self, number: int, client: httpx.AsyncClient) -> None:
-        self.number, self.client = number, client
-        self.samples: list[float] = []
-        self.timings: list[float] = []
-        self.wire_bytes = 0
-        self.errors: list[str] = []
-        self.ticks = self.unserved = 0
-        self.in_flight = False
-
-    async def sign_in(self, name: str, password: str) -> None:
-        form = _Form()
-        form.feed((await self.client.get("/login")).text)
-        reply = await self.client.post("/login", data={**form.hidden, "username": name, "password": password})
-        if reply.status_code not in (302, 303) or reply.headers.get("location", "").startswith("/login"):
-            raise RuntimeError(f"sign-in of {name} answered {reply.status_code}")
-
-    async def open_page(self, page: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-        """What the browser loads: the app layout, the callbacks, then the page the router renders."""
-        layout = (await self.client.get("/_dash-layout")).raise_for_status().json()
-        deps = (await self.client.get("/_dash-dependencies")).raise_for_status().json()
-        components = walk_components(layout)
-        router = find_router(deps)
-        pathname = next(i for i in router["inputs"] if i["property"] == "pathname")
-        key = (pathname["id"], "pathname")
-        body = request_body(router, components, overrides={key: page, (pathname["id"], "search"): ""},
-                            changed=[f"{pathname['id']}.pathname"])
-        reply = (await self.client.post("/_dash-update-component", json=body)).raise_for_status().json()
-        page_components: dict[str, Any] = {}
-        for value in reply.get("response", {}).values():
-            for prop_value in value.values():
-                page_components.update(walk_components(prop_value))
-        return deps, {**components, **page_components}, page_components
-
-    async def refresh(self, body: dict[str, Any], measured: bool) -> dict[str, Any] | None:
-        self.in_flight = True
-        began = time.perf_counter()
-        try:
-            reply = await self.client.post("/_dash-update-component", content=orjson.dumps(body),
-                                           headers={"Content-Type": "application/json"})
-        except httpx.HTTPError as exc:
-            self.errors.append(type(exc).__name__)
-            return None
-        finally:
-            self.in_flight = False
-        elapsed = time.perf_counter() - began
-        if reply.status_code not in (200, 204):
-            self.errors.append(f"HTTP {reply.status_code}")
-            return None
-        if measured:
-            self.samples.append(elapsed)
-            self.wire_bytes += reply.num_bytes_downloaded
-            timing = reply.headers.get("server-timing")
-            if timing:
-                self.timings.append(sum(float(part.split("dur=")[1].split(";")[0]) / 1000
-                                        for part in timing.split(",") if "dur=" in part))
-        return orjson.loads(reply.content) if reply.status_code == 200 else {}
-
-
-async def run_screens(args: argparse.Namespace) -> dict[str, Any]:
-    accounts = json.loads(Path(args.accounts).read_text())[: args.screens]
-    transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=args.screens + 8,
-                                                             max_keepalive_connections=args.screens + 8))
-    timeout = httpx.Timeout(args.timeout)
-    screens = [Screen(n, httpx.AsyncClient(base_url=args.url, transport=transport, timeout=timeout))
-               for n in range(args.screens)]
-    gate = asyncio.Semaphore(8)  # sign-ins hash a password on the server: no need to send them all at once
-
-    async def prepare(screen: Screen, account: dict[str, str]) -> tuple[Any, dict[str, Any], dict[Any, Any]]:
-        """Sign in, open the page and draw it once, as a screen does when it is opened (not measured)."""
-        async with gate:
-            await screen.sign_in(account["name"], account["password"])
-            deps, components, page = await screen.open_page(args.page)
-            choice, carried = find_refresh(deps, page), {}
-            first = await screen.refresh(request_body(choice.callback, components, overrides={
-                (choice.interval_id, "n_intervals"): 0}), False)
-            carry_back(choice.callback, carried, returned_values(first or {}))
-        return choice, components, carried
-
-    try:
-        prepared = await asyncio.gather(*(prepare(s, a) for s, a in zip(screens, accounts, strict=True)))
-    except NotFound as exc:
-        return {"not_found": str(exc)}
-    choice = prepared[0][0]
-    interval_ms = float(prepared[0][1].get(choice.interval_id, {}).get("props", {}).get("interval") or 1000)
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 1.0
-    end = start + args.seconds
-
-    async def screen_loop(screen: Screen, components: dict[str, Any], carried: dict[Any, Any]) -> None:
-        callback, tick_key = choice.callback, (choice.interval_id, "n_intervals")
-        interval = interval_ms / 1000
-        due = start + random.uniform(0, interval)  # screens opened at different moments
-        while due < end:
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            screen.ticks += 1
-            body = request_body(callback, components, carried=carried, overrides={tick_key: screen.ticks},
-                                changed=[f"{choice.interval_id}.n_intervals"])
-            reply = await screen.refresh(body, True)
-            if reply:
-                carry_back(callback, carried, returned_values(reply))
-            due += interval
-            while due <= loop.time() and due < end:  # fired while the refresh was still out
-                screen.unserved += 1
-                screen.ticks += 1
-                due += interval
-
-    async def probe(samples: list[float], failures: list[str]) -> None:
-        async with httpx.AsyncClient(base_url=args.url, timeout=timeout) as bare:
-            await asyncio.sleep(max(0.0, start - loop.time()))
-            while loop.time() < end:
-                began = time.perf_counter()
-                try:
-                    reply = await bare.get("/healthz")
-                    (samples if reply.status_code == 200 else failures).append(time.perf_counter() - began)
-                except httpx.HTTPError as exc:
-                    failures.append(type(exc).__name__)
-                await asyncio.sleep(0.5)
-
-    health: list[float] = []
-    health_failures: list[str] = []
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    tasks = [asyncio.create_task(screen_loop(s, *p[1:])) for s, p in zip(screens, prepared, strict=True)]
-    tasks.append(asyncio.create_task(probe(health, health_failures)))
-    _, pending = await asyncio.wait(tasks, timeout=end - loop.time() + args.grace)
-    for task in pending:
-        task.cancel()
-    unfinished = sum(s.in_flight for s in screens)  # still out past the grace: never served
-    await asyncio.gather(*pending, return_exceptions=True)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    await transport.aclose()
-    samples = [x for s in screens for x in s.samples]
-    return {
-        "callback": choice.describe(), "interval_ms": interval_ms,
-        "samples": samples, "timings": [x for s in screens for x in s.timings],
-        "errors": [e for s in screens for e in s.errors], "ticks": sum(s.ticks for s in screens),
-        "unserved": sum(s.unserved for s in screens) + unfinished, "unfinished": unfinished,
-        "wire_bytes": sum(s.wire_bytes for s in screens), "health": health, "health_failures": health_failures,
-        "load_cpu": cpu / wall if wall else 0.0,
-    }
-
-
-# --- the orchestrator -------------------------------------------------------------------------------------------
+# --- the orchestrator -----------------------------------------------------------------------------------
 
 
 def bench_config(directory: Path, screens: int) -> Path:
@@ -249,7 +79,9 @@ def add_accounts(count: int, path: Path) -> None:
     """One operator account per screen, through `ioc users add`; the names and passwords go to `path`."""
     from ioc.cli import main as ioc
 
-    accounts = [{"name": f"bench-screen-{n:03d}", "password": secrets.token_urlsafe(12)} for n in range(count)]
+    accounts = [
+        {"name": f"bench-screen-{n:03d}", "password": secrets.token_urlsafe(12)} for n in range(count)
+    ]
     stdin = sys.stdin
     try:
         for account in accounts:
@@ -263,15 +95,16 @@ def add_accounts(count: int, path: Path) -> None:
 
 
 class Processes:
-    """The processes the bench starts; each is ended (its whole group) when the bench ends, however it ends."""
+    """The processes the bench starts; each (with its whole group) is ended when the bench ends, however."""
 
     def __init__(self, logs: Path) -> None:
         self.logs, self.running = logs, []
 
     def start(self, name: str, argv: list[str], env: dict[str, str], stdout: Any = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=stdout or log, stderr=log,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=stdout or log, stderr=log, start_new_session=True
+        )
         self.running.append(process)
         return process
 
@@ -333,39 +166,53 @@ def ms(value: float | None) -> str:
 
 def print_table(rows: list[dict[str, Any]], seconds: float) -> None:
     base = percentile(rows[0]["samples"], 95) if rows else None
-    print(f"\n{'screens':>7} {'refreshes':>9} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'errors':>6} "
-          f"{'unserved':>8} {'KB/tick':>7} {'p95/1':>6} {'healthz p95':>11} {'load CPU':>8}")
+    print(
+        f"\n{'screens':>7} {'refreshes':>9} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'errors':>6} "
+        f"{'unserved':>8} {'KB/tick':>7} {'p95/1':>6} {'healthz p95':>11} {'load CPU':>8}"
+    )
     for row in rows:
         p95 = percentile(row["samples"], 95)
         ratio = f"{p95 / base:.2f}" if p95 and base else "-"
         kb = row["wire_bytes"] / len(row["samples"]) / 1024 if row["samples"] else 0
-        print(f"{row['screens']:>7} {len(row['samples']):>9} {ms(percentile(row['samples'], 50)):>7} "
-              f"{ms(p95):>7} {ms(max(row['samples'], default=None)):>7} {len(row['errors']):>6} "
-              f"{row['unserved']:>8} {kb:>7.0f} {ratio:>6} {ms(percentile(row['health'], 95)):>11} "
-              f"{row['load_cpu']:>7.0%}")
+        print(
+            f"{row['screens']:>7} {len(row['samples']):>9} {ms(percentile(row['samples'], 50)):>7} "
+            f"{ms(p95):>7} {ms(max(row['samples'], default=None)):>7} {len(row['errors']):>6} "
+            f"{row['unserved']:>8} {kb:>7.0f} {ratio:>6} {ms(percentile(row['health'], 95)):>11} "
+            f"{row['load_cpu']:>7.0%}"
+        )
         if row["timings"]:
             print(f"{'':>7} Server-Timing p95 {ms(percentile(row['timings'], 95))} ms")
         if row["errors"] or row["health_failures"]:
             kinds = sorted(set(row["errors"] + row["health_failures"]))
             print(f"{'':>7} errors: {', '.join(kinds[:5])}; healthz failures {len(row['health_failures'])}")
-    print(f"{seconds:.0f} s a row; ms = response time on loopback; unserved = ticks that fired while the screen's "
-          "last refresh was still out (or never came back); p95/1 = p95 over the 1-screen row's; load CPU = the "
-          "load process's share of one core (near 100% it is the bottleneck, not the server).")
+    print(
+        f"{seconds:.0f} s a row; ms = response time on loopback; unserved = ticks that fired while the "
+        "screen's last refresh was still out (or never came back); p95/1 = p95 over the 1-screen row's; "
+        "load CPU = the load process's share of one core (near 100% it is the bottleneck, not the server)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screens", type=int, nargs="+", default=[1, 10, 25, 50, 100])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per row")
+    parser.add_argument(
+        "--warmup", type=float, default=6.0, help="seconds of refreshes before a row is timed"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--entities", type=int, default=10_000)
-    parser.add_argument("--changes", type=int, default=500, help="entities rewritten per second, over all feeds")
+    parser.add_argument(
+        "--changes", type=int, default=500, help="entities rewritten per second, over all feeds"
+    )
     parser.add_argument("--writer", choices=["synthetic", "feeds"], default="synthetic")
     parser.add_argument("--page", default="/", help="the control room's path")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a refresh counts as an error")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds before a refresh counts as an error"
+    )
     parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for refreshes still out")
-    parser.add_argument("--role", choices=["bench", "writer", "feeds", "load"], default="bench",
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--role", choices=["bench", "writer", "feeds", "load"], default="bench", help=argparse.SUPPRESS
+    )
     parser.add_argument("--until", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--accounts", default="", help=argparse.SUPPRESS)
@@ -390,54 +237,117 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench(args: argparse.Namespace, temp: Path, processes: Processes, redis_binary: str) -> int:
     redis_port = free_port()
-    env = {**os.environ, "IOC_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "IOC_CONFIG_DIR": str(bench_config(temp, max(args.screens))), "IOC_COOKIE_SECURE": "0",
-           "IOC_SECRET_KEY": secrets.token_urlsafe(32), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "IOC_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "IOC_CONFIG_DIR": str(bench_config(temp, max(args.screens))),
+        "IOC_COOKIE_SECURE": "0",
+        "IOC_SECRET_KEY": secrets.token_urlsafe(32),
+        "PYTHONPATH": str(ROOT),
+    }
     os.environ.update({k: env[k] for k in ("IOC_REDIS_URL", "IOC_CONFIG_DIR")})
-    processes.start("redis", [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], env)
+    processes.start(
+        "redis",
+        [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        env,
+    )
     wait_redis(env["IOC_REDIS_URL"])
     add_accounts(max(args.screens), temp / "accounts.json")
     script = str(Path(__file__).resolve())
-    budget = time.monotonic() + len(args.screens) * (args.seconds + args.grace + 120) + 120
+    budget = time.monotonic() + len(args.screens) * (args.warmup + args.seconds + args.grace + 120) + 120
     if args.writer == "feeds":
         sim_port = free_port()
         env["IOC_SIM_URL"] = f"http://127.0.0.1:{sim_port}"
-        processes.start("simulator", [sys.executable, "-m", "ioc.cli", "simulate", "--port", str(sim_port)], env)
+        processes.start(
+            "simulator", [sys.executable, "-m", "ioc.cli", "simulate", "--port", str(sim_port)], env
+        )
     role = "writer" if args.writer == "synthetic" else "feeds"
-    writer = processes.start(role, [sys.executable, script, "--role", role, "--until", str(budget),
-                                    "--entities", str(args.entities), "--changes", str(args.changes)],
-                             env, stdout=subprocess.PIPE)
+    writer = processes.start(
+        role,
+        [
+            sys.executable,
+            script,
+            "--role",
+            role,
+            "--until",
+            str(budget),
+            "--entities",
+            str(args.entities),
+            "--changes",
+            str(args.changes),
+        ],
+        env,
+        stdout=subprocess.PIPE,
+    )
     ready = writer.stdout.readline() if writer.stdout else b""
     if not ready:
         raise SystemExit(f"error: the {role} process ended before it was ready (see its log)")
-    what = (f"{args.entities:,} entities, {args.changes} rewritten a second over every feed" if role == "writer"
-            else "`ioc simulate` polled by the feed runner")
-    print(f"writer: {what}; server: gunicorn -w {args.workers} ioc.wsgi:server, a fresh one per row", flush=True)
+    what = (
+        f"{args.entities:,} entities, {args.changes} rewritten a second over every feed"
+        if role == "writer"
+        else "`ioc simulate` polled by the feed runner"
+    )
+    print(
+        f"writer: {what}; server: gunicorn -w {args.workers} ioc.wsgi:server, a fresh one per row", flush=True
+    )
     rows: list[dict[str, Any]] = []
     for count in args.screens:
         port = free_port()
         server = processes.start(f"gunicorn-{count}", gunicorn_argv(args.workers, port), env)
-        wait_ready(server, f"http://127.0.0.1:{port}/healthz", 120, "gunicorn", temp / f"gunicorn-{count}.log")
+        wait_ready(
+            server, f"http://127.0.0.1:{port}/healthz", 120, "gunicorn", temp / f"gunicorn-{count}.log"
+        )
         load = subprocess.run(
-            [sys.executable, script, "--role", "load", "--screens", str(count), "--seconds", str(args.seconds),
-             "--url", f"http://127.0.0.1:{port}", "--accounts", str(temp / "accounts.json"), "--page", args.page,
-             "--timeout", str(args.timeout), "--grace", str(args.grace)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=args.seconds + args.grace + 300)
+            [
+                sys.executable,
+                script,
+                "--role",
+                "load",
+                "--screens",
+                str(count),
+                "--seconds",
+                str(args.seconds),
+                "--warmup",
+                str(args.warmup),
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "--accounts",
+                str(temp / "accounts.json"),
+                "--page",
+                args.page,
+                "--timeout",
+                str(args.timeout),
+                "--grace",
+                str(args.grace),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=args.warmup + args.seconds + args.grace + 300,
+        )
         processes.stop(server)
         if load.returncode != 0 or not load.stdout.strip():
             print(load.stderr[-2000:], file=sys.stderr)
             raise SystemExit(f"error: the load process for {count} screens failed ({load.returncode})")
         row = json.loads(load.stdout.strip().splitlines()[-1])
         if "not_found" in row:
-            print(f"error: the control room's refresh callback was not found on {args.page}: {row['not_found']}",
-                  file=sys.stderr)
+            print(
+                f"error: the control room's refresh callback was not found on {args.page}: "
+                f"{row['not_found']}",
+                file=sys.stderr,
+            )
             return EXIT_NOT_FOUND
+        if "failed" in row:
+            print(f"error: {count} screens could not open {args.page}: {row['failed']}", file=sys.stderr)
+            return 1
         if not rows:
             print(f"callback: {row['callback']} every {row['interval_ms']:.0f} ms", flush=True)
         rows.append({"screens": count, **row})
-        print(f"{count} screens: {len(row['samples'])} refreshes, p95 {ms(percentile(row['samples'], 95))} ms",
-              flush=True)
+        print(
+            f"{count} screens: {len(row['samples'])} refreshes, p95 {ms(percentile(row['samples'], 95))} ms",
+            flush=True,
+        )
     print_table(rows, args.seconds)
     return 0
 

@@ -22,7 +22,7 @@ from bench.dash_screen import (
     walk_components,
 )
 
-# recorded from the running dashboard's /_dash-dependencies (control room, feeds, alerts, reports, admin pages)
+# recorded from the running dashboard's /_dash-dependencies (control room, feeds, alerts, reports, admin)
 DEPENDENCIES = json.loads((Path(__file__).parent / "fixtures" / "dash_dependencies.json").read_text())
 
 
@@ -31,12 +31,21 @@ def component(type_: str, id_: object, **props: object) -> dict:
 
 
 def control_room_page() -> dict:
-    return {"type": "Div", "namespace": "dash_html_components", "props": {"children": [
-        component("Interval", "control-room-tick", interval=2000),
-        component("Store", "control-room-seen"),
-        {"type": "Section", "namespace": "dash_html_components", "props": {"children": [
-            component("Graph", "control-room-map", figure={"data": []})]}},
-    ]}}
+    return {
+        "type": "Div",
+        "namespace": "dash_html_components",
+        "props": {
+            "children": [
+                component("Interval", "control-room-tick", interval=2000),
+                component("Store", "control-room-seen"),
+                {
+                    "type": "Section",
+                    "namespace": "dash_html_components",
+                    "props": {"children": [component("Graph", "control-room-map", figure={"data": []})]},
+                },
+            ]
+        },
+    }
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
@@ -52,7 +61,9 @@ def test_percentile_interpolates_between_closest_ranks() -> None:
 def test_outputs_are_split_into_ids_and_properties() -> None:
     assert split_output("ioc-lang.data") == [("ioc-lang", "data")]
     assert split_output("..a.figure...b.children..") == [("a", "figure"), ("b", "children")]
-    assert split_output('{"filter":["ALL"],"type":"x"}.children') == [('{"filter":["ALL"],"type":"x"}', "children")]
+    assert split_output('{"filter":["ALL"],"type":"x"}.children') == [
+        ('{"filter":["ALL"],"type":"x"}', "children")
+    ]
     assert id_key({"type": "x", "filter": "a"}) == '{"filter":"a","type":"x"}'
 
 
@@ -90,32 +101,56 @@ def test_the_router_is_dash_pages_container_not_the_header() -> None:
 
 
 def test_a_tick_sends_the_count_the_layout_values_and_the_state_returned_last() -> None:
-    shell = walk_components({"type": "Div", "namespace": "dash_html_components", "props": {"children": [
-        component("Store", "ioc-lang", data="vi"), control_room_page()]}})
+    shell = walk_components(
+        {
+            "type": "Div",
+            "namespace": "dash_html_components",
+            "props": {"children": [component("Store", "ioc-lang", data="vi"), control_room_page()]},
+        }
+    )
     choice = find_refresh(DEPENDENCIES, shell)
     carried: dict = {}
     first = request_body(choice.callback, shell, overrides={("control-room-tick", "n_intervals"): 0})
     assert first["changedPropIds"] == []
-    assert first["inputs"] == [{"id": "control-room-tick", "property": "n_intervals", "value": 0},
-                               {"id": "ioc-lang", "property": "data", "value": "vi"}]
+    assert first["inputs"] == [
+        {"id": "control-room-tick", "property": "n_intervals", "value": 0},
+        {"id": "ioc-lang", "property": "data", "value": "vi"},
+    ]
     assert first["state"] == [{"id": "control-room-seen", "property": "data"}]  # the Store starts empty
     assert first["outputs"][0] == {"id": "control-room-map", "property": "figure"}
-    reply = {"multi": True, "response": {"control-room-map": {"figure": {"data": [1]}},
-                                         "control-room-seen": {"data": {"version": 7}}}}
+    reply = {
+        "multi": True,
+        "response": {
+            "control-room-map": {"figure": {"data": [1]}},
+            "control-room-seen": {"data": {"version": 7}},
+        },
+    }
     carry_back(choice.callback, carried, returned_values(reply))
     assert carried == {("control-room-seen", "data"): {"version": 7}}  # the figure is not read back
-    tick = request_body(choice.callback, shell, carried=carried, overrides={("control-room-tick", "n_intervals"): 3},
-                        changed=["control-room-tick.n_intervals"])
+    tick = request_body(
+        choice.callback,
+        shell,
+        carried=carried,
+        overrides={("control-room-tick", "n_intervals"): 3},
+        changed=["control-room-tick.n_intervals"],
+    )
     assert tick["state"] == [{"id": "control-room-seen", "property": "data", "value": {"version": 7}}]
     assert tick["inputs"][0]["value"] == 3 and tick["changedPropIds"] == ["control-room-tick.n_intervals"]
 
 
 def test_pattern_matching_inputs_list_every_matching_component() -> None:
-    callback = {"output": "feeds-selected.data", "state": [],
-                "inputs": [{"id": '{"feed":["ALL"],"type":"feeds-details-button"}', "property": "n_clicks"}]}
-    components = walk_components([component("Button", {"type": "feeds-details-button", "feed": "air"}, n_clicks=2),
-                                  component("Button", {"type": "feeds-details-button", "feed": "bus"}),
-                                  component("Button", {"type": "other", "feed": "air"}, n_clicks=1)])
+    callback = {
+        "output": "feeds-selected.data",
+        "state": [],
+        "inputs": [{"id": '{"feed":["ALL"],"type":"feeds-details-button"}', "property": "n_clicks"}],
+    }
+    components = walk_components(
+        [
+            component("Button", {"type": "feeds-details-button", "feed": "air"}, n_clicks=2),
+            component("Button", {"type": "feeds-details-button", "feed": "bus"}),
+            component("Button", {"type": "other", "feed": "air"}, n_clicks=1),
+        ]
+    )
     body = request_body(callback, components)
     assert body["outputs"] == {"id": "feeds-selected", "property": "data"}
     assert sorted(body["inputs"][0], key=lambda item: item["id"]["feed"]) == [
@@ -125,15 +160,21 @@ def test_pattern_matching_inputs_list_every_matching_component() -> None:
 
 
 def test_a_returned_patch_is_applied_to_the_state_it_patches() -> None:
-    callback = {"output": "seen.data", "inputs": [{"id": "tick", "property": "n_intervals"}],
-                "state": [{"id": "seen", "property": "data"}]}
+    callback = {
+        "output": "seen.data",
+        "inputs": [{"id": "tick", "property": "n_intervals"}],
+        "state": [{"id": "seen", "property": "data"}],
+    }
     carried = {("seen", "data"): {"layers": {"air": 1}, "order": ["air"], "count": 1}}
-    patch = {"__dash_patch_update": "__dash_patch_update", "operations": [
-        {"operation": "Assign", "location": ["layers", "bus"], "params": {"value": 4}},
-        {"operation": "Append", "location": ["order"], "params": {"value": "bus"}},
-        {"operation": "Add", "location": ["count"], "params": {"value": 1}},
-        {"operation": "Delete", "location": ["layers", "air"], "params": {}},
-    ]}
+    patch = {
+        "__dash_patch_update": "__dash_patch_update",
+        "operations": [
+            {"operation": "Assign", "location": ["layers", "bus"], "params": {"value": 4}},
+            {"operation": "Append", "location": ["order"], "params": {"value": "bus"}},
+            {"operation": "Add", "location": ["count"], "params": {"value": 1}},
+            {"operation": "Delete", "location": ["layers", "air"], "params": {}},
+        ],
+    }
     carry_back(callback, carried, {("seen", "data"): patch})
     assert carried[("seen", "data")] == {"layers": {"bus": 4}, "order": ["air", "bus"], "count": 2}
     with pytest.raises(ValueError, match="unknown Dash patch operation"):
