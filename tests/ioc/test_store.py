@@ -269,3 +269,24 @@ def test_a_screens_reads_are_one_command_per_feed(store: Store, redis_client: re
              for name, stats in redis_client.info("commandstats").items()}
     calls.pop("config|resetstat", None)
     assert calls == {"hgetall": 2, "zrangebyscore": 1}  # no read per entity or per event
+
+
+def test_the_garbage_collector_is_held_off_only_while_a_payload_is_ingested(fake_store: Store, settings) -> None:  # noqa: ANN001
+    import gc
+
+    from ioc.areas import area_index
+    from ioc.config import Feed
+    from ioc.runner import ingest_payload
+
+    feed = Feed(name="air", agency="danang-donre", agency_name={"vi": "a", "en": "a"}, sector="environment",
+                reader="sensorthings", url="http://air.invalid/", interval=60)
+    areas = area_index(settings.city)
+    assert gc.isenabled()
+    ingest_payload(feed, b'{"value": [truncated', store=fake_store, areas=areas)
+    assert gc.isenabled()
+    gc.disable()  # whoever turned it off keeps it off
+    try:
+        ingest_payload(feed, b'{"value": []}', store=fake_store, areas=areas)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
