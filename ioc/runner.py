@@ -136,7 +136,8 @@ def poll_feed(
         outcome.attempts = attempt + 1
         started = time.perf_counter()
         try:
-            payload = reader.fetch(http, context)
+            with _collector_hold():  # a paged reader parses what it fetches to find the next page
+                payload = reader.fetch(http, context)
             outcome.latency_ms = (time.perf_counter() - started) * 1000
             break
         except (httpx.HTTPError, OSError, PayloadError) as exc:
