@@ -14,6 +14,7 @@ import redis
 from ioc.config import Settings, load_settings
 from ioc.redis_conn import start_redis_server
 from ioc.store import Store
+from tests.waiting import WaitTimeout, wait_until
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # CI sets IOC_REQUIRE_SERVICES=1: a missing redis-server, broker or browser fails the run instead of skipping.
@@ -79,9 +80,9 @@ def fake_store(fake_redis: redis.Redis) -> Store:
 @pytest.fixture(scope="session")
 def mosquitto_url() -> Iterator[str]:
     """A real Mosquitto broker on a free loopback port, for the feeds that sensors push."""
+    import socket
     import subprocess
     import tempfile
-    import time
 
     from ioc.redis_conn import free_port
 
@@ -93,18 +94,18 @@ def mosquitto_url() -> Iterator[str]:
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n", encoding="utf-8")
     process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import socket
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
+    def broker_answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"mosquitto exited with {process.returncode}")
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+
+    try:
+        wait_until(broker_answers, timeout=10, message=f"mosquitto on port {port}", ignoring=(OSError,))
+    except WaitTimeout:
         process.kill()
-        pytest.fail("mosquitto did not start")
+        raise
     try:
         yield f"mqtt://127.0.0.1:{port}"
     finally:

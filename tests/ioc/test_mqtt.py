@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 
 import paho.mqtt.client as mqtt
@@ -16,6 +15,7 @@ from ioc.areas import area_index
 from ioc.config import Feed
 from ioc.mqtt import MqttFeedWorker, envelopes, parse_mqtt_url
 from ioc.store import Store
+from tests.waiting import wait_until
 
 MAPPING = {
     "id": "sensor_id", "lon": "lon", "lat": "lat", "time": "ts", "entity_type": "FloodSensor",
@@ -71,9 +71,10 @@ def test_messages_from_a_real_broker_are_stored(mosquitto_url, store: Store, set
     del bare["sensor_id"]
     publisher.publish("danang/drainage/flood/FL-02", json.dumps(bare), qos=1).wait_for_publish()
     publisher.publish("danang/drainage/flood/FL-03", b"{broken", qos=1).wait_for_publish()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(store.entities_of_feed("flood-sensors")) < 2:
-        time.sleep(0.1)
+    # both readings stored and the broken message refused: all three handled
+    wait_until(lambda: len(store.entities_of_feed("flood-sensors")) >= 2
+               and any("FL-03" in r["payload"] for r in store.rejected_payloads("flood-sensors")),
+               timeout=10, message="two stored readings and the refused FL-03 message")
     stop.set()
     thread.join(5)
     publisher.loop_stop()
@@ -93,7 +94,8 @@ def fallback_server() -> Iterator[str]:
         return Response(json.dumps(body), content_type="application/json")
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serve loop's next poll: 0.5 s by default
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/mqtt/flood"
     server.shutdown()
@@ -107,9 +109,8 @@ def test_an_unreachable_broker_falls_back_to_http(fallback_server, fake_store: S
     worker = MqttFeedWorker(feed, store=fake_store, areas=area_index(settings.city), rules=None, city="danang",
                             stop=stop)
     thread = _run_worker(worker)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not fake_store.entities_of_feed("flood-sensors"):
-        time.sleep(0.1)
+    wait_until(lambda: fake_store.entities_of_feed("flood-sensors"), timeout=10,
+               message="the reading fetched from the HTTP fallback")
     stop.set()
     thread.join(5)
     [entity] = fake_store.entities_of_feed("flood-sensors")

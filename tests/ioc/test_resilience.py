@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 import redis
@@ -12,6 +11,7 @@ from ioc.redis_conn import free_port, start_redis_server
 from ioc.scheduler import FeedScheduler
 from ioc.store import Store
 from tests.ioc.test_runner import AgencyServer, _feed
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -30,23 +30,24 @@ def test_runner_survives_a_redis_restart(settings) -> None:  # noqa: ANN001
     store = Store(client, "danang")
     scheduler = FeedScheduler(settings, store, feeds=[_feed("good", f"{agency.url}/good")])
     scheduler.start()
+
+    def good_records() -> int:
+        health = store.feed_health("good")
+        return health.record_count if health else 0
+
     try:
-        time.sleep(1.0)
+        wait_until(lambda: good_records() == 2, timeout=10, message="the first poll's two records")
         assert store.feed_health("good").record_count == 2
         process.kill()
         process.wait()
-        time.sleep(1.5)  # polls fail against the dead Redis; the thread must live on
+        # polls fail against the dead Redis; the thread must live on through several of them
+        polls_at_kill = scheduler.polls
+        wait_until(lambda: scheduler.polls >= polls_at_kill + 3, timeout=15,
+                   message="three polls against the stopped Redis")
         assert all(t.is_alive() for t in scheduler._threads)
         process, _ = start_redis_server(binary, port)  # a restart without persistence: an empty Redis
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                health = store.feed_health("good")
-                if health and health.record_count == 2:
-                    break
-            except redis.ConnectionError:
-                pass
-            time.sleep(0.2)
+        wait_until(lambda: good_records() == 2, timeout=10, interval=0.1, ignoring=(redis.ConnectionError,),
+                   message="the two records written again after the restart")
         health = store.feed_health("good")
         assert health is not None and health.record_count == 2 and health.last_error == ""
         assert len(store.entities_of_feed("good")) == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from ioc.model import Batch, Entity, Observation, utcnow
 from ioc.runner import backoff_delay, poll_feed, poll_job
 from ioc.scheduler import FeedScheduler
 from ioc.store import Store
+from tests.waiting import wait_until
 
 STATIONS = {"stations": [
     {"id": "hk", "lon": 108.15, "lat": 16.07, "pm25": 72.0},   # Liên Chiểu
@@ -57,9 +57,12 @@ class AgencyServer:
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         self.slow_seconds = 3.0
+        self.released = threading.Event()  # set at teardown: a hanging request then ends at once
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the serve loop's next poll: 0.5 s by default, after every test
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
 
     @Request.application
     def app(self, request: Request) -> Response:
@@ -69,7 +72,8 @@ class AgencyServer:
         if request.path == "/error":
             return Response("boom", status=500)
         if request.path == "/slow":
-            time.sleep(self.slow_seconds)
+            # the hang is the point: this agency answers only long after the client's timeout
+            self.released.wait(self.slow_seconds)
             return Response(json.dumps(STATIONS), content_type="application/json")
         if request.path == "/bad":
             return Response(json.dumps(STATIONS)[:40], content_type="application/json")
@@ -83,6 +87,7 @@ def agency() -> Iterator[AgencyServer]:
     server = AgencyServer()
     server.thread.start()
     yield server
+    server.released.set()
     server.server.shutdown()
 
 
@@ -156,7 +161,18 @@ def test_broken_feeds_never_stop_the_others(agency, store, settings) -> None:  #
     ]
     scheduler = FeedScheduler(settings, store, feeds=feeds)
     scheduler.start()
-    time.sleep(3.0)
+    names = ["good", "failing", "hanging", "malformed"]
+
+    def settled() -> bool:
+        """Every broken feed has recorded its failure, and the healthy feed has polled 8 times or the hanging
+        feed has begun its sixth poll. The hangs are the measure, not the wall clock: a healthy feed polled in
+        turn with the hanging one would have at most 7 polls by then, one on its own cadence has 8 long before
+        (about 1.6 s), so a quiet machine does not wait out a fixed sleep and a busy one gets 5 s of slack."""
+        health = store.all_health(names)
+        failures_recorded = all(health[name] and health[name].last_error for name in names[1:])
+        return failures_recorded and (agency.hits["/good"] >= 8 or agency.hits["/slow"] >= 6)
+
+    wait_until(settled, timeout=30, interval=0.1, message="8 polls of the good feed or 6 of the hanging one")
     scheduler.stop(timeout=6)
     # the healthy feed kept its 0.2 s cadence while the hanging one blocked for a second at a time
     assert agency.hits["/good"] >= 8

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from dash.development.base_component import Component
 
+from tests.waiting import WaitTimeout, wait_until
+
 
 def walk(node: Any) -> Iterator[Any]:
     yield node
@@ -56,13 +58,12 @@ def client_sign_in(client: Any, username: str, password: str = TEST_PASSWORD) ->
 def sign_in(driver: Any, base_url: str, username: str, password: str = TEST_PASSWORD, timeout: float = 20) -> None:
     """Sign a browser in at /login and wait until it has left the sign-in page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(base_url.rstrip("/") + "/login")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.ioc-signin-form button[type=submit]").click()
-    WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: "/login" not in d.current_url)
+    wait_for(driver, timeout, f"{username} to leave the sign-in page", lambda d: "/login" not in d.current_url)
 
 
 # --- reading pages in the browser ---------------------------------------------------------------------------
@@ -75,22 +76,17 @@ def css(driver: Any, selector: str) -> list[Any]:
 
 
 def wait_for(driver: Any, seconds: float, what: str, condition: Callable[[Any], object],
-             log: Path | None = None, poll: float = 0.5) -> object:
-    """Wait for a condition; on timeout, fail saying what was awaited (and the demo's log when there is one)."""
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def _safe(d: Any) -> object:
-        try:
-            return condition(d)
-        except StaleElementReferenceException:
-            return False  # the live refresh replaced the element while we read it
+             log: Path | None = None, poll: float = 0.2) -> object:
+    """Wait for a condition on the page; on timeout, fail saying what was awaited (and the demo's log when
+    there is one). An element not there yet, or replaced by the live refresh while read, is "not yet"."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
     try:
-        return WebDriverWait(driver, seconds, poll_frequency=poll).until(_safe)
-    except TimeoutException:
+        return wait_until(lambda: condition(driver), timeout=seconds, interval=poll, message=what,
+                          ignoring=(NoSuchElementException, StaleElementReferenceException))
+    except WaitTimeout as timeout:
         tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
-        pytest.fail(f"waited {seconds:g} s for {what}" + (f"\n--- demo log ---\n{tail}" if tail else ""))
+        pytest.fail(f"{timeout}" + (f"\n--- demo log ---\n{tail}" if tail else ""))
 
 
 def screenshot(driver: Any, name: str) -> None:
@@ -98,5 +94,7 @@ def screenshot(driver: Any, name: str) -> None:
     folder = os.environ.get("IOC_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        time.sleep(1.5)  # let the map's transitions, the charts and the heartbeat settle
+        # Only when screenshots are asked for: the map's transitions, the charts and the heartbeat settle
+        # for the eye; "looks settled" is nothing the page reports, so a pause, not a wait on a condition.
+        time.sleep(1.5)
         driver.save_screenshot(str(Path(folder) / f"{name}.png"))

@@ -6,8 +6,7 @@ Set IOC_SCREENSHOTS=<folder> to save screenshots of /login, /admin and the contr
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -37,18 +36,26 @@ document.addEventListener('securitypolicyviolation', function (e) {
     window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
 });
 """
+# Answers after two drawn frames: whether the document and every image in it have finished loading or failing.
+IMAGES_SETTLED = """
+const done = arguments[arguments.length - 1];
+requestAnimationFrame(() => requestAnimationFrame(() =>
+    done(document.readyState === 'complete' && Array.from(document.images).every(img => img.complete))));
+"""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser_capabilities() -> dict[str, Any]:
     # the console log is where Chromium reports a policy violation the probe cannot see
     return {"goog:loggingPrefs": {"browser": "ALL"}}
 
 
 @pytest.fixture
-def chromium(browser: WebDriver) -> WebDriver:
-    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATION_PROBE})
-    return browser
+def chromium(browser: WebDriver) -> Iterator[WebDriver]:
+    probe = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VIOLATION_PROBE})
+    yield browser
+    # the browser is the module's: the next test adds its own probe
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": probe["identifier"]})
 
 
 def _inject(store: Store, settings: Settings) -> None:
@@ -126,7 +133,10 @@ def test_injected_markup_in_feed_text_is_inert_text(chromium: WebDriver, served:
     sign_in(chromium, served, "operator-1", TEST_PASSWORD)
     wait_for(chromium, 30, "the injected alert titles as text",
              lambda d: {EVIL_NAME, EVIL_HEADLINE} <= {row.text for row in css(d, ".alert-row .alert-title")})
-    time.sleep(1.0)  # give an onerror handler every chance to fire
+    # an onerror handler runs as its image fails: once every image on the page has loaded or failed, any such
+    # handler has had its chance (a dialog it opened fails the wait itself)
+    wait_for(chromium, 10, "every image on the page loaded or failed",
+             lambda d: d.execute_async_script(IMAGES_SETTLED))
     assert no_dialog(chromium)
     panel = chromium.find_element(By.ID, "control-room-alerts")
     assert not panel.find_elements(By.CSS_SELECTOR, "img, script")

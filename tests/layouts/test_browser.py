@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from ioc.store import Store
 from layouts.app import create_app
 from tests.layouts.city_scene import populate
 from tests.layouts.dom import TEST_PASSWORD, add_user, css, screenshot, sign_in, wait_for
+from tests.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -120,19 +120,18 @@ def test_demo_end_to_end(
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"the demo exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+        return httpx.get(url + "/healthz", timeout=2).status_code in (200, 503)
+
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the demo exited with {process.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code in (200, 503):
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"the demo did not answer on {url} within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
+        try:
+            wait_until(answers, timeout=60, interval=0.2, message=f"the demo to answer on {url}",
+                       ignoring=(httpx.HTTPError,))
+        except WaitTimeout as timeout:
+            pytest.fail(f"{timeout}:\n{log.read_text(errors='replace')[-4000:]}")
 
         printed = log.read_text(errors="replace")
         for role in ("operator", "manager", "integrator", "admin"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -15,6 +14,7 @@ import pytest
 from simulator.city import SimCity
 from simulator.scenario import Scenario
 from tests.conftest import missing_service
+from tests.waiting import wait_until
 
 # 12 June 2025, 08:00 in Da Nang (UTC+7): the morning rush, buses at full service
 MORNING = datetime(2025, 6, 12, 1, 0, tzinfo=UTC)
@@ -48,16 +48,15 @@ def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n", encoding="utf-8")
     log = (folder / "mosquitto.log").open("wb")
     process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+
+    def broker_answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"mosquitto did not start: {(folder / 'mosquitto.log').read_text(errors='replace')}")
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"mosquitto did not start: {(folder / 'mosquitto.log').read_text(errors='replace')}")
-                time.sleep(0.05)
+        wait_until(broker_answers, timeout=10, message=f"mosquitto on port {port}", ignoring=(OSError,))
         yield f"mqtt://127.0.0.1:{port}"
     finally:
         process.terminate()
