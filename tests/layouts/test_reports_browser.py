@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -37,10 +37,11 @@ wait_for = partial(dom.wait_for, poll=0.3)
 
 
 @pytest.fixture
-def chromium(browser: WebDriver, tmp_path: Path) -> WebDriver:
+def chromium(browser: WebDriver, tmp_path: Path) -> Iterator[WebDriver]:
     # exports land in a folder the test reads
     browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    return browser
+    yield browser
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "default"})  # the module's browser
 
 
 @pytest.fixture
