@@ -6,10 +6,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ioc.config import Settings, load_settings
 from ioc.redis_conn import start_redis_server
@@ -25,6 +28,14 @@ def missing_service(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (IOC_REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} not available")
+
+
+def unreachable_redis(**options: Any) -> redis.Redis:
+    """A client of a port nothing listens on, for tests of "Redis is down". Without retries: redis-py retries a
+    refused connection three times with backoff by default, about 3.7 s a command spent waiting."""
+    from ioc.redis_conn import free_port
+
+    return redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0), **options)
 
 
 @pytest.fixture(scope="session")

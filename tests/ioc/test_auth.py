@@ -140,11 +140,11 @@ def test_user_changes_are_audited_with_actor_and_address(book: UserBook, fake_st
 def test_a_session_survives_a_short_redis_outage_only_for_users_verified_before_it(
     book: UserBook, settings: Settings
 ) -> None:
-    from ioc.redis_conn import free_port
+    from tests.conftest import unreachable_redis
 
     user = book.add("lan.nguyen", "operator", PASSWORD, actor="admin")
     assert book.load_session(user.get_id()) is not None
-    down = UserBook(redis.Redis(port=free_port(), socket_connect_timeout=0.2), book.keys, book.roles)
+    down = UserBook(unreachable_redis(socket_connect_timeout=0.2), book.keys, book.roles)
     assert down.load_session(user.get_id()) is not None
     assert down.load_session("someone-else:1") is None
 

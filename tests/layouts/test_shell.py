@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import redis
-
 from ioc import web
 from ioc.config import Settings
 from ioc.i18n import t
-from ioc.redis_conn import free_port
 from ioc.store import Store
 from layouts import ids, shell
+from tests.conftest import unreachable_redis
 from tests.layouts.dom import text, with_class
 
 
@@ -50,7 +48,7 @@ def test_heartbeat_reports_redis(fake_store: Store, settings: Settings) -> None:
         "redis_down": t("header.redis_down", "vi"),
     }
 
-    unreachable = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    unreachable = unreachable_redis(socket_connect_timeout=0.5)
     web.create_app(Store(unreachable, "danang"), settings, redis_kind="server")
     assert shell.heartbeat(4, "en")["redis"] is False
 
