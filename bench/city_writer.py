@@ -111,7 +111,12 @@ def run_feeds(until: float, _entities: int = 0, _changes: int = 0) -> None:
     settings, store = _store()
     scheduler = FeedScheduler(settings, store)
     scheduler.start()
-    print(json.dumps({"ready": True, "feeds": len(scheduler.feeds)}), flush=True)
+    names = [feed.name for feed in settings.feeds if feed.enabled]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and None in store.all_health(names).values():
+        time.sleep(0.5)  # ready once every feed has been polled: the screens open on a filled city
+    polled = sum(health is not None for health in store.all_health(names).values())
+    print(json.dumps({"ready": True, "feeds": len(names), "polled": polled}), flush=True)
     try:
         time.sleep(max(0.0, until - time.monotonic()))
     finally:

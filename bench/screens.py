@@ -258,9 +258,10 @@ def _bench(args: argparse.Namespace, temp: Path, processes: Processes, redis_bin
     if args.writer == "feeds":
         sim_port = free_port()
         env["IOC_SIM_URL"] = f"http://127.0.0.1:{sim_port}"
-        processes.start(
+        simulator = processes.start(
             "simulator", [sys.executable, "-m", "ioc.cli", "simulate", "--port", str(sim_port)], env
         )
+        wait_ready(simulator, env["IOC_SIM_URL"] + "/", 60, "ioc simulate", temp / "simulator.log")
     role = "writer" if args.writer == "synthetic" else "feeds"
     writer = processes.start(
         role,
@@ -285,7 +286,7 @@ def _bench(args: argparse.Namespace, temp: Path, processes: Processes, redis_bin
     what = (
         f"{args.entities:,} entities, {args.changes} rewritten a second over every feed"
         if role == "writer"
-        else "`ioc simulate` polled by the feed runner"
+        else f"`ioc simulate` polled by the feed runner ({json.loads(ready)['polled']} feeds polled)"
     )
     print(
         f"writer: {what}; server: gunicorn -w {args.workers} ioc.wsgi:server, a fresh one per row", flush=True
