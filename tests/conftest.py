@@ -11,6 +11,7 @@ from typing import Any
 import fakeredis
 import pytest
 import redis
+from argon2 import PasswordHasher
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -22,6 +23,19 @@ from tests.waiting import WaitTimeout, wait_until
 FIXTURES = Path(__file__).parent / "fixtures"
 # CI sets IOC_REQUIRE_SERVICES=1: a missing redis-server, broker or browser fails the run instead of skipping.
 REQUIRE_SERVICES = os.environ.get("IOC_REQUIRE_SERVICES") == "1"
+
+
+# The product hashes passwords with argon2id at 64 MiB and 3 passes, about 0.1 s a hash or a check, and the
+# suite adds users and signs them in hundreds of times. Tests check what is stored and who may enter, not the
+# cost, so they hash with argon2id at its smallest cost.
+CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("ioc.auth._hasher", CHEAP_PASSWORD_HASHER)
+        yield
 
 
 def missing_service(what: str) -> None:
