@@ -23,8 +23,8 @@ from ioc.kpis.catalogue import load_catalogue
 from ioc.kpis.periods import period_of
 from ioc.model import utcnow
 from ioc.store import Store
-from layouts.app import create_app
 from layouts import ids
+from layouts.app import create_app
 from simulator.backfill import backfill
 from tests.layouts import dom
 from tests.layouts.dom import add_user, css, screenshot, sign_in
