@@ -77,6 +77,7 @@ def test_messages_from_a_real_broker_are_stored(mosquitto_url, store: Store, set
                timeout=10, message="two stored readings and the refused FL-03 message")
     stop.set()
     thread.join(5)
+    publisher.disconnect()  # a connected client's loop_stop() waits out its network loop's 1 s select
     publisher.loop_stop()
     levels = {e["id"].rsplit(":", 1)[-1]: e["attributes"]["water_level_cm"]
               for e in store.entities_of_feed("flood-sensors")}
