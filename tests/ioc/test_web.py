@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 import dash
 import redis
+from dash import Input, Output
+from dash._utils import split_callback_id
 
 from ioc import web
 from ioc.config import Settings
 from ioc.model import utcnow
-from ioc.redis_conn import free_port
+from ioc.pages import Callback, Frame
 from ioc.store import Store
-from layouts import ids
+from layouts import FRAME, PAGES, ids
+from layouts.app import create_app
+from tests.conftest import unreachable_redis
 from tests.layouts.dom import add_user, client_sign_in
+
+PROBE_OUTPUT = "test-probe-city"
+PROBE_INPUT = "test-probe-ask"
 
 
 def test_pages_are_registered_at_their_paths(fake_store: Store, settings: Settings) -> None:
-    web.create_app(fake_store, settings, redis_kind="in-process")
+    app = create_app(fake_store, settings, redis_kind="in-process")
 
     paths = {page["module"]: page["path"] for page in dash.page_registry.values()}
 
     assert paths["layouts.control_room"] == "/"
     assert paths["layouts.feeds"] == "/feeds"
     assert all(callable(dash.page_registry[module]["layout"]) for module in paths)
+    declared = web.context_of(app.server).pages
+    assert {page.module: page.path for page in declared} == {page.module: page.path for page in PAGES}
+    assert [page.order for page in declared] == sorted(page.order for page in PAGES)  # nav order
 
 
 def test_pages_and_layout_are_served(fake_store: Store, settings: Settings) -> None:
-    app = web.create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
     add_user(app, "admin-1", "admin")
     client = app.server.test_client()
     client_sign_in(client, "admin-1")
@@ -40,23 +52,56 @@ def test_pages_and_layout_are_served(fake_store: Store, settings: Settings) -> N
     assert ids.CITY_MAP in dependencies and ids.FEEDS_BOARD in dependencies
 
 
-def test_callbacks_reach_the_app_context(fake_store: Store, fake_redis: redis.Redis, settings: Settings) -> None:
-    first = web.create_app(fake_store, settings, redis_kind="in-process")
+def test_each_app_finds_its_own_context(fake_store: Store, fake_redis: redis.Redis, settings: Settings) -> None:
+    first = create_app(fake_store, settings, redis_kind="in-process")
     other_store = Store(fake_redis, "other")
-    second = web.create_app(other_store, settings, redis_kind="in-process")
+    second = create_app(other_store, settings, redis_kind="server")
 
-    assert web.current().store is other_store  # outside a request: the last app created
+    assert web.context_of(first.server).store is fake_store
+    assert web.context_of(second.server).store is other_store
     with first.server.app_context():
-        assert web.current().store is fake_store  # inside a request: the app serving it
+        assert web.request_context().store is fake_store  # the app serving the request, not the last created
     with second.server.app_context():
-        assert web.current().redis_kind == "in-process"
+        assert web.request_context().redis_kind == "server"
+
+
+def _probe_frame() -> Frame:
+    """The city's frame plus one callback that answers with the city of the context it was handed."""
+    probe = Callback(outputs=(Output(PROBE_OUTPUT, "children"),), inputs=(Input(PROBE_INPUT, "n_clicks"),),
+                     function=lambda context, clicks: f"{context.store.city}:{clicks}")
+    return Frame(layout=FRAME.layout, callbacks=(*FRAME.callbacks, probe))
+
+
+def _ask_probe(app: dash.Dash, clicks: int) -> Any:
+    client = app.server.test_client()
+    assert client_sign_in(client, "operator-1").status_code == 302
+    key = f"{PROBE_OUTPUT}.children"
+    body = {"output": key, "outputs": split_callback_id(key),
+            "inputs": [{"id": PROBE_INPUT, "property": "n_clicks", "value": clicks}], "state": [],
+            "changedPropIds": [f"{PROBE_INPUT}.n_clicks"]}
+    response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["response"][PROBE_OUTPUT]["children"]
+
+
+def test_a_callback_receives_the_context_of_the_app_serving_it_first(
+    fake_store: Store, fake_redis: redis.Redis, settings: Settings
+) -> None:
+    apps = {city: web.create_app(Store(fake_redis, city), settings, redis_kind="in-process", pages=PAGES,
+                                 frame=_probe_frame(), cookie_secure=False)
+            for city in ("danang", "other")}
+    for app in apps.values():
+        add_user(app, "operator-1", "operator")
+
+    assert _ask_probe(apps["danang"], 2) == "danang:2"
+    assert _ask_probe(apps["other"], 5) == "other:5"
 
 
 def test_healthz_lists_every_feed_when_redis_answers(fake_store: Store, settings: Settings) -> None:
     fed = settings.feeds[0]
     fake_store.record_success(fed.name, records=4, latency_ms=12.5, interval=fed.interval,
                               stale_factor=fed.stale_factor, now=utcnow() - timedelta(seconds=1))
-    app = web.create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
     add_user(app, "integrator-1", "integrator")  # the full body is for integrators; anonymous see status only
     client = app.server.test_client()
     client_sign_in(client, "integrator-1")
@@ -79,8 +124,8 @@ def test_healthz_lists_every_feed_when_redis_answers(fake_store: Store, settings
 
 def test_healthz_reports_redis_down_with_503(settings: Settings) -> None:
     # nothing listens on a port we just freed: every command fails to connect
-    unreachable = redis.Redis(port=free_port(), socket_connect_timeout=0.5, decode_responses=True)
-    client = web.create_app(Store(unreachable, "danang"), settings, redis_kind="server").server.test_client()
+    unreachable = unreachable_redis(socket_connect_timeout=0.5, decode_responses=True)
+    client = create_app(Store(unreachable, "danang"), settings, redis_kind="server").server.test_client()
 
     response = client.get("/healthz")
 
@@ -111,8 +156,7 @@ def test_cache_uses_the_stores_redis_server() -> None:
 def test_base_layer_is_built_once_then_served_from_the_cache(
     fake_store: Store, settings: Settings, monkeypatch: object
 ) -> None:
-    web.create_app(fake_store, settings, redis_kind="in-process")
-    context = web.current()
+    context = web.context_of(create_app(fake_store, settings, redis_kind="in-process").server)
     first = web.map_base_layer(context)
     monkeypatch.setattr(web, "district_layer", lambda city: [])  # type: ignore[attr-defined]
 
@@ -121,8 +165,7 @@ def test_base_layer_is_built_once_then_served_from_the_cache(
 
 
 def test_base_layer_on_a_real_redis_cache(store: Store, settings: Settings) -> None:
-    web.create_app(store, settings, redis_kind="server")
-    context = web.current()
+    context = web.context_of(create_app(store, settings, redis_kind="server").server)
 
     assert web.cache_config(store, "server")["CACHE_TYPE"] == "RedisCache"
     layer = web.map_base_layer(context)
@@ -130,16 +173,3 @@ def test_base_layer_on_a_real_redis_cache(store: Store, settings: Settings) -> N
     assert web.map_base_layer(context) == layer
     prefix = store.keys.web_cache_prefix()
     assert any(key.startswith(f"{prefix}map-base") for key in store.redis.keys(f"{prefix}*"))
-
-
-def test_live_state_names_stale_feeds(fake_store: Store, settings: Settings) -> None:
-    now = utcnow()
-    fed = settings.feeds[0]
-    fake_store.record_success(fed.name, records=1, latency_ms=1, interval=fed.interval,
-                              stale_factor=fed.stale_factor, now=now)
-
-    state = web.live_state(fake_store, settings, now)
-
-    assert state.stale_feeds == tuple(feed.name for feed in settings.feeds[1:] if feed.enabled)
-    assert state.changes == fake_store.change_counter()
-    assert state.signature("en") == {"changes": state.changes, "lang": "en", "stale": list(state.stale_feeds)}
