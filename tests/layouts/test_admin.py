@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from ioc.config import Settings
 from ioc.store import Store
-from layouts.app import create_app
 from layouts import admin
+from layouts.app import create_app
 from tests.layouts.dom import add_user, client_sign_in
 
 

@@ -5,28 +5,33 @@ from __future__ import annotations
 import dash
 import pytest
 
-from ioc import web
 from ioc.config import Settings
 from ioc.i18n import t
 from ioc.store import Store
+from ioc.web import WebContext, context_of
 from layouts import feeds
+from layouts.app import create_app
 from tests.layouts.city_scene import populate
 from tests.layouts.dom import text, with_class
 
 
 @pytest.fixture
 def scene(fake_store: Store, settings: Settings) -> dict[str, str]:
-    parts = populate(fake_store, settings)
-    web.create_app(fake_store, settings, redis_kind="in-process")
-    return parts
+    return populate(fake_store, settings)
+
+
+@pytest.fixture
+def context(fake_store: Store, settings: Settings) -> WebContext:
+    return context_of(create_app(fake_store, settings, redis_kind="in-process").server)
 
 
 def row_feeds(board: object) -> list[str]:
     return [row.to_plotly_json()["props"]["data-feed"] for row in with_class(board, "feed-row")]
 
 
-def test_board_lists_every_feed_worst_first(scene: dict[str, str], settings: Settings) -> None:
-    title, summary, board = feeds.refresh_board(0, "en", None)
+def test_board_lists_every_feed_worst_first(context: WebContext, scene: dict[str, str], settings: Settings
+                                              ) -> None:
+    title, summary, board = feeds.refresh_board(context, 0, "en", None)
 
     listed = row_feeds(board)
     assert sorted(listed) == sorted(feed.name for feed in settings.feeds)
@@ -36,42 +41,44 @@ def test_board_lists_every_feed_worst_first(scene: dict[str, str], settings: Set
     assert "PayloadError" in text(board)
 
 
-def test_selected_row_is_marked(scene: dict[str, str]) -> None:
-    _, _, board = feeds.refresh_board(0, "vi", scene["stale"])
+def test_selected_row_is_marked(context: WebContext, scene: dict[str, str]) -> None:
+    _, _, board = feeds.refresh_board(context, 0, "vi", scene["stale"])
 
     selected = with_class(board, "feed-row--selected")
     assert row_feeds(selected) == [scene["stale"]]
 
 
-def test_details_show_the_refused_payload_once(scene: dict[str, str]) -> None:
-    panel, seen = feeds.refresh_details(scene["failing"], "en", 0, None)
+def test_details_show_the_refused_payload_once(context: WebContext, scene: dict[str, str]) -> None:
+    panel, seen = feeds.refresh_details(context, scene["failing"], "en", 0, None)
 
     assert '{"error": "maintenance", "retry_after": 120}' in text(panel)
     assert t("feeds.details.rejected", "en", n=1) in text(panel)
-    assert feeds.refresh_details(scene["failing"], "en", 1, seen) == (dash.no_update, dash.no_update)
+    assert feeds.refresh_details(context, scene["failing"], "en", 1, seen) == (dash.no_update, dash.no_update)
 
 
-def test_details_follow_a_new_failure(scene: dict[str, str], fake_store: Store, settings: Settings) -> None:
-    _, seen = feeds.refresh_details(scene["failing"], "en", 0, None)
+def test_details_follow_a_new_failure(context: WebContext, scene: dict[str, str], fake_store: Store,
+                                      settings: Settings) -> None:
+    _, seen = feeds.refresh_details(context, scene["failing"], "en", 0, None)
     feed = settings.feed(scene["failing"])
     fake_store.record_failure(feed.name, error="HTTP 503", payload=b"busy", interval=feed.interval,
                               stale_factor=feed.stale_factor)
 
-    panel, _ = feeds.refresh_details(scene["failing"], "en", 1, seen)
+    panel, _ = feeds.refresh_details(context, scene["failing"], "en", 1, seen)
 
     assert "HTTP 503" in text(panel)
     assert t("feeds.details.rejected", "en", n=2) in text(panel)
 
 
-def test_details_of_a_healthy_feed_and_of_none(scene: dict[str, str], settings: Settings) -> None:
+def test_details_of_a_healthy_feed_and_of_none(context: WebContext, scene: dict[str, str], settings: Settings
+                                               ) -> None:
     healthy = next(f.name for f in settings.feeds if f.name not in (scene["failing"], scene["stale"]))
 
-    panel, _ = feeds.refresh_details(healthy, "vi", 0, None)
-    empty, seen = feeds.refresh_details(None, "vi", 0, None)
+    panel, _ = feeds.refresh_details(context, healthy, "vi", 0, None)
+    empty, seen = feeds.refresh_details(context, None, "vi", 0, None)
 
     assert t("feeds.details.no_rejected", "vi") in text(panel)
     assert t("feeds.details.choose", "vi") in text(empty)
-    assert feeds.refresh_details(None, "vi", 1, seen) == (dash.no_update, dash.no_update)
+    assert feeds.refresh_details(context, None, "vi", 1, seen) == (dash.no_update, dash.no_update)
 
 
 def test_a_second_click_closes_the_details() -> None:

@@ -12,7 +12,6 @@ import plotly
 import pytest
 from dash._utils import split_callback_id
 
-from ioc import web
 from ioc.areas import area_index
 from ioc.config import ConfigError, Settings
 from ioc.i18n import CITY_ZONE, t
@@ -21,7 +20,9 @@ from ioc.kpis.periods import PeriodError, parse_period
 from ioc.kpis.rollups import KpiRollups
 from ioc.model import Batch, Entity, Observation, utcnow
 from ioc.store import Store
+from ioc.web import WebContext, context_of
 from layouts import ids, reports
+from layouts.app import create_app
 from tests.layouts.dom import add_user, client_sign_in, text, with_class
 
 TODAY = utcnow().astimezone(CITY_ZONE).date()
@@ -36,7 +37,7 @@ def station(number: int, district: str) -> Entity:
 @pytest.fixture
 def app(fake_store: Store, settings: Settings) -> dash.Dash:
     """The dashboard over a week of PM2.5 in two districts: Hải Châu clean, Liên Chiểu over the target."""
-    app = web.create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
     rollups = KpiRollups(fake_store, settings)
     day = START
     while day <= END:
@@ -50,6 +51,12 @@ def app(fake_store: Store, settings: Settings) -> dash.Dash:
     return app
 
 
+@pytest.fixture
+def context(app: dash.Dash) -> WebContext:
+    """What the page's callbacks receive from that app."""
+    return context_of(app.server)
+
+
 CONTROLS = ("range", None, START.isoformat(), END.isoformat())
 
 
@@ -57,15 +64,15 @@ def cards(body: Any) -> dict[str, Any]:
     return {card.to_plotly_json()["props"]["data-kpi"]: card for card in with_class(body, "kpi-card")}
 
 
-def test_layout_has_every_control(app: dash.Dash) -> None:
-    page = json.dumps(reports.layout(), cls=plotly.utils.PlotlyJSONEncoder)
+def test_layout_has_every_control(context: WebContext) -> None:
+    page = json.dumps(reports.layout(context), cls=plotly.utils.PlotlyJSONEncoder)
     for component in (ids.REPORTS_PERIOD_KIND, ids.REPORTS_DATE, ids.REPORTS_RANGE, ids.REPORTS_DISTRICT,
                       ids.REPORTS_SECTOR, ids.REPORTS_EXPORT_PDF, ids.REPORTS_DOWNLOAD, ids.REPORTS_MAP):
         assert f'"{component}"' in page
 
 
-def test_a_card_per_kpi_with_its_status(app: dash.Dash, settings: Settings) -> None:
-    summary, body = reports.render(*CONTROLS, "", "", "vi")
+def test_a_card_per_kpi_with_its_status(context: WebContext, settings: Settings) -> None:
+    summary, body = reports.render(context, *CONTROLS, "", "", "vi")
 
     shown = cards(body)
     assert list(shown) == [k.id for k in load_catalogue(settings).kpis]
@@ -79,22 +86,22 @@ def test_a_card_per_kpi_with_its_status(app: dash.Dash, settings: Settings) -> N
     assert parse_period(f"{START}..{END}").display() in text(summary)
 
 
-def test_filters_by_area_and_sector(app: dash.Dash) -> None:
-    _, body = reports.render(*CONTROLS, "Hải Châu", "environment", "en")
+def test_filters_by_area_and_sector(context: WebContext) -> None:
+    _, body = reports.render(context, *CONTROLS, "Hải Châu", "environment", "en")
 
     shown = cards(body)
-    assert set(shown) == {k.id for k in load_catalogue(web.current().settings).kpis if k.sector == "environment"}
+    assert set(shown) == {k.id for k in load_catalogue(context.settings).kpis if k.sector == "environment"}
     assert "kpi-card--met" in shown["pm25-mean"].className and "15.0 µg/m³" in text(shown["pm25-mean"])
 
 
-def test_a_period_that_is_none_says_so(app: dash.Dash) -> None:
-    summary, body = reports.render("range", None, END.isoformat(), START.isoformat(), "", "", "en")
+def test_a_period_that_is_none_says_so(context: WebContext) -> None:
+    summary, body = reports.render(context, "range", None, END.isoformat(), START.isoformat(), "", "", "en")
 
     assert t("reports.bad_period", "en") in text(summary) and body == []
 
 
-def test_league_table_and_map_of_a_kpi(app: dash.Dash, settings: Settings) -> None:
-    title, league, figure, placeholder = reports.detail(*CONTROLS, "", "", "pm25-mean", "en")
+def test_league_table_and_map_of_a_kpi(context: WebContext, settings: Settings) -> None:
+    title, league, figure, placeholder = reports.detail(context, *CONTROLS, "", "", "pm25-mean", "en")
 
     areas = area_index(settings.city).names
     rows = with_class(league, "league-row")
@@ -105,31 +112,34 @@ def test_league_table_and_map_of_a_kpi(app: dash.Dash, settings: Settings) -> No
     assert figure["data"][-1]["text"][areas.index("Hải Châu")] == "1"
 
 
-def test_without_a_chosen_kpi_the_first_missed_one_is_shown(app: dash.Dash) -> None:
-    title, _, _, placeholder = reports.detail(*CONTROLS, "", "", None, "vi")
+def test_without_a_chosen_kpi_the_first_missed_one_is_shown(context: WebContext) -> None:
+    title, _, _, placeholder = reports.detail(context, *CONTROLS, "", "", None, "vi")
 
     assert placeholder and placeholder in title
 
 
-def test_controls_follow_the_language(app: dash.Dash) -> None:
-    vietnamese, english = reports.controls("vi"), reports.controls("en")
+def test_controls_follow_the_language(context: WebContext) -> None:
+    vietnamese, english = reports.controls(context, "vi"), reports.controls(context, "en")
 
     assert (vietnamese[0], english[0]) == (t("reports.title", "vi"), t("reports.title", "en"))
     assert [o["label"] for o in english[2]] == [t(f"reports.period.{k}", "en") for k in ("day", "week", "month", "range")]
     assert english[4][0] == {"label": t("reports.scope.city", "en"), "value": ""}
 
 
-def test_kpi_choices_follow_the_sector(app: dash.Dash) -> None:
-    options, chosen = reports.kpi_options("environment", "en", "pm25-mean")
+def test_kpi_choices_follow_the_sector(context: WebContext) -> None:
+    options, chosen = reports.kpi_options(context, "environment", "en", "pm25-mean")
     assert chosen == "pm25-mean" and "Mean PM2.5" in [o["label"] for o in options]
-    options, chosen = reports.kpi_options("citizen", "en", "pm25-mean")
+    options, chosen = reports.kpi_options(context, "citizen", "en", "pm25-mean")
     assert chosen is None and all(o["value"].startswith("citizen") for o in options)
-    assert all(o["value"] not in ("integration-rate", "feed-delivery") for o in reports.kpi_options("", "en", None)[0])
+    assert all(o["value"] not in ("integration-rate", "feed-delivery") for o in reports.kpi_options(context, "", "en", None)[0])
 
 
-def test_date_pickers_follow_the_period_kind() -> None:
-    assert reports.date_boxes("range") == ({"display": "none"}, {})
-    assert reports.date_boxes("week") == ({}, {"display": "none"})
+def test_date_pickers_follow_the_period_kind(fake_store: Store, settings: Settings) -> None:
+    context = context_of(create_app(fake_store, settings, redis_kind="in-process").server)
+
+    assert reports.date_boxes(context, "range") == ({"display": "none"}, {})
+    for kind in ("day", "week", "month"):
+        assert reports.date_boxes(context, kind) == ({}, {"display": "none"})
 
 
 @pytest.mark.parametrize(
@@ -146,8 +156,8 @@ def test_controls_without_a_day_make_no_period() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
-def test_export_is_the_report_on_screen(app: dash.Dash, fmt: str) -> None:
-    download = reports.export_file(fmt, *CONTROLS, "", "environment", "pm25-mean", "en")
+def test_export_is_the_report_on_screen(context: WebContext, fmt: str) -> None:
+    download = reports.export_file(context, fmt, *CONTROLS, "", "environment", "pm25-mean", "en")
 
     assert download["filename"] == f"kpi-report-{START}_{END}-environment.{fmt}"
     content = base64.b64decode(download["content"])
@@ -204,15 +214,15 @@ def test_report_page_is_registered(app: dash.Dash) -> None:
     assert paths["layouts.reports"] == "/reports"
 
 
-def test_a_catalogue_that_does_not_load_is_named_on_the_page(app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_catalogue_that_does_not_load_is_named_on_the_page(context: WebContext, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(_settings: Settings) -> None:
         raise ConfigError("config/danang/kpis.yaml: kpis[4] (bed-occupancy): target: Input should be a valid number")
 
     monkeypatch.setattr("ioc.kpis.report.load_catalogue", broken)
     monkeypatch.setattr("layouts.reports.load_catalogue", broken)
 
-    summary, body = reports.render(*CONTROLS, "", "", "en")
+    summary, body = reports.render(context, *CONTROLS, "", "", "en")
 
     assert "kpis[4] (bed-occupancy): target" in text(summary) and body == []
-    assert reports.kpi_options("", "en", None) == ([], None)
-    assert reports.controls("en")[6] == [{"label": t("reports.filter.all_sectors", "en"), "value": ""}]
+    assert reports.kpi_options(context, "", "en", None) == ([], None)
+    assert reports.controls(context, "en")[6] == [{"label": t("reports.filter.all_sectors", "en"), "value": ""}]
