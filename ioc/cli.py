@@ -76,6 +76,7 @@ def cmd_adapters_test(args: argparse.Namespace) -> int:
     """Parse a saved payload with a reader and print the normalized records; needs no Redis."""
     from data_adapters.base import FeedContext, PayloadError, get_reader
     from ioc.areas import area_index
+    from ioc.privacy import scrub_batch
     from ioc.runner import feed_context, place_in_areas
 
     try:
@@ -113,7 +114,8 @@ def cmd_adapters_test(args: argparse.Namespace) -> int:
         print(f"error: {path}: payload refused by reader '{args.reader}': {exc}", file=sys.stderr)
         return 1
     place_in_areas(batch, area_index(settings.city))
-    records = batch.to_records()
+    # printed as the store would keep it: a payload's personal data must not reach a terminal or a log either
+    records = scrub_batch(batch).to_records()
     if args.json:
         _print_json(records)
     else:

@@ -50,6 +50,23 @@ def test_adapters_test_prints_normalized_records_without_redis() -> None:
     assert all(r["kind"] in {"entity", "observation", "event"} for r in records)
 
 
+def test_adapters_test_prints_no_personal_data(tmp_path: Path) -> None:
+    # what the store would refuse to keep must not reach a terminal, a log or a pasted bug report either
+    request = {"service_request_id": "DN-2026-0042", "status": "open", "service_name": "Đèn đường hỏng",
+               "service_code": "street-light", "requested_datetime": "2026-11-20T08:15:00+07:00",
+               "description": "Đèn tắt cả tuần, gọi 0905 123 456 hoặc minh.nguyen@example.com",
+               "email": "minh.nguyen@example.com", "phone": "+84 236 3822 123", "lat": 16.0678, "long": 108.2208}
+    payload = tmp_path / "requests.json"
+    payload.write_text(json.dumps([request], ensure_ascii=False), encoding="utf-8")
+
+    for output in ((), ("--json",)):
+        result = ioc("adapters", "test", "open311", "--file", str(payload), *output)
+        assert result.returncode == 0, result.stderr
+        for personal in ("minh.nguyen@example.com", "0905 123 456", "3822 123"):
+            assert personal not in result.stdout, (output, personal)
+        assert "[redacted]" in result.stdout and "DN-2026-0042" in result.stdout
+
+
 def test_adapters_test_explains_a_refused_payload(tmp_path: Path) -> None:
     broken = tmp_path / "broken.pb"
     broken.write_bytes((FIXTURES / "gtfs-rt" / "caltrain-vehicle-positions.pb").read_bytes()[:100])
