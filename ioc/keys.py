@@ -157,7 +157,7 @@ class Keys:
         """SCAN pattern of every KPI rollup key of the city (what `ioc backfill` replaces)."""
         return f"{self.prefix}:kpi:*"
 
-    # --- access control (ioc.auth, ioc.guard, ioc.api) --------------------------------------------------
+    # --- access control (ioc.auth, ioc.access, ioc.api) --------------------------------------------------
     def user(self, name: str) -> str:
         """Hash: one person who signs in: role, argon2 password hash, disabled flag, session epoch."""
         return f"{self.prefix}:user:{name}"
