@@ -1,5 +1,6 @@
-/* The header's clock and heartbeat, run in the browser: the clock shows the city's time zone, and the
-   heartbeat turns to "lost" when the server has not answered for a few beats. */
+/* What runs in the browser: the header's clock and heartbeat (the clock shows the city's time zone, and the
+   heartbeat turns to "lost" when the server has not answered for a few beats), and the map legend's layer
+   switches. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     ioc: {
         clock: function (_tick, beat, zone) {
@@ -26,6 +27,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             // two identical animations under two names: switching name restarts the pulse on each beat
             const pulse = state === "live" ? ((window.iocBeats || 0) % 2 ? " ioc-beat-a" : " ioc-beat-b") : "";
             return [time, date, "ioc-heartbeat ioc-heartbeat--" + state + pulse, label];
+        },
+        // A legend chip hides or shows its sector on this screen only; the list is kept in the browser.
+        toggleLayer: function (_clicks, hidden) {
+            const ctx = window.dash_clientside.callback_context;
+            const trigger = ctx && ctx.triggered_id;
+            if (!trigger || !trigger.sector || !ctx.triggered.some(t => t.value)) {
+                return window.dash_clientside.no_update;
+            }
+            const next = (hidden || []).filter(sector => sector !== trigger.sector);
+            if (next.length === (hidden || []).length) {
+                next.push(trigger.sector);
+            }
+            return next;
         }
     }
 });

@@ -15,7 +15,7 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, html
 from ioc.city_map import MAP_BACKGROUND, alert_rows
 from ioc.control_room import LiveCity, Tick, tiles
 from ioc.i18n import local_time, t
-from ioc.live_map import DETAIL_SPAN_DEGREES, entity_at, figure_delta, legend_entries
+from ioc.live_map import entity_at, figure_delta, legend_entries, screen_view, view_span
 from ioc.model import from_iso, utcnow
 from ioc.pages import Callback, Page
 from ioc.web import WebContext, age_step, language
@@ -44,9 +44,10 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
         children=[
             dcc.Interval(id=ids.CONTROL_ROOM_TICK, interval=REFRESH_MS),
             dcc.Store(id=ids.CONTROL_ROOM_SEEN),
-            # which sectors this screen hides, and whether it shows clusters or points: the screen's own
+            # which sectors this screen hides: the screen's own, kept across reloads
             dcc.Store(id=ids.MAP_HIDDEN, storage_type="local", data=[]),
-            dcc.Store(id=ids.MAP_VIEW, data={"detail_span": DETAIL_SPAN_DEGREES}),
+            # tiles across the top, the map below them, the alert queue beside it: the layout of a 16:9 wall
+            html.Section(id=ids.KPI_PANEL, className="panel kpi-panel"),
             html.Section(
                 className="panel control-room-map",
                 children=[
@@ -63,27 +64,24 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
                     ),
                 ],
             ),
-            html.Aside(
-                className="control-room-side",
-                children=[
-                    html.Section(id=ids.KPI_PANEL, className="panel kpi-panel"),
-                    html.Section(id=ids.ALERT_PANEL, className="panel alert-panel"),
-                ],
-            ),
+            html.Section(id=ids.ALERT_PANEL, className="panel alert-panel"),
         ],
     )
 
 
-def refresh(context: WebContext, _tick: int | None, lang: str | None, seen: dict[str, Any] | None
-            ) -> tuple[Any, ...]:
+def refresh(context: WebContext, _tick: int | None, lang: str | None, hidden: list[str] | None,
+            relayout: dict[str, Any] | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
     """Send a screen what changed since it last drew: nothing, some layers, or (first time) everything."""
-    return screen_update(context.live, language(lang), seen or {})
+    return screen_update(context.live, language(lang), seen or {}, hidden, relayout)
 
 
-def screen_update(live: LiveCity, lang: str, seen: dict[str, Any]) -> tuple[Any, ...]:
+def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[str] | None = None,
+                  relayout: dict[str, Any] | None = None) -> tuple[Any, ...]:
     now = utcnow()
     tick = live.read(lang, now)
     state = tick.state
+    span = view_span(relayout, seen.get("span"))
+    view = screen_view(hidden, span)
     signatures = state.signatures()
     plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}"
     step = age_step(now)
@@ -91,18 +89,20 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any]) -> tuple[Any,
     title: Any = dash.no_update
     legend_children: Any = dash.no_update
     if seen.get("plan") != plan_key or not seen.get("layers"):
-        figure = live.figure(tick)
+        figure = live.figure(tick, view)
     else:
-        delta = figure_delta(live.settings, state, seen["layers"])
+        delta = figure_delta(live.settings, state, {**seen["layers"], "view": seen.get("view", "")}, view)
         if delta:
             figure = Patch()
-            for index, trace in delta.items():
+            for index, trace in delta.traces.items():
                 figure["data"][index] = trace
+            for index, shown in delta.visible.items():
+                figure["data"][index]["visible"] = shown
     if figure is not dash.no_update:
         title = t("control_room.map_title", lang, n=state.points_on_map(), time=local_time(now, "%H:%M:%S"))
-    stale_key = ",".join(sorted(state.stale_feeds))
-    if seen.get("legend") != f"{lang}:{stale_key}":
-        legend_children = legend(legend_entries(live.settings, state.plan, state.stale_feeds, lang), lang)
+    legend_key = f"{lang}:{','.join(sorted(state.stale_feeds))}:{view.key()}"
+    if seen.get("legend") != legend_key:
+        legend_children = legend(legend_entries(live.settings, state.plan, state.stale_feeds, lang), view.hidden, lang)
     tile_list = tiles(live.settings, tick)
     tiles_key = _tiles_key(tile_list, lang)
     kpis: Any = dash.no_update
@@ -115,8 +115,8 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any]) -> tuple[Any,
         alerts = alert_panel(alert_rows(state.alerts, live.settings, lang, now), lang)
     if all(part is dash.no_update for part in (figure, legend_children, kpis, alerts)):
         return (dash.no_update,) * 6
-    new_seen = {"plan": plan_key, "layers": signatures, "legend": f"{lang}:{stale_key}", "tiles": tiles_key,
-                "alerts": alerts_key}
+    new_seen = {"plan": plan_key, "layers": signatures, "view": view.key(), "span": span, "legend": legend_key,
+                "tiles": tiles_key, "alerts": alerts_key}
     return figure, title, legend_children, kpis, alerts, new_seen
 
 
@@ -193,7 +193,9 @@ PAGE = Page(
             outputs=(Output(ids.CITY_MAP, "figure"), Output(ids.CITY_MAP_TITLE, "children"),
                      Output(ids.MAP_LEGEND, "children"), Output(ids.KPI_PANEL, "children"),
                      Output(ids.ALERT_PANEL, "children"), Output(ids.CONTROL_ROOM_SEEN, "data")),
-            inputs=(Input(ids.CONTROL_ROOM_TICK, "n_intervals"), Input(ids.LANG, "data")),
+            # a zoom or a hidden sector is answered at once, not at the next tick
+            inputs=(Input(ids.CONTROL_ROOM_TICK, "n_intervals"), Input(ids.LANG, "data"),
+                    Input(ids.MAP_HIDDEN, "data"), Input(ids.CITY_MAP, "relayoutData")),
             states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
             function=refresh,
         ),
@@ -203,20 +205,13 @@ PAGE = Page(
             states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
             function=show_detail,
         ),
-        # which layers show, and clusters or points by zoom, are this screen's business: no server round trip
+        # which sectors a screen hides is its own choice, kept in the browser
         Callback(
             outputs=(Output(ids.MAP_HIDDEN, "data"),),
             inputs=(Input({"type": ids.MAP_LAYER_TOGGLE, "sector": ALL}, "n_clicks"),),
             states=(State(ids.MAP_HIDDEN, "data"),),
             function=ClientsideFunction(namespace="ioc", function_name="toggleLayer"),
             prevent_initial_call=True,
-        ),
-        Callback(
-            outputs=(Output(ids.MAP_VIEW, "data"),),
-            inputs=(Input(ids.CITY_MAP, "figure"), Input(ids.CITY_MAP, "relayoutData"),
-                    Input(ids.MAP_HIDDEN, "data")),
-            states=(State(ids.MAP_VIEW, "data"),),
-            function=ClientsideFunction(namespace="ioc", function_name="mapVisibility"),
         ),
     ),
 )

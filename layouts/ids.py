@@ -29,6 +29,17 @@ CITY_MAP = "control-room-map"
 CITY_MAP_TITLE = "control-room-map-title"
 KPI_PANEL = "control-room-kpis"
 ALERT_PANEL = "control-room-alerts"
+ALERT_COUNT = "control-room-alert-count"
+MAP_LEGEND = "control-room-legend"
+MAP_DETAIL = "control-room-detail"
+MAP_HIDDEN = "control-room-hidden-layers"
+# pattern-matching type of the legend's layer buttons: {"type": MAP_LAYER_TOGGLE, "sector": <id>}
+MAP_LAYER_TOGGLE = "control-room-layer"
+
+
+def map_layer_toggle(sector: str) -> dict[str, str]:
+    return {"type": MAP_LAYER_TOGGLE, "sector": sector}
+
 
 # --- feeds ------------------------------------------------------------------------------------------------
 FEEDS_TICK = "feeds-tick"

@@ -46,7 +46,7 @@ def served_scene(
 
 
 def area_labels(driver: WebDriver) -> set[str]:
-    return {label.text for label in css(driver, ".city-map .textpoint text")}
+    return {label.text for label in css(driver, ".city-map .annotation-text")}
 
 
 def kpi_numbers(driver: WebDriver) -> list[str]:

@@ -1,85 +1,97 @@
-"""The control room's refresh callback as a plain function: map, KPI tiles, alerts, and skipping idle ticks."""
+"""The control room's refresh as a plain function: map, legend, KPI tiles, alerts, and skipping idle ticks."""
 
 from __future__ import annotations
 
 import dash
 import pytest
+from flask import Flask
+from flask_caching import Cache
 
-from ioc import web
+from ioc.city_map import district_layer
 from ioc.config import Settings
+from ioc.control_room import LiveCity
 from ioc.i18n import t
+from ioc.model import utcnow
 from ioc.store import Store
 from layouts import control_room
 from tests.layouts.city_scene import populate
 from tests.layouts.dom import text, with_class
 
 
+def live_city(store: Store, settings: Settings) -> LiveCity:
+    cache = Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"})
+    return LiveCity(store=store, settings=settings, cache=cache, base=district_layer(settings.city))
+
+
 @pytest.fixture
-def scene(fake_store: Store, settings: Settings) -> dict[str, str]:
-    parts = populate(fake_store, settings)
-    web.create_app(fake_store, settings, redis_kind="in-process")
-    return parts
+def scene(fake_store: Store, settings: Settings) -> tuple[dict[str, str], LiveCity]:
+    return populate(fake_store, settings), live_city(fake_store, settings)
 
 
-def test_first_tick_draws_everything(scene: dict[str, str], fake_store: Store, settings: Settings) -> None:
-    figure, title, kpis, alerts, seen = control_room.refresh(0, "vi", None)
+def test_first_tick_draws_everything(scene: tuple[dict[str, str], LiveCity], fake_store: Store,
+                                     settings: Settings) -> None:
+    _, live = scene
+    figure, title, legend, kpis, alerts, seen = control_room.screen_update(live, "vi", {})
 
     enabled = [feed for feed in settings.feeds if feed.enabled]
-    sectors = {feed.sector for feed in enabled}
-    layers = [trace for trace in figure.data if trace.mode == "markers" and trace.uid.startswith("sector-")]
-    assert {trace.uid for trace in layers} == {f"sector-{sector}" for sector in sectors}
-    entity_count = sum(len(fake_store.entities_of_feed(feed.name)) for feed in enabled)
-    assert sum(len(trace.x) for trace in layers) == entity_count
-    assert str(entity_count) in title
+    points = [trace for trace in figure["data"] if (trace.get("meta") or {}).get("role") == "detail"]
+    assert [trace["meta"]["feed"] for trace in points] == [feed.name for feed in enabled]
+    assert str(live.read("vi", utcnow()).state.points_on_map()) in title
     tiles = with_class(kpis, "kpi-tile")
     assert [tile.to_plotly_json()["props"]["data-feed"] for tile in tiles] == [feed.name for feed in enabled]
+    assert with_class(legend, "legend-chip")
     rows = with_class(alerts, "alert-row")
     assert len(rows) == len(fake_store.open_alerts())
     assert settings.rules[0].title.vi in text(alerts)
-    assert seen["signature"]["changes"] == fake_store.change_counter()
 
 
-def test_stale_feed_tile_carries_a_badge(scene: dict[str, str]) -> None:
-    _, _, kpis, _, _ = control_room.refresh(0, "en", None)
+def test_stale_feed_tile_carries_a_badge(scene: tuple[dict[str, str], LiveCity]) -> None:
+    parts, live = scene
+    kpis = control_room.screen_update(live, "en", {})[3]
 
     stale = [tile for tile in with_class(kpis, "kpi-tile") if "kpi-tile--stale" in tile.className]
-    assert scene["stale"] in [tile.to_plotly_json()["props"]["data-feed"] for tile in stale]
-    badges = [text(tile) for tile in stale]
-    assert any(t("kpi.stale_since", "en", time="").strip() in badge for badge in badges)
+    assert parts["stale"] in [tile.to_plotly_json()["props"]["data-feed"] for tile in stale]
+    assert any(t("kpi.stale_since", "en", time="").strip() in text(tile) for tile in stale)
 
 
-def test_an_idle_tick_sends_nothing(scene: dict[str, str]) -> None:
-    *_, seen = control_room.refresh(0, "vi", None)
+def test_an_idle_tick_sends_nothing(scene: tuple[dict[str, str], LiveCity]) -> None:
+    _, live = scene
+    *_, seen = control_room.screen_update(live, "vi", {})
 
-    assert control_room.refresh(1, "vi", seen) == (dash.no_update,) * 5
+    assert control_room.screen_update(live, "vi", seen) == (dash.no_update,) * 6
 
 
-def test_new_data_redraws_the_map(scene: dict[str, str], fake_store: Store, settings: Settings) -> None:
-    *_, seen = control_room.refresh(0, "vi", None)
-    feed = settings.feeds[0]
-    fake_store.record_success(feed.name, records=3, latency_ms=5, interval=feed.interval,
-                              stale_factor=feed.stale_factor)
+def test_hiding_a_sector_sends_visibility_not_points(scene: tuple[dict[str, str], LiveCity],
+                                                      settings: Settings) -> None:
+    _, live = scene
+    *_, seen = control_room.screen_update(live, "vi", {})
+    sector = settings.feeds[0].sector
 
-    figure, _, _, _, seen_after = control_room.refresh(1, "vi", seen)
+    figure, _, legend, *_ = control_room.screen_update(live, "vi", seen, hidden=[sector])
+
+    assert isinstance(figure, dash.Patch)
+    operations = figure.to_plotly_json()["operations"]
+    assert operations and all(op["location"][-1] == "visible" for op in operations)
+    off = [chip for chip in with_class(legend, "legend-chip--off")]
+    assert len(off) == 1
+
+
+def test_switching_language_redraws_in_that_language(scene: tuple[dict[str, str], LiveCity],
+                                                     settings: Settings) -> None:
+    _, live = scene
+    *_, seen = control_room.screen_update(live, "vi", {})
+
+    figure, _, _, kpis, alerts, _ = control_room.screen_update(live, "en", seen)
 
     assert figure is not dash.no_update
-    assert seen_after["signature"]["changes"] > seen["signature"]["changes"]
-
-
-def test_switching_language_redraws_in_that_language(scene: dict[str, str], settings: Settings) -> None:
-    *_, seen = control_room.refresh(0, "vi", None)
-
-    figure, _, kpis, alerts, _ = control_room.refresh(1, "en", seen)
-
     assert t("control_room.kpis", "en") in text(kpis)
     assert settings.rules[0].title.en in text(alerts)
-    assert t("map.alerts_layer", "en") in [trace.name for trace in figure.data]
 
 
 def test_no_alerts_says_so(fake_store: Store, settings: Settings) -> None:
-    web.create_app(fake_store, settings, redis_kind="in-process")
+    live = live_city(fake_store, settings)
 
-    _, _, kpis, alerts, _ = control_room.refresh(0, "vi", None)
+    _, _, _, kpis, alerts, _ = control_room.screen_update(live, "vi", {})
 
     assert with_class(alerts, "alert-row") == []
     assert t("control_room.no_alerts", "vi") in text(alerts)

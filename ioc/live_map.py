@@ -1,0 +1,517 @@
+"""The control room's live city at city scale: map layers per feed, built once per change version and
+shared by every screen and worker, and the delta a screen needs to catch up from what it last drew.
+
+Why this shape: a city has tens of thousands of things on the map and dozens of screens watching them. A
+feed's layer (its points as a WebGL trace, their grid clusters for the city-wide view, their ids for
+on-demand detail, and the feed's headline number) is built once per (feed, version, language) and kept in
+the dashboard's shared cache, so the work of one data change is done once whatever the number of screens.
+A screen remembers the signature of every layer it drew and receives only the layers whose signature moved.
+Traces are plain dicts (no plotly validation: it cost more than everything else at 10,000 entities).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import redis
+
+from ioc.city_map import (
+    AREA_EDGE,
+    LABEL_COLOUR,
+    MAP_BACKGROUND,
+    SEVERITY_COLOURS,
+    _escape,
+    alert_title,
+    entity_point,
+    focus_bounds,
+)
+from ioc.config import Feed, Settings
+from ioc.i18n import t
+from ioc.kpis.tiles import KpiValue, feed_kpi, format_value
+from ioc.model import Alert
+
+# A layer with more points than this is drawn as grid clusters at city zoom and as points on zoom-in: a few
+# hundred markers stay legible over the districts, thousands make one solid blob.
+CLUSTER_ABOVE = 150
+CLUSTER_CELL_DEGREES = 0.01  # about 1 km in Da Nang: a cluster is a neighbourhood
+# The browser shows points instead of clusters once the view is narrower than this (degrees of longitude).
+DETAIL_SPAN_DEGREES = 0.09
+COORD_DIGITS = 5  # about 1 m: more digits are bytes on every tick and no information
+LAYER_TTL_SECONDS = 900
+BUILD_WAIT_SECONDS = 2.0
+STALE_OPACITY = 0.4
+UI_REVISION = "city-map"
+FONT = "Inter, Segoe UI, Roboto, sans-serif"
+# Marker sizes shrink as the map fills: (up to this many points on the map, size in px).
+MARKER_SIZES = ((400, 13), (2000, 9), (10000, 7), (math.inf, 5))
+
+
+class SharedCache(Protocol):
+    """What the layer cache needs of flask-caching (Redis-backed across workers, or per process)."""
+
+    def get(self, key: str) -> Any: ...
+    def set(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
+    def add(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
+    def delete(self, key: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLayer:
+    """One feed's part of the live city at one change version, in one language."""
+
+    feed: str
+    version: int
+    detail: dict[str, Any]  # the feed's points (scattergl)
+    cluster: dict[str, Any]  # its grid clusters for the city-wide view (no points when the layer is small)
+    ids: tuple[str, ...]  # entity ids in point order: hover and detail are looked up on demand
+    names: tuple[str, ...]
+    kpi: KpiValue
+    records: int
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MapPlan:
+    """Where each layer sits in the figure's trace list: fixed for a city's configuration, so a screen can
+    replace trace i without sending the others."""
+
+    base_traces: int
+    feeds: tuple[str, ...]
+
+    def cluster_index(self, feed: str) -> int:
+        return self.base_traces + 2 * self.feeds.index(feed)
+
+    def detail_index(self, feed: str) -> int:
+        return self.cluster_index(feed) + 1
+
+    @property
+    def alert_index(self) -> int:
+        return self.base_traces + 2 * len(self.feeds)
+
+    def feed_at(self, trace_index: int) -> str | None:
+        offset = trace_index - self.base_traces
+        if offset < 0 or offset >= 2 * len(self.feeds):
+            return None
+        return self.feeds[offset // 2]
+
+
+def map_plan(settings: Settings, base: Sequence[Mapping[str, Any]]) -> MapPlan:
+    polygons = sum(1 for trace in base if trace.get("mode") != "text")
+    return MapPlan(base_traces=polygons, feeds=tuple(feed.name for feed in settings.feeds if feed.enabled))
+
+
+def marker_size(points_on_map: int) -> int:
+    return next(size for limit, size in MARKER_SIZES if points_on_map <= limit)
+
+
+# --- building one feed's layer ------------------------------------------------------------------------------
+
+
+def build_feed_layer(settings: Settings, feed: Feed, version: int, entities: Sequence[Mapping[str, Any]],
+                     lang: str) -> FeedLayer:
+    """A feed's points, clusters and headline number from its entities (and active events)."""
+    sector = settings.sector(feed.sector)
+    colour = sector.colour if sector else "#9e9e9e"
+    name = sector.name.get(lang) if sector else feed.sector
+    xs: list[float] = []
+    ys: list[float] = []
+    ids: list[str] = []
+    names: list[str] = []
+    for entity in entities:
+        point = entity_point(entity)
+        if point is None:
+            continue
+        xs.append(round(point[0], COORD_DIGITS))
+        ys.append(round(point[1], COORD_DIGITS))
+        ids.append(str(entity.get("id", "")))
+        names.append(str(entity.get("name") or entity.get("id", "")))
+    clustered = len(xs) > CLUSTER_ABOVE
+    detail = {
+        "type": "scattergl",
+        "mode": "markers",
+        "x": xs,
+        "y": ys,
+        "name": name,
+        "legendgroup": feed.sector,
+        "showlegend": False,
+        # "none" still reports hover and clicks to the server, which looks the entity up on demand
+        "hoverinfo": "none",
+        "marker": {"color": colour, "size": 9, "line": {"color": "#0b1220", "width": 1}},
+        "meta": {"feed": feed.name, "role": "detail", "clustered": clustered},
+    }
+    cluster = cluster_trace(feed, colour, name, xs, ys, lang) if clustered else _empty_cluster(feed, colour, name)
+    return FeedLayer(feed=feed.name, version=version, detail=detail, cluster=cluster, ids=tuple(ids), names=tuple(names),
+                     kpi=feed_kpi(feed, list(entities)), records=len(entities),
+                     points=tuple(zip(xs, ys, strict=True)))
+
+
+def _empty_cluster(feed: Feed, colour: str, name: str) -> dict[str, Any]:
+    return {"type": "scattergl", "mode": "markers", "x": [], "y": [], "name": name,
+            "legendgroup": feed.sector, "showlegend": False, "hoverinfo": "skip",
+            "marker": {"color": colour}, "meta": {"feed": feed.name, "role": "cluster"}}
+
+
+def grid_clusters(xs: Sequence[float], ys: Sequence[float], cell: float = CLUSTER_CELL_DEGREES
+                  ) -> list[tuple[float, float, int]]:
+    """Points gathered by grid cell: (mean x, mean y, count) per occupied cell, in a stable order."""
+    cells: dict[tuple[int, int], list[float]] = {}
+    for x, y in zip(xs, ys, strict=True):
+        key = (math.floor(x / cell), math.floor(y / cell))
+        acc = cells.get(key)
+        if acc is None:
+            cells[key] = [x, y, 1.0]
+        else:
+            acc[0] += x
+            acc[1] += y
+            acc[2] += 1
+    return [(round(sx / n, COORD_DIGITS), round(sy / n, COORD_DIGITS), int(n))
+            for _, (sx, sy, n) in sorted(cells.items())]
+
+
+def cluster_trace(feed: Feed, colour: str, name: str, xs: Sequence[float], ys: Sequence[float], lang: str
+                  ) -> dict[str, Any]:
+    clusters = grid_clusters(xs, ys)
+    counts = [n for _, _, n in clusters]
+    return {
+        "type": "scattergl",
+        "mode": "markers+text",
+        "x": [x for x, _, _ in clusters],
+        "y": [y for _, y, _ in clusters],
+        "text": [str(n) if n > 1 else "" for n in counts],
+        "textfont": {"color": "#ffffff", "size": 13, "family": FONT},
+        "name": name,
+        "legendgroup": feed.sector,
+        "showlegend": False,
+        "hoverinfo": "none",
+        # area grows with the count, so a cluster of 400 reads as more than one of 40 without hiding the map
+        "marker": {"color": colour, "opacity": 0.8, "size": [min(40, 10 + 3.2 * math.sqrt(n)) for n in counts],
+                   "line": {"color": "#ffffff", "width": 1}},
+        "meta": {"feed": feed.name, "role": "cluster", "counts": counts},
+    }
+
+
+# --- the shared layer cache ---------------------------------------------------------------------------------
+
+
+def layer_cache_key(city: str, feed: str, version: int, lang: str) -> str:
+    # flask-caching adds the city's web-cache prefix from ioc.keys; this is the entry's name within it
+    return f"live-layer:{city}:{feed}:{version}:{lang}"
+
+
+def shared_layer(cache: SharedCache, city: str, feed: Feed, version: int, lang: str,
+                 build: Callable[[], FeedLayer], *, on_build: Callable[[str], None] | None = None) -> FeedLayer:
+    """The feed's layer at `version`, built by exactly one caller across screens and workers.
+
+    The first caller takes a short build lock in the shared cache; the others wait for its result (and build
+    it themselves only if the builder vanished), so fifty screens seeing the same change cost one build.
+    """
+    key = layer_cache_key(city, feed.name, version, lang)
+    layer = _cache_get(cache, key)
+    if layer is not None:
+        return layer
+    lock = key + ":building"
+    took = _cache_call(cache.add, lock, 1, timeout=int(BUILD_WAIT_SECONDS) + 1)
+    if not took:
+        deadline = time.monotonic() + BUILD_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            layer = _cache_get(cache, key)
+            if layer is not None:
+                return layer
+    layer = build()
+    if on_build is not None:
+        on_build(feed.name)
+    _cache_call(cache.set, key, layer, timeout=LAYER_TTL_SECONDS)
+    if took:
+        _cache_call(cache.delete, lock)
+    return layer
+
+
+def _cache_get(cache: SharedCache, key: str) -> FeedLayer | None:
+    try:
+        value = cache.get(key)
+    except (redis.RedisError, OSError):
+        return None  # a cache outage costs a rebuild, never the screen
+    return value if isinstance(value, FeedLayer) else None
+
+
+def _cache_call(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    with contextlib.suppress(redis.RedisError, OSError):
+        return call(*args, **kwargs)
+    return None
+
+
+# --- what a screen draws ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenView:
+    """What one screen chose to see: sectors it hides, and whether it is zoomed in past the clusters."""
+
+    hidden: frozenset[str] = frozenset()
+    zoomed: bool = False
+
+    def key(self) -> str:
+        return f"{int(self.zoomed)}:{','.join(sorted(self.hidden))}"
+
+    def shows(self, trace: Mapping[str, Any]) -> bool:
+        """Whether a feed's cluster or point trace is visible: one of the two per feed, none when hidden."""
+        if trace.get("legendgroup") in self.hidden:
+            return False
+        meta = trace.get("meta") or {}
+        if meta.get("role") == "cluster":
+            return bool(meta.get("counts")) and not self.zoomed
+        return not meta.get("clustered") or self.zoomed
+
+
+WHOLE_CITY = ScreenView()  # a screen as first drawn: every layer, zoomed out
+
+
+def view_span(relayout: Mapping[str, Any] | None, previous: float | None) -> float | None:
+    """The map's width in degrees of longitude after a zoom or pan (None: the whole city, as first drawn)."""
+    if not relayout:
+        return previous
+    if relayout.get("xaxis.autorange"):
+        return None
+    low, high = relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")
+    if low is None or high is None:
+        bounds = relayout.get("xaxis.range")
+        if isinstance(bounds, list | tuple) and len(bounds) == 2:
+            low, high = bounds
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        return abs(float(high) - float(low))
+    return previous
+
+
+def screen_view(hidden: Iterable[str] | None, span: float | None) -> ScreenView:
+    return ScreenView(hidden=frozenset(hidden or ()), zoomed=span is not None and span < DETAIL_SPAN_DEGREES)
+
+
+def signature(version: int, stale: bool, lang: str) -> str:
+    """What a screen remembers of a layer it drew: a change in any part means the layer is sent again."""
+    return f"{version}:{int(stale)}:{lang}"
+
+
+def styled_detail(layer: FeedLayer, stale: bool, size: int) -> dict[str, Any]:
+    """The feed's points as this moment shows them: faded when the feed is stale, sized for the map's load."""
+    trace = dict(layer.detail)
+    trace["marker"] = {**layer.detail["marker"], "size": size}
+    trace["opacity"] = STALE_OPACITY if stale else 1.0
+    return trace
+
+
+def styled_cluster(layer: FeedLayer, stale: bool) -> dict[str, Any]:
+    trace = dict(layer.cluster)
+    trace["opacity"] = STALE_OPACITY if stale else 1.0
+    return trace
+
+
+@dataclass(frozen=True, slots=True)
+class LegendEntry:
+    sector: str
+    name: str
+    colour: str
+    stale: bool
+
+
+def legend_entries(settings: Settings, plan: MapPlan, stale_feeds: frozenset[str], lang: str
+                   ) -> list[LegendEntry]:
+    """One entry per sector on the map, in city.yaml order; a sector with a stale feed says so."""
+    feeds_by_sector: dict[str, list[str]] = {}
+    for feed in settings.feeds:
+        if feed.name in plan.feeds:
+            feeds_by_sector.setdefault(feed.sector, []).append(feed.name)
+    entries = []
+    for sector in settings.city.sectors:
+        names = feeds_by_sector.get(sector.id)
+        if names:
+            entries.append(LegendEntry(sector.id, sector.name.get(lang), sector.colour,
+                                       any(name in stale_feeds for name in names)))
+    return entries
+
+
+def alert_trace(alerts: Sequence[Alert], points: Mapping[str, tuple[float, float]], settings: Settings,
+                lang: str) -> dict[str, Any]:
+    """Open alerts as open rings over every layer: they mark a place without hiding what is there."""
+    xs, ys, colours, ids = [], [], [], []
+    for alert in alerts:
+        point = alert.location or points.get(alert.entity_id)
+        if point is None:
+            continue
+        xs.append(round(point[0], COORD_DIGITS))
+        ys.append(round(point[1], COORD_DIGITS))
+        colours.append(SEVERITY_COLOURS[alert.severity])
+        ids.append(alert.id)
+    return {
+        "type": "scattergl",
+        "mode": "markers",
+        "x": xs,
+        "y": ys,
+        "name": t("map.alerts_layer", lang),
+        "showlegend": False,
+        "hoverinfo": "none",
+        "marker": {"size": 34, "color": colours, "symbol": "circle-open", "line": {"width": 5}},
+        "meta": {"role": "alerts", "ids": ids},
+    }
+
+
+def alert_hover(alert: Alert, settings: Settings, lang: str) -> str:
+    return (f"{_escape(alert_title(alert, settings, lang))} · {t(f'control_room.severity.{alert.severity}', lang)}"
+            + (f" · {format_value(alert.value)}" if alert.value is not None else ""))
+
+
+def area_labels(base: Sequence[Mapping[str, Any]], view: tuple[float, float, float, float]) -> list[dict[str, Any]]:
+    """The area names as annotations: drawn above every WebGL layer, so no marker hides where it is."""
+    minx, miny, maxx, maxy = view
+    inset_x, inset_y = (maxx - minx) * 0.06, (maxy - miny) * 0.03
+    labels = []
+    for trace in base:
+        if trace.get("mode") != "text":
+            continue
+        for x, y, text in zip(trace["x"], trace["y"], trace["text"], strict=True):
+            if minx + inset_x <= x <= maxx - inset_x and miny + inset_y <= y <= maxy - inset_y:
+                labels.append({"x": x, "y": y, "text": _escape(text), "showarrow": False,
+                               "font": {"size": 20, "color": LABEL_COLOUR, "family": FONT, "weight": 700,
+                                        "shadow": "0px 0px 6px #000000"}})
+    return labels
+
+
+def figure_layout(view: tuple[float, float, float, float], labels: list[dict[str, Any]]) -> dict[str, Any]:
+    minx, miny, maxx, maxy = view
+    pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
+    return {
+        "uirevision": UI_REVISION,
+        "paper_bgcolor": MAP_BACKGROUND,
+        "plot_bgcolor": MAP_BACKGROUND,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "font": {"color": LABEL_COLOUR, "size": 18, "family": FONT},
+        "hoverlabel": {"font": {"size": 18}, "bgcolor": "#0f1b2d", "bordercolor": AREA_EDGE},
+        "showlegend": False,
+        "dragmode": "pan",
+        "annotations": labels,
+        "xaxis": {"visible": False, "range": [minx - pad_x, maxx + pad_x], "scaleanchor": "y",
+                  # one degree of longitude is cos(latitude) of a degree of latitude on the ground
+                  "scaleratio": math.cos(math.radians((miny + maxy) / 2)), "constrain": "range"},
+        "yaxis": {"visible": False, "range": [miny - pad_y, maxy + pad_y], "constrain": "range"},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class MapState:
+    """The map at one moment: every layer, which feeds are stale, the open alerts."""
+
+    plan: MapPlan
+    layers: Mapping[str, FeedLayer]
+    stale_feeds: frozenset[str]
+    alerts: Sequence[Alert]
+    alerts_version: int
+    lang: str
+
+    def layer_signature(self, feed: str) -> str:
+        layer = self.layers[feed]
+        return signature(layer.version, feed in self.stale_feeds, self.lang)
+
+    def signatures(self) -> dict[str, str]:
+        sigs = {feed: self.layer_signature(feed) for feed in self.plan.feeds}
+        sigs["alerts"] = f"{self.alerts_version}:{self.lang}"
+        sigs["size"] = str(self.size())
+        return sigs
+
+    def points_on_map(self) -> int:
+        return sum(len(layer.ids) for layer in self.layers.values())
+
+    def size(self) -> int:
+        return marker_size(self.points_on_map())
+
+    def points(self) -> dict[str, tuple[float, float]]:
+        found: dict[str, tuple[float, float]] = {}
+        for layer in self.layers.values():
+            found.update(zip(layer.ids, layer.points, strict=True))
+        return found
+
+    def traces_of(self, feed: str, view: ScreenView = WHOLE_CITY) -> tuple[dict[str, Any], dict[str, Any]]:
+        layer, stale = self.layers[feed], feed in self.stale_feeds
+        cluster, detail = styled_cluster(layer, stale), styled_detail(layer, stale, self.size())
+        cluster["visible"], detail["visible"] = view.shows(cluster), view.shows(detail)
+        return cluster, detail
+
+
+def full_figure(settings: Settings, base: Sequence[Mapping[str, Any]], state: MapState,
+                view: ScreenView = WHOLE_CITY) -> dict[str, Any]:
+    """The whole map as a plain figure dict: areas, then each feed's clusters and points, alerts on top."""
+    data: list[dict[str, Any]] = [dict(trace) for trace in base if trace.get("mode") != "text"]
+    for feed in state.plan.feeds:
+        data.extend(state.traces_of(feed, view))
+    data.append(alert_trace(state.alerts, state.points(), settings, state.lang))
+    all_points = [p for layer in state.layers.values() for p in layer.points]
+    view = focus_bounds(settings.city, all_points)
+    return {"data": data, "layout": figure_layout(view, area_labels(base, view))}
+
+
+@dataclass(frozen=True, slots=True)
+class FigureDelta:
+    """What a screen must change: whole traces that moved, and the visibility of the others it now sees
+    differently (a zoom or a hidden sector sends one flag per trace, not the points again)."""
+
+    traces: dict[int, dict[str, Any]]
+    visible: dict[int, bool]
+
+    def __bool__(self) -> bool:
+        return bool(self.traces or self.visible)
+
+
+def figure_delta(settings: Settings, state: MapState, seen: Mapping[str, str],
+                 view: ScreenView = WHOLE_CITY) -> FigureDelta:
+    """The traces a screen that drew `seen` must replace to show `state` as `view` wants it."""
+    changes: dict[int, dict[str, Any]] = {}
+    visible: dict[int, bool] = {}
+    resize = seen.get("size") != str(state.size())
+    view_moved = "view" in seen and seen["view"] != view.key()
+    for feed in state.plan.feeds:
+        cluster_at, detail_at = state.plan.cluster_index(feed), state.plan.detail_index(feed)
+        if resize or seen.get(feed) != state.layer_signature(feed):
+            changes[cluster_at], changes[detail_at] = state.traces_of(feed, view)
+        elif view_moved:
+            layer = state.layers[feed]
+            visible[cluster_at], visible[detail_at] = view.shows(layer.cluster), view.shows(layer.detail)
+    if seen.get("alerts") != f"{state.alerts_version}:{state.lang}" or changes:
+        # an alert on an entity follows it when its layer moved
+        changes[state.plan.alert_index] = alert_trace(state.alerts, state.points(), settings, state.lang)
+    return FigureDelta(traces=changes, visible=visible)
+
+
+def apply_delta(figure: Mapping[str, Any], delta: FigureDelta) -> dict[str, Any]:
+    """The figure a screen shows after a delta (what the browser does with the patch; used by tests)."""
+    data = [dict(trace) for trace in figure["data"]]
+    for index, trace in delta.traces.items():
+        data[index] = dict(trace)
+    for index, shown in delta.visible.items():
+        data[index]["visible"] = shown
+    return {"data": data, "layout": figure["layout"]}
+
+
+def entity_at(state_layers: Mapping[str, FeedLayer], plan: MapPlan, trace_index: int, point_index: int
+              ) -> str | None:
+    """The entity id under a hovered or clicked point, from the layer the screen was drawing."""
+    feed = plan.feed_at(trace_index)
+    if feed is None or trace_index != plan.detail_index(feed):
+        return None
+    layer = state_layers.get(feed)
+    if layer is None or not 0 <= point_index < len(layer.ids):
+        return None
+    return layer.ids[point_index]
+
+
+def kpi_values(layers: Mapping[str, FeedLayer]) -> dict[str, tuple[KpiValue, int]]:
+    return {feed: (layer.kpi, layer.records) for feed, layer in layers.items()}
+
+
+def stale_of(feeds: Iterable[Feed], health: Mapping[str, Any], now: datetime) -> frozenset[str]:
+    return frozenset(feed.name for feed in feeds
+                     if feed.enabled and (health.get(feed.name) is None or health[feed.name].stale_at(now)))

@@ -1,0 +1,115 @@
+"""The control room's components: tiles, the open-alert list, the legend beside the map, the detail card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from ioc.city_map import AlertRow
+from ioc.i18n import t
+from ioc.kpis.tiles import KpiTile
+from ioc.live_map import LegendEntry
+from layouts import ids
+
+
+def kpi_tile(tile: KpiTile, agency_full: str) -> html.Div:
+    return html.Div(
+        className="kpi-tile kpi-tile--stale" if tile.stale else "kpi-tile",
+        style={"--sector": tile.colour},
+        title=agency_full,
+        **{"data-feed": tile.feed},
+        children=[
+            html.Div(tile.label, className="kpi-label"),
+            html.Div(
+                [html.Span(tile.value_text, className="kpi-value"), html.Span(tile.unit, className="kpi-unit")],
+                className="kpi-number",
+            ),
+            html.Div(tile.stale_text, className="kpi-stale-badge") if tile.stale_text
+            else html.Div(tile.agency, className="kpi-agency"),
+        ],
+    )
+
+
+def kpi_panel(tiles: list[KpiTile], agency_names: dict[str, str], lang: str) -> list[Any]:
+    stale = sum(1 for tile in tiles if tile.stale)
+    title: list[Any] = [t("control_room.kpis", lang)]
+    if stale:
+        title.append(html.Span(t("control_room.stale_count", lang, n=stale), className="count-badge count-badge--stale"))
+    return [
+        html.H2(title, className="panel-title"),
+        html.Div([kpi_tile(tile, agency_names.get(tile.feed, tile.agency)) for tile in tiles], className="kpi-grid"),
+    ]
+
+
+def alert_item(row: AlertRow, lang: str) -> html.Div:
+    meta = " · ".join(part for part in (row.district, row.value_text, row.state_text) if part)
+    return html.Div(
+        className=f"alert-row alert-row--{row.severity}",
+        style={"--severity": row.colour},
+        **{"data-alert": row.id},
+        children=[
+            html.Div(row.severity_text, className="alert-severity"),
+            html.Div([html.Div(row.title, className="alert-title"), html.Div(meta, className="alert-meta")],
+                     className="alert-body"),
+            html.Div(
+                [
+                    html.Div(row.age_text, className="alert-age"),
+                    html.Div(t("control_room.alert_since", lang, time=row.raised_text, n=row.occurrences),
+                             className="alert-since"),
+                ],
+                className="alert-when",
+            ),
+        ],
+    )
+
+
+def alert_panel(rows: list[AlertRow], lang: str) -> list[Any]:
+    """The open alerts, most severe first; the count in the title is the whole queue, whatever fits below."""
+    body: Any = (
+        [alert_item(row, lang) for row in rows]
+        if rows
+        else html.Div(t("control_room.no_alerts", lang), className="alert-empty")
+    )
+    chips = [html.Span(f"{text} {count}", className=f"severity-chip severity-chip--{severity}")
+             for severity, count, text in _severity_counts(rows)]
+    return [
+        html.H2(
+            [t("control_room.alerts", lang),
+             html.Span(str(len(rows)), className="count-badge" + (" count-badge--hot" if rows else ""),
+                       id=ids.ALERT_COUNT),
+             html.Span(chips, className="severity-chips")],
+            className="panel-title",
+        ),
+        html.Div(body, className="alert-list"),
+    ]
+
+
+def _severity_counts(rows: list[AlertRow]) -> list[tuple[str, int, str]]:
+    counts: dict[str, list[Any]] = {}
+    for row in rows:
+        entry = counts.setdefault(row.severity, [0, row.severity_text])
+        entry[0] += 1
+    return [(severity, count, text) for severity, (count, text) in counts.items()]
+
+
+def legend(entries: list[LegendEntry], hidden: frozenset[str] = frozenset(), lang: str = "en") -> list[Any]:
+    """The map's layers as chips beside it (never over the data); a click hides or shows a sector."""
+    chips: list[Any] = []
+    for entry in entries:
+        off = entry.sector in hidden
+        label: list[Any] = [html.Span(className="legend-dot", style={"background": entry.colour}), entry.name]
+        if entry.stale:
+            label.append(html.Span(f"⚠ {t('map.stale_layer', lang)}", className="legend-stale"))
+        chips.append(html.Button(label, id=ids.map_layer_toggle(entry.sector), n_clicks=0,
+                                 title=t("map.legend.toggle", lang), **{"aria-pressed": "false" if off else "true"},
+                                 className="legend-chip" + (" legend-chip--stale" if entry.stale else "")
+                                 + (" legend-chip--off" if off else "")))
+    chips.append(html.Span([html.Span(className="legend-ring"), t("map.alerts_layer", lang)],
+                           className="legend-chip legend-chip--alerts"))
+    return chips
+
+
+def detail_card(title: str, lines: list[str]) -> list[Any]:
+    return [html.Div(title, className="map-detail-title"), *[html.Div(line, className="map-detail-line")
+                                                             for line in lines]]
