@@ -13,17 +13,16 @@ from ioc.alerts import ALERTS_LAYER
 from ioc.config import Feed, Settings
 from ioc.i18n import local_time, t
 from ioc.kpis.tiles import KpiTile, KpiValue, format_value
+from ioc.layer_cache import SharedCache, shared_layer
 from ioc.live_map import (
     WHOLE_CITY,
     FeedLayer,
     MapPlan,
     MapState,
     ScreenView,
-    SharedCache,
     build_feed_layer,
     full_figure,
     map_plan,
-    shared_layer,
     stale_of,
 )
 from ioc.model import Alert
@@ -70,7 +69,7 @@ class LiveCity:
             entities = self.store.entities_of_feed(feed.name) + self.store.events_of_feed(feed.name, now)
             return build_feed_layer(self.settings, feed, version, entities, lang)
 
-        layer = shared_layer(self.cache, self.settings.city.id, feed, version, lang, build, on_build=self.on_build)
+        layer = shared_layer(self.cache, self.settings.city.id, feed.name, version, lang, build, on_build=self.on_build)
         self._local[key] = layer
         while len(self._local) > LOCAL_LAYERS * max(1, len(self.plan.feeds)):
             self._local.popitem(last=False)

@@ -11,15 +11,11 @@ Traces are plain dicts (no plotly validation: it cost more than everything else 
 
 from __future__ import annotations
 
-import contextlib
 import math
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
-
-import redis
+from typing import Any
 
 from ioc.city_map import (
     AREA_EDGE,
@@ -43,22 +39,11 @@ CLUSTER_CELL_DEGREES = 0.01  # about 1 km in Da Nang: a cluster is a neighbourho
 # The browser shows points instead of clusters once the view is narrower than this (degrees of longitude).
 DETAIL_SPAN_DEGREES = 0.09
 COORD_DIGITS = 5  # about 1 m: more digits are bytes on every tick and no information
-LAYER_TTL_SECONDS = 900
-BUILD_WAIT_SECONDS = 2.0
 STALE_OPACITY = 0.4
 UI_REVISION = "city-map"
 FONT = "Inter, Segoe UI, Roboto, sans-serif"
 # Marker sizes shrink as the map fills: (up to this many points on the map, size in px).
 MARKER_SIZES = ((400, 13), (2000, 9), (10000, 7), (math.inf, 5))
-
-
-class SharedCache(Protocol):
-    """What the layer cache needs of flask-caching (Redis-backed across workers, or per process)."""
-
-    def get(self, key: str) -> Any: ...
-    def set(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
-    def add(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
-    def delete(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,57 +179,6 @@ def cluster_trace(feed: Feed, colour: str, name: str, xs: Sequence[float], ys: S
                    "line": {"color": "#ffffff", "width": 1}},
         "meta": {"feed": feed.name, "role": "cluster", "counts": counts},
     }
-
-
-# --- the shared layer cache ---------------------------------------------------------------------------------
-
-
-def layer_cache_key(city: str, feed: str, version: int, lang: str) -> str:
-    # flask-caching adds the city's web-cache prefix from ioc.keys; this is the entry's name within it
-    return f"live-layer:{city}:{feed}:{version}:{lang}"
-
-
-def shared_layer(cache: SharedCache, city: str, feed: Feed, version: int, lang: str,
-                 build: Callable[[], FeedLayer], *, on_build: Callable[[str], None] | None = None) -> FeedLayer:
-    """The feed's layer at `version`, built by exactly one caller across screens and workers.
-
-    The first caller takes a short build lock in the shared cache; the others wait for its result (and build
-    it themselves only if the builder vanished), so fifty screens seeing the same change cost one build.
-    """
-    key = layer_cache_key(city, feed.name, version, lang)
-    layer = _cache_get(cache, key)
-    if layer is not None:
-        return layer
-    lock = key + ":building"
-    took = _cache_call(cache.add, lock, 1, timeout=int(BUILD_WAIT_SECONDS) + 1)
-    if not took:
-        deadline = time.monotonic() + BUILD_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(0.01)
-            layer = _cache_get(cache, key)
-            if layer is not None:
-                return layer
-    layer = build()
-    if on_build is not None:
-        on_build(feed.name)
-    _cache_call(cache.set, key, layer, timeout=LAYER_TTL_SECONDS)
-    if took:
-        _cache_call(cache.delete, lock)
-    return layer
-
-
-def _cache_get(cache: SharedCache, key: str) -> FeedLayer | None:
-    try:
-        value = cache.get(key)
-    except (redis.RedisError, OSError):
-        return None  # a cache outage costs a rebuild, never the screen
-    return value if isinstance(value, FeedLayer) else None
-
-
-def _cache_call(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    with contextlib.suppress(redis.RedisError, OSError):
-        return call(*args, **kwargs)
-    return None
 
 
 # --- what a screen draws ------------------------------------------------------------------------------------
