@@ -7,12 +7,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from ioc.alerts import ALERTS_LAYER
 from ioc.config import Feed, Settings
-from ioc.i18n import local_time, t
-from ioc.kpis.tiles import KpiTile, KpiValue, format_value
+from ioc.kpis.tiles import KpiTile, tile_for
 from ioc.layer_cache import SharedCache, shared_layer
 from ioc.live_map import (
     WHOLE_CITY,
@@ -49,11 +49,12 @@ class LiveCity:
     _local: OrderedDict[tuple[str, int, str], FeedLayer] = field(default_factory=OrderedDict)
     _alerts: tuple[int, list[Alert]] | None = None
 
-    @property
+    # the plan and the feeds are fixed for a configuration: computed once, not on every layer of every tick
+    @cached_property
     def plan(self) -> MapPlan:
         return map_plan(self.settings, self.base)
 
-    @property
+    @cached_property
     def feeds(self) -> list[Feed]:
         return [feed for feed in self.settings.feeds if feed.enabled]
 
@@ -100,22 +101,6 @@ class Tick:
     state: MapState
     health: Mapping[str, FeedHealth | None]
     now: datetime
-
-
-def tile_for(settings: Settings, feed: Feed, kpi: KpiValue, records: int, health: FeedHealth | None, lang: str,
-             now: datetime) -> KpiTile:
-    """One feed's tile: its headline number, and "stale since 10:42" when its data is old."""
-    sector = settings.sector(feed.sector)
-    stale = health is None or health.stale_at(now)
-    if health is None or health.last_success is None:
-        stale_text, value_text = t("kpi.no_data", lang), "—"
-    else:
-        value_text = format_value(kpi.value)
-        stale_text = t("kpi.stale_since", lang, time=local_time(health.last_success, "%H:%M")) if stale else ""
-    short = feed.agency_short.get(lang) if feed.agency_short else feed.agency_name.get(lang)
-    return KpiTile(feed=feed.name, label=kpi.label.get(lang), agency=short, sector=feed.sector,
-                   colour=sector.colour if sector else "#7f7f7f", value_text=value_text, unit=kpi.unit,
-                   stale=stale, stale_text=stale_text, records=records)
 
 
 def tiles(settings: Settings, tick: Tick) -> list[KpiTile]:

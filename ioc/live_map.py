@@ -23,13 +23,12 @@ from ioc.city_map import (
     MAP_BACKGROUND,
     SEVERITY_COLOURS,
     _escape,
-    alert_title,
     entity_point,
     focus_bounds,
 )
 from ioc.config import Feed, Settings
 from ioc.i18n import t
-from ioc.kpis.tiles import KpiValue, feed_kpi, format_value
+from ioc.kpis.tiles import KpiValue, feed_kpi
 from ioc.model import Alert
 
 # A layer with more points than this is drawn as grid clusters at city zoom and as points on zoom-in: a few
@@ -295,11 +294,6 @@ def alert_trace(alerts: Sequence[Alert], points: Mapping[str, tuple[float, float
     }
 
 
-def alert_hover(alert: Alert, settings: Settings, lang: str) -> str:
-    return (f"{_escape(alert_title(alert, settings, lang))} · {t(f'control_room.severity.{alert.severity}', lang)}"
-            + (f" · {format_value(alert.value)}" if alert.value is not None else ""))
-
-
 def area_labels(base: Sequence[Mapping[str, Any]], view: tuple[float, float, float, float]) -> list[dict[str, Any]]:
     """The area names as annotations: drawn above every WebGL layer, so no marker hides where it is."""
     minx, miny, maxx, maxy = view
@@ -440,10 +434,6 @@ def entity_at(state_layers: Mapping[str, FeedLayer], plan: MapPlan, trace_index:
     if layer is None or not 0 <= point_index < len(layer.ids):
         return None
     return layer.ids[point_index]
-
-
-def kpi_values(layers: Mapping[str, FeedLayer]) -> dict[str, tuple[KpiValue, int]]:
-    return {feed: (layer.kpi, layer.records) for feed, layer in layers.items()}
 
 
 def stale_of(feeds: Iterable[Feed], health: Mapping[str, Any], now: datetime) -> frozenset[str]:

@@ -111,6 +111,23 @@ def format_value(value: float | None) -> str:
     return f"{value:,.1f}".replace(",", "\u202f")
 
 
+def tile_for(settings: Settings, feed: Feed, kpi: KpiValue, records: int, health: FeedHealth | None, lang: str,
+             now: datetime) -> KpiTile:
+    """One feed's tile: its headline number, and "stale since 10:42" when its data is old."""
+    sector = settings.sector(feed.sector)
+    stale = health is None or health.stale_at(now)
+    if health is None or health.last_success is None:
+        stale_text, value_text = t("kpi.no_data", lang), "—"
+    else:
+        value_text = format_value(kpi.value)
+        stale_text = t("kpi.stale_since", lang, time=local_time(health.last_success, "%H:%M")) if stale else ""
+    # the tile names the agency short; its full name is the tile's tooltip
+    short = feed.agency_short.get(lang) if feed.agency_short else feed.agency_name.get(lang)
+    return KpiTile(feed=feed.name, label=kpi.label.get(lang), agency=short, sector=feed.sector,
+                   colour=sector.colour if sector else "#7f7f7f", value_text=value_text, unit=kpi.unit,
+                   stale=stale, stale_text=stale_text, records=records)
+
+
 def kpi_tiles(
     settings: Settings,
     entities_by_feed: Mapping[str, list[dict[str, Any]]],
@@ -121,32 +138,8 @@ def kpi_tiles(
     """One tile per enabled feed, in configuration order; a stale feed keeps its number but says so."""
     tiles = []
     for feed in settings.feeds:
-        if not feed.enabled:
-            continue
-        entities = entities_by_feed.get(feed.name, [])
-        feed_health = health.get(feed.name)
-        kpi = feed_kpi(feed, entities)
-        sector = settings.sector(feed.sector)
-        stale = feed_health is None or feed_health.stale_at(now)
-        if feed_health is None or feed_health.last_success is None:
-            stale_text, value_text = t("kpi.no_data", lang), "—"
-        else:
-            value_text = format_value(kpi.value)
-            stale_text = (
-                t("kpi.stale_since", lang, time=local_time(feed_health.last_success, "%H:%M")) if stale else ""
-            )
-        tiles.append(
-            KpiTile(
-                feed=feed.name,
-                label=kpi.label.get(lang),
-                agency=feed.agency_name.get(lang),
-                sector=feed.sector,
-                colour=sector.colour if sector else "#7f7f7f",
-                value_text=value_text,
-                unit=kpi.unit,
-                stale=stale,
-                stale_text=stale_text,
-                records=len(entities),
-            )
-        )
+        if feed.enabled:
+            entities = entities_by_feed.get(feed.name, [])
+            tiles.append(tile_for(settings, feed, feed_kpi(feed, entities), len(entities), health.get(feed.name),
+                                  lang, now))
     return tiles
