@@ -174,10 +174,6 @@ class Keys:
         """Hash: API key holder name -> digest of the holder's current key (for listing and revoking)."""
         return f"{self.prefix}:api_keys"
 
-    def session_secret(self) -> str:
-        """String: the key that signs session cookies when IOC_SECRET_KEY is not set (shared by workers)."""
-        return f"{self.prefix}:session_secret"
-
     def rate_limit(self, scope: str, who: str, window: int) -> str:
         """Counter: attempts of one client (address, account or API key) in one fixed window (expires)."""
         return f"{self.prefix}:rate:{scope}:{who}:{window}"

@@ -38,6 +38,15 @@ def cheap_password_hashes() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_secret_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Apps started by tests keep their generated session-signing secret in a temporary file, not in the
+    configuration directory of whoever runs the tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IOC_SECRET_KEY_FILE", str(tmp_path_factory.mktemp("secret") / "secret_key"))
+        yield
+
+
 def missing_service(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (IOC_REQUIRE_SERVICES=1) but not available")

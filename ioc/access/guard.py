@@ -34,7 +34,7 @@ def install(app: dash.Dash, access: Access, store: Any, roles: Roles, *, cookie_
     server.extensions["ioc_access"] = access
     server.extensions["ioc_security"] = security
     server.config.update(
-        SECRET_KEY=session_secret(store.redis, store.keys),
+        SECRET_KEY=session_secret(),
         SESSION_COOKIE_NAME="ioc_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import secrets
+import stat
+import tempfile
 import time
+from pathlib import Path
 
 import flask
 import flask_login
@@ -14,9 +16,6 @@ import redis
 
 from ioc.access.security import Security
 from ioc.auth import Roles, User, current_address
-from ioc.keys import Keys
-
-log = logging.getLogger(__name__)
 
 
 def cookie_secure_default(roles: Roles, override: bool | None = None) -> bool:
@@ -29,18 +28,53 @@ def cookie_secure_default(roles: Roles, override: bool | None = None) -> bool:
     return roles.session.cookie_secure
 
 
-def session_secret(client: redis.Redis, keys: Keys) -> str:
-    """IOC_SECRET_KEY, else one secret kept in Redis so every worker signs cookies alike."""
+SECRET_FILE_NAME = "secret_key"
+
+
+def secret_file() -> Path:
+    """Where the generated signing secret is kept: IOC_SECRET_KEY_FILE, else the user's configuration
+    directory (XDG_CONFIG_HOME or ~/.config; APPDATA on Windows)."""
+    configured = os.environ.get("IOC_SECRET_KEY_FILE")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or os.environ.get("APPDATA") or str(Path.home() / ".config")
+    return Path(base) / "city-ioc" / SECRET_FILE_NAME
+
+
+def session_secret() -> str:
+    """IOC_SECRET_KEY, else a secret generated once into a file only this account may read (0600).
+
+    Never in Redis: whoever could read the city's data there could otherwise sign an administrator's
+    session. Workers on one machine share the file; workers on several machines need IOC_SECRET_KEY."""
     configured = os.environ.get("IOC_SECRET_KEY")
     if configured:
         return configured
+    path = secret_file()
+    if not path.exists():
+        _create_secret(path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise RuntimeError(f"{path}: the session-signing secret may be read by other accounts (mode "
+                           f"{mode:o}); chmod 600 it, or set IOC_SECRET_KEY")
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < 32:
+        raise RuntimeError(f"{path}: the session-signing secret is shorter than 32 characters; delete the file "
+                           "to have a new one generated, or set IOC_SECRET_KEY")
+    return secret
+
+
+def _create_secret(path: Path) -> None:
+    """Write a new secret atomically: written whole to a private temporary file, then linked into place, so
+    two workers starting at once both end up reading the one that got there first."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mkstemp creates it 0600
     try:
-        client.set(keys.session_secret(), secrets.token_urlsafe(48), nx=True)
-        return str(client.get(keys.session_secret()))
-    except (redis.RedisError, OSError):
-        # no Redis at start: nobody can sign in until it is back anyway; this process signs alone meanwhile
-        log.warning("Redis unreachable: session cookies signed with a per-process key; set IOC_SECRET_KEY")
-        return secrets.token_urlsafe(48)
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def is_activity(request: flask.Request) -> bool:

@@ -3,9 +3,13 @@ maximum time (live refreshes are not activity), and their cookie is HttpOnly, Sa
 
 from __future__ import annotations
 
+import stat
 import time
+from pathlib import Path
+from typing import Any
 
 import dash
+import flask
 import pytest
 from flask.testing import FlaskClient
 
@@ -122,3 +126,72 @@ def test_cookie_secure_default_the_caller_then_the_environment_then_roles_yaml(
     else:
         monkeypatch.setenv("IOC_COOKIE_SECURE", env)
     assert cookie_secure_default(roles, override) is expected
+
+
+def _every_string_in(client: Any) -> list[str]:
+    """Whatever read access to Redis shows: every key, field, member and value of every type."""
+    seen: list[str] = []
+    for key in client.scan_iter():
+        seen.append(key)
+        kind = client.type(key)
+        if kind == "string":
+            seen.append(client.get(key))
+        elif kind == "hash":
+            seen.extend(part for pair in client.hgetall(key).items() for part in pair)
+        elif kind == "set":
+            seen.extend(client.smembers(key))
+        elif kind == "zset":
+            seen.extend(client.zrange(key, 0, -1))
+        elif kind == "list":
+            seen.extend(client.lrange(key, 0, -1))
+        elif kind == "stream":
+            seen.extend(part for _, fields in client.xrange(key) for pair in fields.items() for part in pair)
+    return seen
+
+
+def _forged_cookie(secret: str, fields: dict[str, Any]) -> str:
+    """A session cookie signed with `secret` the way Flask signs them."""
+    forger = flask.Flask("forger")
+    forger.secret_key = secret
+    serializer = forger.session_interface.get_signing_serializer(forger)  # type: ignore[attr-defined]
+    return str(serializer.dumps(fields))
+
+
+def test_reading_redis_gives_nothing_that_signs_a_session(app: dash.Dash) -> None:
+    admin = signed_in(app, "admin")  # whatever a signed-in session leaves in Redis is there too
+    with admin.session_transaction() as session:
+        genuine = dict(session)
+    redis_client = app.server.extensions["ioc_security"].users.redis
+    secret = app.server.secret_key
+    candidates = _every_string_in(redis_client)
+    assert not any(secret in value for value in candidates)
+    for candidate in filter(None, candidates):  # Flask signs nothing with an empty key
+        intruder = app.server.test_client()
+        intruder.set_cookie("ioc_session", _forged_cookie(candidate, genuine))
+        assert intruder.get("/_dash-layout").status_code == 401, candidate
+
+
+def test_the_generated_secret_is_kept_in_a_private_file_that_every_worker_reads(
+    fake_store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config" / "secret_key"
+    monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
+    monkeypatch.setenv("IOC_SECRET_KEY_FILE", str(path))
+    first = create_app(fake_store, settings, redis_kind="in-process").server.secret_key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text(encoding="utf-8").strip() == first and len(first) >= 43  # 256 bits or more
+    assert create_app(fake_store, settings, redis_kind="in-process").server.secret_key == first
+    monkeypatch.setenv("IOC_SECRET_KEY", "from-the-environment-" + "x" * 32)
+    assert create_app(fake_store, settings, redis_kind="in-process").server.secret_key.startswith("from-the-env")
+
+
+def test_a_secret_file_others_may_read_is_refused(
+    fake_store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "secret_key"
+    path.write_text("k" * 64, encoding="utf-8")
+    path.chmod(0o644)
+    monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
+    monkeypatch.setenv("IOC_SECRET_KEY_FILE", str(path))
+    with pytest.raises(RuntimeError, match=str(path)):
+        create_app(fake_store, settings, redis_kind="in-process")
