@@ -71,9 +71,15 @@ class SessionPolicy(_Strict):
 
 
 class SignInPolicy(_Strict):
+    """Sign-in throttling (ioc.access.signin explains the design): per address, per account and address or
+    known browser, and per account for browsers that never signed in to it."""
+
     failures_per_account: int = Field(default=5, ge=1)
     attempts_per_address: int = Field(default=20, ge=1)
     window_seconds: int = Field(default=300, ge=1)
+    new_device_failures_per_account: int = Field(default=50, ge=1)
+    account_window_seconds: int = Field(default=3600, ge=1)
+    device_cookie_days: float = Field(default=90, gt=0)
 
 
 class ApiPolicy(_Strict):

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import flask
 import flask_login
 
+from ioc.access import devices
 from ioc.access.permissions import LOGIN_PATH, allowed, safe_next
 from ioc.access.security import Security
 from ioc.access.sessions import session_user
@@ -83,18 +84,19 @@ def login(security: Security) -> flask.Response:
     if not secrets.compare_digest(str(request.form.get("csrf", "")), str(flask.session.get("csrf", "x"))):
         return _login_form(lang, error=t("auth.expired_form", lang), username=username, next_path=next_path,
                            status=400)
-    attempts, _ = security.throttle.hit("sign_in_address", address, policy.window_seconds)
-    failures = security.throttle.count("sign_in_account", username, policy.window_seconds)
-    if attempts > policy.attempts_per_address or failures >= policy.failures_per_account:
+    device_age = policy.device_cookie_days * 86400
+    device = devices.known_device(username, device_age)
+    wait = _throttled(security, username, address, device)
+    if wait:
         security.audit.record(actor=username or "?", action="sign_in.throttled", object=f"user:{username}",
-                              address=address)
+                              address=address, note="known browser" if device else "")
         response = _login_form(lang, error=t("auth.throttled", lang), username=username, next_path=next_path,
                                status=429)
-        response.headers["Retry-After"] = str(security.throttle.retry_after(policy.window_seconds))
+        response.headers["Retry-After"] = str(wait)
         return response
     user = security.users.verify(username, password)
     if user is None:
-        security.throttle.hit("sign_in_account", username, policy.window_seconds)
+        _count_failure(security, username, address, device)
         security.audit.record(actor=username or "?", action="sign_in.failed", object=f"user:{username}",
                               address=address)
         return _login_form(lang, error=t("auth.wrong", lang), username=username, next_path=next_path, status=401)
@@ -112,7 +114,51 @@ def login(security: Security) -> flask.Response:
         target = ""
     response = flask.redirect(target or security.access.landing_page(security.roles, user))
     response.set_cookie("ioc_lang", lang, samesite="Lax", secure=security.cookie_secure, httponly=True)
+    devices.remember(response, user.name, device_age, secure=security.cookie_secure)
     return response
+
+
+# Sign-in throttling, designed so that nobody can keep the owner of an account out (OWASP ASVS 5.0 V6.1.1,
+# V6.3.1; the OWASP device-cookie defence). A lockout keyed on the account alone let anyone send five wrong
+# passwords for a name and refuse its right one everywhere. Instead:
+# - every attempt counts against the client's address (attempts_per_address);
+# - failures on one account count per address, or per browser that signed in to the account before
+#   (failures_per_account): past them only that address or browser waits, the owner elsewhere does not;
+# - failures from browsers that never signed in to the account also count for the whole account over a
+#   longer window (new_device_failures_per_account per account_window_seconds): past it, guessing from
+#   many addresses stops, while the owner's own browsers, which carry a signed device cookie for the
+#   account (ioc.access.devices), still sign in. At worst a new browser of the owner waits for the window.
+# The checks run before the password is verified, so a throttled client learns nothing about it.
+
+
+def _throttled(security: Security, username: str, address: str, device: str | None) -> int:
+    """Seconds this attempt must wait (0: it may go ahead); the address's attempt is counted here."""
+    policy = security.roles.sign_in
+    throttle = security.throttle
+    attempts, _ = throttle.hit("sign_in_address", address, policy.window_seconds)
+    if attempts > policy.attempts_per_address:
+        return throttle.retry_after(policy.window_seconds)
+    if device is not None:
+        if throttle.count("sign_in_device", f"{username}#{device}", policy.window_seconds) \
+                >= policy.failures_per_account:
+            return throttle.retry_after(policy.window_seconds)
+        return 0
+    if throttle.count("sign_in_account", f"{username}@{address}", policy.window_seconds) \
+            >= policy.failures_per_account:
+        return throttle.retry_after(policy.window_seconds)
+    if throttle.count("sign_in_new_devices", username, policy.account_window_seconds) \
+            >= policy.new_device_failures_per_account:
+        return throttle.retry_after(policy.account_window_seconds)
+    return 0
+
+
+def _count_failure(security: Security, username: str, address: str, device: str | None) -> None:
+    policy = security.roles.sign_in
+    if device is not None:
+        security.throttle.hit("sign_in_device", f"{username}#{device}", policy.window_seconds)
+        return
+    security.throttle.hit("sign_in_account", f"{username}@{address}", policy.window_seconds)
+    security.throttle.hit("sign_in_new_devices", username, policy.account_window_seconds)
 
 
 def _may_land(security: Security, user: User, path: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import dash
@@ -38,6 +39,13 @@ def signed_in(app: dash.Dash, role: str) -> FlaskClient:
     response = client_sign_in(client, f"{role}-1")
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def csrf_of(client: FlaskClient) -> str:
+    """The CSRF token a signed-in browser's forms carry, read from the sign-out page as a browser sees it."""
+    page = client.get("/logout").get_data(as_text=True)
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    return match.group(1) if match else ""
 
 
 def callback_body(app: dash.Dash, key: str, pathname: str = "/", changed: list[str] | None = None) -> dict[str, Any]:

@@ -4,23 +4,75 @@ from __future__ import annotations
 
 import dash
 import pytest
+from flask.testing import FlaskClient
 
 from ioc.access import Throttle
 from ioc.store import Store
+from tests.ioc.access.conftest import csrf_of
 from tests.layouts.dom import client_sign_in
 
 
-def test_brute_force_on_one_account_is_throttled(app: dash.Dash) -> None:
+def client_at(app: dash.Dash, address: str) -> FlaskClient:
+    """A browser with no cookies yet, at `address`."""
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_brute_force_on_one_account_is_throttled_for_the_address_guessing(app: dash.Dash) -> None:
     policy = app.server.extensions["ioc_roles"].sign_in
-    statuses = [client_sign_in(app.server.test_client(), "admin-1", "wrong-password-x").status_code
+    guesser = client_at(app, "198.51.100.66")
+    statuses = [client_sign_in(guesser, "admin-1", "wrong-password-x").status_code
                 for _ in range(policy.failures_per_account + 1)]
     assert statuses[:-1] == [401] * policy.failures_per_account
     assert statuses[-1] == 429
-    # throttled even with the right password until the window ends
-    right = client_sign_in(app.server.test_client(), "admin-1")
+    # that address may not try the account again until the window ends, even with the right password
+    right = client_sign_in(client_at(app, "198.51.100.66"), "admin-1")
     assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
     # other accounts are not locked out by it
-    assert client_sign_in(app.server.test_client(), "operator-1").status_code == 302
+    assert client_sign_in(client_at(app, "198.51.100.66"), "operator-1").status_code == 302
+
+
+def test_failures_from_elsewhere_do_not_keep_the_real_user_out(app: dash.Dash) -> None:
+    """The lockout attack: wrong passwords sent for someone's name must not refuse their right one."""
+    policy = app.server.extensions["ioc_roles"].sign_in
+    for n in range(policy.failures_per_account * 3):
+        client_sign_in(client_at(app, f"198.51.100.{n % 3 + 1}"), "operator-1", "wrong-password-x")
+    assert client_sign_in(client_at(app, "203.0.113.7"), "operator-1").status_code == 302
+
+
+def test_a_browser_that_signed_in_before_gets_in_while_its_account_is_under_attack(app: dash.Dash) -> None:
+    """Past the account's limit for browsers it never signed in from, only the owner's known browsers may try
+    (OWASP's device cookies): guessing from many addresses stops, the owner's own screen still opens."""
+    policy = app.server.extensions["ioc_roles"].sign_in
+    own_screen = client_at(app, "203.0.113.7")
+    assert client_sign_in(own_screen, "operator-1").status_code == 302
+    own_screen.post("/logout", data={"csrf": csrf_of(own_screen)})
+    addresses = policy.new_device_failures_per_account // (policy.failures_per_account - 1) + 1
+    for n in range(addresses):
+        for _ in range(policy.failures_per_account - 1):
+            client_sign_in(client_at(app, f"198.51.{n // 250}.{n % 250 + 1}"), "operator-1", "wrong-password-x")
+    # a new browser, even with the right password, waits for the account window to end ...
+    stranger = client_sign_in(client_at(app, "192.0.2.9"), "operator-1")
+    assert stranger.status_code == 429 and int(stranger.headers["Retry-After"]) > 0
+    # ... while the owner's browser, from the same address as before or another one, signs in
+    assert client_sign_in(own_screen, "operator-1").status_code == 302
+    own_screen.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    own_screen.post("/logout", data={"csrf": csrf_of(own_screen)})
+    assert client_sign_in(own_screen, "operator-1").status_code == 302
+
+
+def test_a_known_browser_has_its_own_failure_limit(app: dash.Dash) -> None:
+    """A copied device cookie does not open unlimited guessing: its failures are counted on their own."""
+    policy = app.server.extensions["ioc_roles"].sign_in
+    browser = client_at(app, "203.0.113.7")
+    assert client_sign_in(browser, "operator-1").status_code == 302
+    browser.post("/logout", data={"csrf": csrf_of(browser)})
+    statuses = []
+    for n in range(policy.failures_per_account + 1):
+        browser.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"  # a new address for each guess
+        statuses.append(client_sign_in(browser, "operator-1", "wrong-password-x").status_code)
+    assert statuses == [401] * policy.failures_per_account + [429]
 
 
 def test_many_attempts_from_one_address_are_throttled(app: dash.Dash) -> None:
