@@ -174,6 +174,15 @@ class Keys:
         """Hash: API key holder name -> digest of the holder's current key (for listing and revoking)."""
         return f"{self.prefix}:api_keys"
 
+    def session(self, digest: str) -> str:
+        """String: the user name of one signed-in session, found by the SHA-256 of the session token in its
+        cookie (the token itself is never stored); expires with the role's maximum session length."""
+        return f"{self.prefix}:session:{digest}"
+
+    def user_sessions(self, name: str) -> str:
+        """Set: digests of a user's open sessions, so a role, password or enabled change ends them all."""
+        return f"{self.prefix}:user_sessions:{name}"
+
     def rate_limit(self, scope: str, who: str, window: int) -> str:
         """Counter: attempts of one client (address, account or API key) in one fixed window (expires)."""
         return f"{self.prefix}:rate:{scope}:{who}:{window}"
