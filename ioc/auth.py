@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -172,7 +172,8 @@ class UserError(ValueError):
 @dataclass(frozen=True, slots=True)
 class User:
     """One person who signs in. `epoch` is bumped on every password or role change and on disabling, so
-    sessions signed in before it stop working at their next request."""
+    sessions signed in before it stop working at their next request. `session` is the token of the signed-in
+    session this copy was loaded for ('' outside one)."""
 
     name: str
     role: str
@@ -182,6 +183,7 @@ class User:
     created_at: datetime | None
     created_by: str
     last_sign_in: datetime | None = None
+    session: str = ""
 
     # --- what Flask-Login asks of a user --------------------------------------------------------------
     @property
@@ -197,7 +199,7 @@ class User:
         return False
 
     def get_id(self) -> str:
-        return session_id(self.name, self.epoch)
+        return session_id(self.name, self.epoch, self.session)
 
     def to_dict(self) -> dict[str, Any]:
         """For listings: never the hash."""
@@ -206,13 +208,21 @@ class User:
                 "last_sign_in": to_iso(self.last_sign_in) or None}
 
 
-def session_id(name: str, epoch: int) -> str:
-    return f"{name}:{epoch}"
+def session_id(name: str, epoch: int, token: str) -> str:
+    """What the session cookie names: the user, the epoch it signed in at, and the server-side session."""
+    return f"{name}:{epoch}:{token}"
 
 
-def parse_session_id(value: str) -> tuple[str, int] | None:
-    name, _, epoch = value.rpartition(":")
-    return (name, int(epoch)) if name and epoch.isdigit() else None
+def parse_session_id(value: str) -> tuple[str, int, str] | None:
+    parts = value.split(":")
+    if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2]:
+        return None  # cookies from before server-side sessions name no session: signed out
+    return parts[0], int(parts[1]), parts[2]
+
+
+def session_digest(token: str) -> str:
+    # tokens are 256 random bits: a fast hash suffices, and Redis never holds a token a reader could replay
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def generate_password() -> str:
@@ -272,16 +282,56 @@ class UserBook:
         parsed = parse_session_id(value)
         if parsed is None:
             return None
+        name, epoch, token = parsed
+        if not USER_NAME.match(name):
+            return None
         try:
-            user = self.get(parsed[0])
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hgetall(self.keys.user(name))
+            pipe.get(self.keys.session(session_digest(token)))
+            raw, session_owner = pipe.execute()
         except (redis.RedisError, OSError):
             cached = _recently_verified.get(value)
             return cached[0] if cached and time.monotonic() - cached[1] < OUTAGE_GRACE_SECONDS else None
-        if user is None or user.disabled or user.epoch != parsed[1] or self.roles.role(user.role) is None:
+        user = replace(_user_from_hash(raw), session=token) if raw else None
+        if user is None or user.disabled or user.epoch != epoch or self.roles.role(user.role) is None \
+                or session_owner != name:
             _recently_verified.pop(value, None)
             return None
         _recently_verified[value] = (user, time.monotonic())
         return user
+
+    # --- server-side sessions -------------------------------------------------------------------------
+    def open_session(self, user: User) -> User:
+        """A new session of `user` (on sign-in): the returned copy names it; it lasts the role's maximum."""
+        token = secrets.token_urlsafe(32)
+        digest = session_digest(token)
+        seconds = max(1, int(self.roles.session_seconds(user.role)))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.keys.session(digest), user.name, ex=seconds)
+        pipe.sadd(self.keys.user_sessions(user.name), digest)
+        # the set outlives every session in it: each sign-in pushes its expiry to the newest session's end
+        pipe.expire(self.keys.user_sessions(user.name), seconds)
+        pipe.execute()
+        return replace(user, session=token)
+
+    def end_session(self, user: User) -> None:
+        """End the session `user` was loaded for (sign-out, expiry): its cookie opens nothing any more."""
+        if not user.session:
+            return
+        digest = session_digest(user.session)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self.keys.session(digest))
+        pipe.srem(self.keys.user_sessions(user.name), digest)
+        pipe.execute()
+        _recently_verified.pop(user.get_id(), None)
+
+    def session_count(self, name: str) -> int:
+        """How many sessions of `name` are open (sessions that expired on their own drop out here too)."""
+        digests = sorted(self.redis.smembers(self.keys.user_sessions(name)))
+        if not digests:
+            return 0
+        return int(self.redis.exists(*[self.keys.session(digest) for digest in digests]))
 
     # --- sign-in -----------------------------------------------------------------------------------------
     def verify(self, name: str, password: str) -> User | None:
@@ -344,20 +394,28 @@ class UserBook:
                 states: Any) -> User:
         key = self.keys.user(name.strip().lower())
 
+        sessions = self.keys.user_sessions(name.strip().lower())
+
         def _apply(pipe: redis.client.Pipeline) -> User:
             raw = pipe.hgetall(key)
             if not raw:
                 raise UserError(f"no user '{name}'")
             before = _user_from_hash(raw)
             from_state, to_state = states(before)
+            digests = pipe.smembers(sessions)
             pipe.multi()
             pipe.hset(key, mapping=fields)
-            pipe.hincrby(key, "epoch", 1)  # every session signed in before this change ends
+            # every session signed in before this change ends: the epoch its cookie names is past, and the
+            # sessions themselves are deleted on the server
+            pipe.hincrby(key, "epoch", 1)
+            for digest in digests:
+                pipe.delete(self.keys.session(digest))
+            pipe.delete(sessions)
             self.audit.record(actor=actor, action=action, object=f"user:{before.name}", from_state=from_state,
                               to_state=to_state, address=address, pipe=pipe)
             return _user_from_hash({**raw, **fields, "epoch": str(before.epoch + 1)})
 
-        return self.redis.transaction(_apply, key, value_from_callable=True)
+        return self.redis.transaction(_apply, key, sessions, value_from_callable=True)
 
     def _check_role(self, role: str) -> None:
         if self.roles.role(role) is None:

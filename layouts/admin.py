@@ -10,7 +10,7 @@ import dash
 import flask
 from dash import ALL, Input, Output, State, dcc, html
 
-from ioc.access import safe_href
+from ioc.access import csrf_token, safe_href
 from ioc.audit import AuditEntry, AuditQuery, AuditTrail, parse_time
 from ioc.auth import UserBook, UserError, current_actor, current_address, current_user, generate_password
 from ioc.i18n import local_time, t
@@ -251,6 +251,8 @@ def account_menu(lang: str = "vi") -> html.Div:
                   html.Div(role.title.get(lang) if role else user.role, className="ioc-account-role")],
                  className="ioc-account-who"),
         html.Form(action="/logout", method="POST", className="ioc-account-form", children=[
+            # sign-out checks it, so another site's page cannot sign the operator out
+            dcc.Input(type="hidden", name="csrf", value=csrf_token()),
             html.Button(t("auth.sign_out", lang), type="submit", className="ioc-signout-button"),
         ]),
     ])

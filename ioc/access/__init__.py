@@ -19,9 +19,10 @@ from ioc.access.permissions import (
 )
 from ioc.access.security import Security
 from ioc.access.sessions import cookie_secure_default
+from ioc.access.signin import csrf_token
 from ioc.access.throttle import Throttle
 from ioc.pages import SIGNED_IN
 
 __all__ = ["API_KEY_HEADER", "LOGIN_PATH", "PUBLIC_PATHS", "PUBLIC_PREFIXES", "ROUTE_PERMISSIONS", "SIGNED_IN",
-           "Access", "Security", "Throttle", "allowed", "cookie_secure_default", "install", "is_public",
+           "Access", "Security", "Throttle", "allowed", "cookie_secure_default", "csrf_token", "install", "is_public",
            "may_open", "refuse", "route_permission", "safe_href", "safe_next"]

@@ -100,6 +100,7 @@ def session_user(security: Security) -> User | None:
     idle = now - active > security.roles.idle_seconds(user.role)
     if too_long or idle:
         with contextlib.suppress(redis.RedisError, OSError):
+            security.users.end_session(user)
             security.audit.record(actor=user.name, action="session.expired", object=f"user:{user.name}",
                                   address=current_address(),
                                   note="maximum length" if too_long else "inactivity")

@@ -53,7 +53,7 @@ def _page(template: str, title: str, lang: str, status: int = 200, **values: Any
     return response
 
 
-def _csrf_token() -> str:
+def csrf_token() -> str:
     token = flask.session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(24)
@@ -64,7 +64,7 @@ def _csrf_token() -> str:
 def _login_form(lang: str, *, error: str = "", username: str = "", next_path: str = "", status: int = 200
                 ) -> flask.Response:
     return _page("access_sign_in.html", t("auth.sign_in", lang), lang, status, error=error, username=username,
-                 next_path=next_path, csrf=_csrf_token(), login_path=LOGIN_PATH)
+                 next_path=next_path, csrf=csrf_token(), login_path=LOGIN_PATH)
 
 
 def login(security: Security) -> flask.Response:
@@ -81,7 +81,7 @@ def login(security: Security) -> flask.Response:
     username = (request.form.get("username") or "").strip().lower()[:64]
     password = request.form.get("password") or ""
     policy = security.roles.sign_in
-    if not secrets.compare_digest(str(request.form.get("csrf", "")), str(flask.session.get("csrf", "x"))):
+    if not _csrf_ok():
         return _login_form(lang, error=t("auth.expired_form", lang), username=username, next_path=next_path,
                            status=400)
     device_age = policy.device_cookie_days * 86400
@@ -101,6 +101,7 @@ def login(security: Security) -> flask.Response:
                               address=address)
         return _login_form(lang, error=t("auth.wrong", lang), username=username, next_path=next_path, status=401)
     flask.session.clear()  # a fresh session on sign-in: nothing set before it carries over
+    user = security.users.open_session(user)  # on the server too, so sign-out can end it
     flask_login.login_user(user)
     flask.session.permanent = True
     now = time.time()
@@ -169,14 +170,22 @@ def _may_land(security: Security, user: User, path: str) -> bool:
     return allowed(security.roles, user, {needed})
 
 
+def _csrf_ok() -> bool:
+    return secrets.compare_digest(str(flask.request.form.get("csrf", "")), str(flask.session.get("csrf", "x")))
+
+
 def logout(security: Security) -> flask.Response:
     lang = _lang()
     user = session_user(security)
     if flask.request.method != "POST":  # only a form post signs out; a GET (or a prefetch) asks first
         if user is None:
             return flask.redirect(LOGIN_PATH)
-        return _page("access_sign_out.html", t("auth.sign_out", lang), lang, csrf=_csrf_token())
+        return _page("access_sign_out.html", t("auth.sign_out", lang), lang, csrf=csrf_token())
     if user is not None:
+        if not _csrf_ok():
+            # another site's form (or a stale page): sign nobody out, ask again with this session's token
+            return _page("access_sign_out.html", t("auth.sign_out", lang), lang, 400, csrf=csrf_token())
+        security.users.end_session(user)
         security.audit.record(actor=user.name, action="sign_out", object=f"user:{user.name}",
                               address=current_address())
     flask_login.logout_user()
@@ -188,4 +197,4 @@ def forbidden_page(security: Security, user: User) -> flask.Response:
     lang = _lang()
     return _page("access_forbidden.html", t("auth.forbidden", lang), lang, 403,
                  detail=t("auth.forbidden_detail", lang, user=user.name, role=user.role),
-                 home=security.access.landing_page(security.roles, user))
+                 home=security.access.landing_page(security.roles, user), csrf=csrf_token())

@@ -22,6 +22,7 @@ from ioc.config import DEFAULT_CONFIG_DIR, Settings
 from ioc.model import Alert, Severity, utcnow
 from ioc.store import Store
 from layouts.app import create_app
+from tests.ioc.access.conftest import csrf_of
 from tests.layouts.dom import add_user, client_sign_in
 
 
@@ -98,7 +99,7 @@ def test_sign_in_sign_out_failures_and_user_changes_are_audited(app: dash.Dash, 
     client = app.server.test_client()
     assert client_sign_in(client, "operator-1", "wrong-password-x").status_code == 401
     assert client_sign_in(client, "operator-1").status_code == 302
-    client.post("/logout")
+    client.post("/logout", data={"csrf": csrf_of(client)})
     admin = app.server.test_client()
     client_sign_in(admin, "admin-1")
     app.server.extensions["ioc_security"].users.set_disabled("operator-1", True, actor="admin-1",

@@ -101,7 +101,7 @@ def test_verify_accepts_the_right_password_only(book: UserBook) -> None:
 
 
 def test_a_disabled_user_cannot_sign_in_and_their_sessions_end(book: UserBook) -> None:
-    user = book.add("lan.nguyen", "operator", PASSWORD, actor="admin")
+    user = book.open_session(book.add("lan.nguyen", "operator", PASSWORD, actor="admin"))
     session = user.get_id()
     assert book.load_session(session) is not None
     book.set_disabled("lan.nguyen", True, actor="admin")
@@ -110,7 +110,25 @@ def test_a_disabled_user_cannot_sign_in_and_their_sessions_end(book: UserBook) -
     book.set_disabled("lan.nguyen", False, actor="admin")
     # enabling again does not revive a session signed in before the change
     assert book.load_session(session) is None
-    assert book.load_session(book.get("lan.nguyen").get_id()) is not None  # type: ignore[union-attr]
+    assert book.load_session(book.open_session(book.get("lan.nguyen")).get_id()) is not None  # type: ignore[arg-type]
+
+
+def test_an_ended_session_opens_nothing_and_others_of_the_user_stay(book: UserBook) -> None:
+    user = book.add("lan.nguyen", "operator", PASSWORD, actor="admin")
+    wall, desk = book.open_session(user), book.open_session(user)
+    assert wall.session != desk.session and book.session_count("lan.nguyen") == 2
+    book.end_session(desk)
+    assert book.load_session(desk.get_id()) is None
+    assert book.load_session(wall.get_id()) is not None and book.session_count("lan.nguyen") == 1
+    # a session id made up for a real user and epoch names no session on the server
+    assert book.load_session(f"lan.nguyen:{user.epoch}:made-up-token") is None
+    assert book.load_session(f"lan.nguyen:{user.epoch}") is None
+
+
+def test_redis_holds_only_digests_of_session_tokens(book: UserBook, fake_store: Store) -> None:
+    session = book.open_session(book.add("lan.nguyen", "operator", PASSWORD, actor="admin"))
+    dump = json.dumps({key: fake_store.redis.dump(key).hex() for key in fake_store.redis.keys("*")})
+    assert session.session not in dump and session.session.encode().hex() not in dump
 
 
 def test_new_users_are_checked(book: UserBook) -> None:
@@ -142,11 +160,11 @@ def test_a_session_survives_a_short_redis_outage_only_for_users_verified_before_
 ) -> None:
     from tests.conftest import unreachable_redis
 
-    user = book.add("lan.nguyen", "operator", PASSWORD, actor="admin")
+    user = book.open_session(book.add("lan.nguyen", "operator", PASSWORD, actor="admin"))
     assert book.load_session(user.get_id()) is not None
     down = UserBook(unreachable_redis(socket_connect_timeout=0.2), book.keys, book.roles)
     assert down.load_session(user.get_id()) is not None
-    assert down.load_session("someone-else:1") is None
+    assert down.load_session("someone-else:1:token") is None
 
 
 # --- API keys -------------------------------------------------------------------------------------------------------

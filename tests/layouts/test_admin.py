@@ -126,5 +126,25 @@ def test_export_links_are_built_through_the_safe_href() -> None:
 
 
 def test_the_header_shows_who_is_signed_in_with_a_sign_out_form(app: dash.Dash) -> None:
-    layout = signed_in(app, "manager-1").get("/_dash-layout").get_data(as_text=True)
+    client = signed_in(app, "manager-1")
+    layout = client.get("/_dash-layout").get_data(as_text=True)
     assert "manager-1" in layout and "ioc-signout-button" in layout and "logout" in layout
+    # the form carries the session's CSRF token, so the header's button signs out in one click
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    hidden = [props for props in _props_of(json.loads(layout)) if props.get("name") == "csrf"]
+    assert len(hidden) == 1 and hidden[0]["type"] == "hidden" and hidden[0]["value"] == token
+
+
+def _props_of(node: Any) -> list[dict[str, Any]]:
+    """The props of every component in a Dash layout's JSON."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("props"), dict):
+            found.append(node["props"])
+        for value in node.values():
+            found.extend(_props_of(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_props_of(value))
+    return found

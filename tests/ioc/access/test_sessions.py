@@ -18,7 +18,7 @@ from ioc.config import Settings
 from ioc.store import Store
 from layouts import ids
 from layouts.app import create_app
-from tests.ioc.access.conftest import callback_body, key_writing, post_callback, signed_in
+from tests.ioc.access.conftest import callback_body, csrf_of, key_writing, post_callback, signed_in
 from tests.layouts.dom import client_sign_in
 
 
@@ -41,6 +41,42 @@ def test_a_disabled_users_live_session_stops_at_the_next_request(app: dash.Dash)
     assert client.get("/_dash-layout").status_code == 401
     assert client.get("/").status_code == 302
     assert client_sign_in(app.server.test_client(), "operator-1").status_code == 401
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(app: dash.Dash) -> None:
+    """Sign-out ends the session on the server, not only in the browser that signed out."""
+    client = signed_in(app, "manager")
+    copied = client.get_cookie("ioc_session").value  # type: ignore[union-attr]
+    assert client.post("/logout", data={"csrf": csrf_of(client)}).status_code == 302
+    replay = app.server.test_client()
+    replay.set_cookie("ioc_session", copied)
+    assert replay.get("/reports").status_code == 302
+    assert replay.get("/api/v1/kpis").status_code == 401
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_each_sign_in_is_its_own_session_and_signing_out_of_one_leaves_the_others(app: dash.Dash) -> None:
+    wall, desk = signed_in(app, "operator"), signed_in(app, "operator")
+    assert desk.post("/logout", data={"csrf": csrf_of(desk)}).status_code == 302
+    assert desk.get("/_dash-layout").status_code == 401
+    assert wall.get("/_dash-layout").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["disable", "role", "password"])
+def test_a_user_change_ends_every_session_of_theirs_on_the_server(app: dash.Dash, change: str) -> None:
+    users = app.server.extensions["ioc_security"].users
+    clients = [signed_in(app, "manager"), signed_in(app, "manager")]
+    assert users.session_count("manager-1") == 2
+    if change == "disable":
+        users.set_disabled("manager-1", True, actor="admin-1")
+        users.set_disabled("manager-1", False, actor="admin-1")
+    elif change == "role":
+        users.set_role("manager-1", "integrator", actor="admin-1")
+        users.set_role("manager-1", "manager", actor="admin-1")
+    else:
+        users.set_password("manager-1", "another-password-1", actor="admin-1")
+    assert users.session_count("manager-1") == 0
+    assert [client.get("/_dash-layout").status_code for client in clients] == [401, 401]
 
 
 def test_a_role_change_ends_the_sessions_signed_in_before_it(app: dash.Dash) -> None:

@@ -8,7 +8,7 @@ import re
 import dash
 from flask.testing import FlaskClient
 
-from tests.ioc.access.conftest import signed_in
+from tests.ioc.access.conftest import csrf_of, signed_in
 from tests.layouts.dom import TEST_PASSWORD
 
 
@@ -51,10 +51,13 @@ def test_a_form_without_its_csrf_token_does_not_sign_in(app: dash.Dash) -> None:
 
 
 def test_the_forbidden_page_names_the_user_and_links_their_own_first_page(app: dash.Dash) -> None:
-    response = signed_in(app, "integrator").get("/admin")
+    client = signed_in(app, "integrator")
+    response = client.get("/admin")
     page = response.get_data(as_text=True)
     assert response.status_code == 403
     assert "integrator-1" in page and 'href="/feeds"' in page
+    # its sign-out button signs out in one click: the form carries the session's CSRF token
+    assert f'name="csrf" value="{csrf_of(client)}"' in page
 
 
 def test_sign_out_ends_the_session(app: dash.Dash) -> None:
@@ -64,6 +67,18 @@ def test_sign_out_ends_the_session(app: dash.Dash) -> None:
     assert client.head("/logout").status_code == 200 and client.get("/logout").status_code == 200
     assert client.get("/").status_code == 200
     assert client.head("/login").status_code == 302
-    assert client.post("/logout").headers["Location"] == "/login"
+    assert client.post("/logout", data={"csrf": csrf_of(client)}).headers["Location"] == "/login"
     assert client.get("/").status_code == 302
     assert client.get("/_dash-layout").status_code == 401
+
+
+def test_sign_out_needs_the_forms_csrf_token(app: dash.Dash) -> None:
+    """Another site's page may post a form to /logout; without the token it signs nobody out."""
+    client = signed_in(app, "operator")
+    for forged in ({}, {"csrf": ""}, {"csrf": "guessed-token"}):
+        refused = client.post("/logout", data=forged)
+        assert refused.status_code == 400
+        assert 'name="csrf"' in refused.get_data(as_text=True)  # the page asks to confirm with a real form
+        assert client.get("/").status_code == 200
+    assert client.post("/logout", data={"csrf": csrf_of(client)}).status_code == 302
+    assert client.get("/").status_code == 302
