@@ -72,7 +72,8 @@ class SessionPolicy(_Strict):
 
 class SignInPolicy(_Strict):
     """Sign-in throttling (ioc.access.signin explains the design): per address, per account and address or
-    known browser, and per account for browsers that never signed in to it."""
+    known browser, and per account for browsers that never signed in to it. `trusted_proxy_hops`: how many
+    reverse proxies in front of the app name the client in X-Forwarded-For (0: the header is ignored)."""
 
     failures_per_account: int = Field(default=5, ge=1)
     attempts_per_address: int = Field(default=20, ge=1)
@@ -80,6 +81,7 @@ class SignInPolicy(_Strict):
     new_device_failures_per_account: int = Field(default=50, ge=1)
     account_window_seconds: int = Field(default=3600, ge=1)
     device_cookie_days: float = Field(default=90, gt=0)
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
 
 
 class ApiPolicy(_Strict):

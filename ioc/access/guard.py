@@ -3,6 +3,7 @@ Flask server with sign-in, sign-out and the security headers by `install`."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -10,6 +11,7 @@ from urllib.parse import quote
 import dash
 import flask
 import flask_login
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ioc.access.headers import ContentPolicy, add_headers
 from ioc.access.permissions import LOGIN_PATH, Access, ForgedRequest, allowed, is_public
@@ -19,6 +21,7 @@ from ioc.access.signin import forbidden_page, login, logout, templates
 from ioc.access.throttle import Throttle
 from ioc.audit import AuditTrail
 from ioc.auth import Roles, User, UserBook
+from ioc.config import ConfigError
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -45,6 +48,12 @@ def install(app: dash.Dash, access: Access, store: Any, roles: Roles, *, cookie_
         REMEMBER_COOKIE_SAMESITE="Lax",
         DEBUG=False,
     )
+    hops = trusted_proxy_hops(roles)
+    if hops:
+        # the client address (sign-in limits, API, audit) and scheme are the ones the trusted proxies name:
+        # ProxyFix takes the entry `hops` from the right of X-Forwarded-For, the one our own proxy added,
+        # so a client cannot pick its address by sending the header itself
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     manager = flask_login.LoginManager()
     manager.init_app(server)
     manager.user_loader(users.load_session)
@@ -56,6 +65,16 @@ def install(app: dash.Dash, access: Access, store: Any, roles: Roles, *, cookie_
     server.add_url_rule(LOGIN_PATH, "ioc_login", lambda: login(security), methods=["GET", "POST"])
     server.add_url_rule("/logout", "ioc_logout", lambda: logout(security), methods=["GET", "POST"])
     return security
+
+
+def trusted_proxy_hops(roles: Roles) -> int:
+    """IOC_TRUSTED_PROXY_HOPS when set (it belongs to a deployment), else roles.yaml's sign_in setting."""
+    env = os.environ.get("IOC_TRUSTED_PROXY_HOPS")
+    if env is None or not env.strip():
+        return roles.sign_in.trusted_proxy_hops
+    if not env.strip().isdigit() or int(env) > 10:
+        raise ConfigError(f"IOC_TRUSTED_PROXY_HOPS: '{env}' is not a number of proxies from 0 to 10")
+    return int(env)
 
 
 def _guard(security: Security) -> flask.Response | None:

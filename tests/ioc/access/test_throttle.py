@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash
 import pytest
 from flask.testing import FlaskClient
 
 from ioc.access import Throttle
+from ioc.auth import load_roles
+from ioc.config import ConfigError, Settings
 from ioc.store import Store
+from layouts.app import create_app
 from tests.ioc.access.conftest import csrf_of
-from tests.layouts.dom import client_sign_in
+from tests.layouts.dom import TEST_PASSWORD, add_user, client_sign_in
 
 
 def client_at(app: dash.Dash, address: str) -> FlaskClient:
@@ -98,3 +103,57 @@ def test_a_hit_says_how_long_its_window_still_runs(fake_store: Store, window: in
     _, remaining = throttle.hit("api", "key:bus-app", window)
     assert 0 < remaining <= window
     assert 0 < throttle.retry_after(window) <= window
+
+
+def _sign_in_through_proxy(app: dash.Dash, forwarded_for: str, username: str, password: str) -> int:
+    """A sign-in that reached the app through a reverse proxy at 10.0.0.2 which names the client."""
+    client = client_at(app, "10.0.0.2")
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return int(client_sign_in(client, username, password).status_code)
+
+
+def test_a_forged_x_forwarded_for_is_ignored_unless_proxies_are_trusted(app: dash.Dash) -> None:
+    """With no trusted proxy hops (the default), a client cannot escape its address's limit by naming a new
+    address in each request, and the audit trail records the address the connection came from."""
+    from ioc.audit import AuditQuery
+
+    policy = app.server.extensions["ioc_roles"].sign_in
+    assert policy.trusted_proxy_hops == 0
+    statuses = [_sign_in_through_proxy(app, f"192.0.2.{n + 1}", f"nobody-{n}", "wrong-password-x")
+                for n in range(policy.attempts_per_address + 1)]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {401}
+    entries = app.server.extensions["ioc_security"].audit.search(AuditQuery(action="sign_in.failed"))
+    assert {entry.address for entry in entries} == {"10.0.0.2"}
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(
+    fake_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind one reverse proxy every user shares its address: with its hop trusted, the limit per address
+    applies to the client the proxy names, so one guesser does not keep everyone else out."""
+    monkeypatch.setenv("IOC_TRUSTED_PROXY_HOPS", "1")
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    add_user(app, "operator-1", "operator")
+    policy = app.server.extensions["ioc_roles"].sign_in
+    # a client may prepend whatever it likes; only the entry the trusted proxy added counts
+    statuses = [_sign_in_through_proxy(app, f"192.0.2.{n + 1}, 198.51.100.66", f"nobody-{n}", "wrong-password-x")
+                for n in range(policy.attempts_per_address + 1)]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {401}
+    assert _sign_in_through_proxy(app, "203.0.113.7", "operator-1", TEST_PASSWORD) == 302
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_a_bad_trusted_proxy_hops_setting_is_named(
+    fake_store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("IOC_TRUSTED_PROXY_HOPS", value)
+    with pytest.raises(ConfigError, match="IOC_TRUSTED_PROXY_HOPS"):
+        create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+
+
+def test_trusted_proxy_hops_in_roles_yaml_are_validated(tmp_path: Path) -> None:
+    (tmp_path / "roles.yaml").write_text("sign_in: {trusted_proxy_hops: -1}\n"
+                                         "roles:\n  admin: {title: {vi: a, en: a}, permissions: ['*']}\n",
+                                         encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"roles.yaml: sign_in.trusted_proxy_hops: Input should be greater"):
+        load_roles(tmp_path)
