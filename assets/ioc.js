@@ -28,6 +28,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const pulse = state === "live" ? ((window.iocBeats || 0) % 2 ? " ioc-beat-a" : " ioc-beat-b") : "";
             return [time, date, "ioc-heartbeat ioc-heartbeat--" + state + pulse, label];
         },
+        // How large this screen draws: the root font size over the 18 px of a 1920 px screen (see ioc.css).
+        screenScale: function (_tick, current) {
+            const root = parseFloat(window.getComputedStyle(document.documentElement).fontSize) || 18;
+            const scale = Math.round(root / 18 * 4) / 4;
+            return scale === current ? window.dash_clientside.no_update : scale;
+        },
         // A legend chip hides or shows its sector on this screen only; the list is kept in the browser.
         toggleLayer: function (_clicks, hidden) {
             const ctx = window.dash_clientside.callback_context;

@@ -41,10 +41,19 @@ class Text(_Strict):
         return self.vi if lang == "vi" else self.en
 
 
+# Marker shapes a sector may draw its points with, and the character its legend chip shows for each: the
+# shape tells sectors apart where colour cannot (colour blindness, a washed-out wall).
+SECTOR_SYMBOLS: dict[str, str] = {
+    "circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "triangle-down": "▼", "star": "★",
+    "hexagon": "⬢", "pentagon": "⬟", "cross": "✚", "x": "✖",
+}
+
+
 class Sector(_Strict):
     id: str = Field(pattern=SLUG)
     name: Text
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    symbol: Literal[tuple(SECTOR_SYMBOLS)] = "circle"  # type: ignore[valid-type]
 
 
 class City(_Strict):
@@ -62,6 +71,8 @@ class FeedKpi(_Strict):
     """The headline number of a feed on the control room: an aggregate over its entities' latest values."""
 
     label: Text
+    # what a tile prints where the label does not fit two lines read from across the room; the label is its tooltip
+    short: Text | None = None
     metric: str | None = None
     aggregate: Literal["mean", "max", "min", "sum", "count"] = "mean"
     unit: str = ""

@@ -26,7 +26,7 @@ from ioc.city_map import (
     entity_point,
     focus_bounds,
 )
-from ioc.config import Feed, Settings
+from ioc.config import SECTOR_SYMBOLS, Feed, Settings
 from ioc.i18n import t
 from ioc.kpis.tiles import KpiValue, feed_kpi
 from ioc.model import Alert
@@ -40,7 +40,8 @@ DETAIL_SPAN_DEGREES = 0.09
 COORD_DIGITS = 5  # about 1 m: more digits are bytes on every tick and no information
 STALE_OPACITY = 0.4
 UI_REVISION = "city-map"
-FONT = "Inter, Segoe UI, Roboto, sans-serif"
+# the page's own typeface first (served from assets/fonts), as the tiles and the alert list use
+FONT = "Inter Variable, Inter, Segoe UI, Roboto, DejaVu Sans, sans-serif"
 # Marker sizes shrink as the map fills: (up to this many points on the map, size in px).
 MARKER_SIZES = ((400, 13), (2000, 9), (10000, 7), (math.inf, 5))
 
@@ -102,6 +103,7 @@ def build_feed_layer(settings: Settings, feed: Feed, version: int, entities: Seq
     """A feed's points, clusters and headline number from its entities (and active events)."""
     sector = settings.sector(feed.sector)
     colour = sector.colour if sector else "#9e9e9e"
+    symbol = sector.symbol if sector else "circle"
     name = sector.name.get(lang) if sector else feed.sector
     xs: list[float] = []
     ys: list[float] = []
@@ -126,7 +128,7 @@ def build_feed_layer(settings: Settings, feed: Feed, version: int, entities: Seq
         "showlegend": False,
         # "none" still reports hover and clicks to the server, which looks the entity up on demand
         "hoverinfo": "none",
-        "marker": {"color": colour, "size": 9, "line": {"color": "#0b1220", "width": 1}},
+        "marker": {"color": colour, "symbol": symbol, "size": 9, "line": {"color": "#0b1220", "width": 1}},
         "meta": {"feed": feed.name, "role": "detail", "clustered": clustered},
     }
     cluster = cluster_trace(feed, colour, name, xs, ys, lang) if clustered else _empty_cluster(feed, colour, name)
@@ -168,13 +170,13 @@ def cluster_trace(feed: Feed, colour: str, name: str, xs: Sequence[float], ys: S
         "x": [x for x, _, _ in clusters],
         "y": [y for _, y, _ in clusters],
         "text": [str(n) if n > 1 else "" for n in counts],
-        "textfont": {"color": "#ffffff", "size": 13, "family": FONT},
+        "textfont": {"color": "#0b1220", "size": 13, "family": FONT},  # dark on the light sector colours
         "name": name,
         "legendgroup": feed.sector,
         "showlegend": False,
         "hoverinfo": "none",
         # area grows with the count, so a cluster of 400 reads as more than one of 40 without hiding the map
-        "marker": {"color": colour, "opacity": 0.8, "size": [min(40, 10 + 3.2 * math.sqrt(n)) for n in counts],
+        "marker": {"color": colour, "opacity": 0.8, "size": [round(min(40, 10 + 3.2 * math.sqrt(n)), 1) for n in counts],
                    "line": {"color": "#ffffff", "width": 1}},
         "meta": {"feed": feed.name, "role": "cluster", "counts": counts},
     }
@@ -189,6 +191,8 @@ class ScreenView:
 
     hidden: frozenset[str] = frozenset()
     zoomed: bool = False
+    # how much larger than a 1920 px screen this one draws its type and markers (2 on a 3840 px wall)
+    scale: float = 1.0
 
     def key(self) -> str:
         return f"{int(self.zoomed)}:{','.join(sorted(self.hidden))}"
@@ -222,8 +226,39 @@ def view_span(relayout: Mapping[str, Any] | None, previous: float | None) -> flo
     return previous
 
 
-def screen_view(hidden: Iterable[str] | None, span: float | None) -> ScreenView:
-    return ScreenView(hidden=frozenset(hidden or ()), zoomed=span is not None and span < DETAIL_SPAN_DEGREES)
+def screen_view(hidden: Iterable[str] | None, span: float | None, scale: float | None = None) -> ScreenView:
+    return ScreenView(hidden=frozenset(hidden or ()), zoomed=span is not None and span < DETAIL_SPAN_DEGREES,
+                      scale=screen_scale(scale))
+
+
+def screen_scale(reported: float | None) -> float:
+    """A screen's drawing scale from what its browser reports (root font size / 18 px), in quarter steps
+    between 1 and 3, so a window a few pixels wider does not redraw the map and odd values draw nothing odd."""
+    if not isinstance(reported, int | float) or not math.isfinite(reported):
+        return 1.0
+    return min(3.0, max(1.0, round(reported * 4) / 4))
+
+
+def scaled(trace: dict[str, Any], scale: float) -> dict[str, Any]:
+    """The trace with its marker sizes, outline widths and text sizes times `scale` (a copy; shared layers are
+    never changed)."""
+    if scale == 1.0:
+        return trace
+    out = dict(trace)
+    if "marker" in trace:
+        marker = out["marker"] = dict(trace["marker"])
+        size = marker.get("size")
+        if isinstance(size, list):
+            marker["size"] = [round(value * scale, 1) for value in size]
+        elif isinstance(size, int | float):
+            marker["size"] = size * scale
+        if "line" in marker:
+            marker["line"] = {**marker["line"], "width": marker["line"].get("width", 1) * scale}
+    if "textfont" in trace:
+        out["textfont"] = {**trace["textfont"], "size": trace["textfont"].get("size", 13) * scale}
+    if "line" in trace:  # an area's outline
+        out["line"] = {**trace["line"], "width": trace["line"].get("width", 1) * scale}
+    return out
 
 
 def signature(version: int, stale: bool, lang: str) -> str:
@@ -251,6 +286,7 @@ class LegendEntry:
     name: str
     colour: str
     stale: bool
+    glyph: str = SECTOR_SYMBOLS["circle"]  # the sector's marker shape, as a character
 
 
 def legend_entries(settings: Settings, plan: MapPlan, stale_feeds: frozenset[str], lang: str
@@ -265,7 +301,7 @@ def legend_entries(settings: Settings, plan: MapPlan, stale_feeds: frozenset[str
         names = feeds_by_sector.get(sector.id)
         if names:
             entries.append(LegendEntry(sector.id, sector.name.get(lang), sector.colour,
-                                       any(name in stale_feeds for name in names)))
+                                       any(name in stale_feeds for name in names), SECTOR_SYMBOLS[sector.symbol]))
     return entries
 
 
@@ -294,7 +330,8 @@ def alert_trace(alerts: Sequence[Alert], points: Mapping[str, tuple[float, float
     }
 
 
-def area_labels(base: Sequence[Mapping[str, Any]], view: tuple[float, float, float, float]) -> list[dict[str, Any]]:
+def area_labels(base: Sequence[Mapping[str, Any]], view: tuple[float, float, float, float], scale: float = 1.0
+                ) -> list[dict[str, Any]]:
     """The area names as annotations: drawn above every WebGL layer, so no marker hides where it is."""
     minx, miny, maxx, maxy = view
     inset_x, inset_y = (maxx - minx) * 0.06, (maxy - miny) * 0.03
@@ -305,12 +342,13 @@ def area_labels(base: Sequence[Mapping[str, Any]], view: tuple[float, float, flo
         for x, y, text in zip(trace["x"], trace["y"], trace["text"], strict=True):
             if minx + inset_x <= x <= maxx - inset_x and miny + inset_y <= y <= maxy - inset_y:
                 labels.append({"x": x, "y": y, "text": _escape(text), "showarrow": False,
-                               "font": {"size": 20, "color": LABEL_COLOUR, "family": FONT, "weight": 700,
-                                        "shadow": "0px 0px 6px #000000"}})
+                               "font": {"size": 20 * scale, "color": LABEL_COLOUR, "family": FONT, "weight": 700,
+                                        "shadow": f"0px 0px {6 * scale:g}px #000000"}})
     return labels
 
 
-def figure_layout(view: tuple[float, float, float, float], labels: list[dict[str, Any]]) -> dict[str, Any]:
+def figure_layout(view: tuple[float, float, float, float], labels: list[dict[str, Any]], scale: float = 1.0
+                  ) -> dict[str, Any]:
     minx, miny, maxx, maxy = view
     pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
     return {
@@ -318,8 +356,8 @@ def figure_layout(view: tuple[float, float, float, float], labels: list[dict[str
         "paper_bgcolor": MAP_BACKGROUND,
         "plot_bgcolor": MAP_BACKGROUND,
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "font": {"color": LABEL_COLOUR, "size": 18, "family": FONT},
-        "hoverlabel": {"font": {"size": 18}, "bgcolor": "#0f1b2d", "bordercolor": AREA_EDGE},
+        "font": {"color": LABEL_COLOUR, "size": 18 * scale, "family": FONT},
+        "hoverlabel": {"font": {"size": 18 * scale}, "bgcolor": "#0f1b2d", "bordercolor": AREA_EDGE},
         "showlegend": False,
         "dragmode": "pan",
         "annotations": labels,
@@ -367,19 +405,22 @@ class MapState:
         layer, stale = self.layers[feed], feed in self.stale_feeds
         cluster, detail = styled_cluster(layer, stale), styled_detail(layer, stale, self.size())
         cluster["visible"], detail["visible"] = view.shows(cluster), view.shows(detail)
-        return cluster, detail
+        return scaled(cluster, view.scale), scaled(detail, view.scale)
+
+    def alerts_trace(self, settings: Settings, view: ScreenView = WHOLE_CITY) -> dict[str, Any]:
+        return scaled(alert_trace(self.alerts, self.points(), settings, self.lang), view.scale)
 
 
 def full_figure(settings: Settings, base: Sequence[Mapping[str, Any]], state: MapState,
                 view: ScreenView = WHOLE_CITY) -> dict[str, Any]:
     """The whole map as a plain figure dict: areas, then each feed's clusters and points, alerts on top."""
-    data: list[dict[str, Any]] = [dict(trace) for trace in base if trace.get("mode") != "text"]
+    data: list[dict[str, Any]] = [scaled(dict(trace), view.scale) for trace in base if trace.get("mode") != "text"]
     for feed in state.plan.feeds:
         data.extend(state.traces_of(feed, view))
-    data.append(alert_trace(state.alerts, state.points(), settings, state.lang))
+    data.append(state.alerts_trace(settings, view))
     all_points = [p for layer in state.layers.values() for p in layer.points]
-    view = focus_bounds(settings.city, all_points)
-    return {"data": data, "layout": figure_layout(view, area_labels(base, view))}
+    bounds = focus_bounds(settings.city, all_points)
+    return {"data": data, "layout": figure_layout(bounds, area_labels(base, bounds, view.scale), view.scale)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +451,7 @@ def figure_delta(settings: Settings, state: MapState, seen: Mapping[str, str],
             visible[cluster_at], visible[detail_at] = view.shows(layer.cluster), view.shows(layer.detail)
     if seen.get("alerts") != f"{state.alerts_version}:{state.lang}" or changes:
         # an alert on an entity follows it when its layer moved
-        changes[state.plan.alert_index] = alert_trace(state.alerts, state.points(), settings, state.lang)
+        changes[state.plan.alert_index] = state.alerts_trace(settings, view)
     return FigureDelta(traces=changes, visible=visible)
 
 

@@ -46,6 +46,8 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
             dcc.Store(id=ids.CONTROL_ROOM_SEEN),
             # which sectors this screen hides: the screen's own, kept across reloads
             dcc.Store(id=ids.MAP_HIDDEN, storage_type="local", data=[]),
+            # how large this screen draws (2 on a 3840 px wall), so the map's type grows with the page's
+            dcc.Store(id=ids.SCREEN_SCALE),
             # tiles across the top, the map below them, the alert queue beside it: the layout of a 16:9 wall
             html.Section(id=ids.KPI_PANEL, className="panel kpi-panel"),
             html.Section(
@@ -70,20 +72,21 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
 
 
 def refresh(context: WebContext, _tick: int | None, lang: str | None, hidden: list[str] | None,
-            relayout: dict[str, Any] | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
+            relayout: dict[str, Any] | None, scale: float | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
     """Send a screen what changed since it last drew: nothing, some layers, or (first time) everything."""
-    return screen_update(context.live, language(lang), seen or {}, hidden, relayout)
+    return screen_update(context.live, language(lang), seen or {}, hidden, relayout, scale)
 
 
 def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[str] | None = None,
-                  relayout: dict[str, Any] | None = None) -> tuple[Any, ...]:
+                  relayout: dict[str, Any] | None = None, scale: float | None = None) -> tuple[Any, ...]:
     now = utcnow()
     tick = live.read(lang, now)
     state = tick.state
     span = view_span(relayout, seen.get("span"))
-    view = screen_view(hidden, span)
+    view = screen_view(hidden, span, scale)
     signatures = state.signatures()
-    plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}"
+    # a new scale redraws everything: the layout's type and every marker change size
+    plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}:{view.scale:g}"
     step = age_step(now)
     figure: Any = dash.no_update
     title: Any = dash.no_update
@@ -195,7 +198,8 @@ PAGE = Page(
                      Output(ids.ALERT_PANEL, "children"), Output(ids.CONTROL_ROOM_SEEN, "data")),
             # a zoom or a hidden sector is answered at once, not at the next tick
             inputs=(Input(ids.CONTROL_ROOM_TICK, "n_intervals"), Input(ids.LANG, "data"),
-                    Input(ids.MAP_HIDDEN, "data"), Input(ids.CITY_MAP, "relayoutData")),
+                    Input(ids.MAP_HIDDEN, "data"), Input(ids.CITY_MAP, "relayoutData"),
+                    Input(ids.SCREEN_SCALE, "data")),
             states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
             function=refresh,
         ),
@@ -204,6 +208,14 @@ PAGE = Page(
             inputs=(Input(ids.CITY_MAP, "hoverData"), Input(ids.LANG, "data")),
             states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
             function=show_detail,
+        ),
+        # the browser measures its own scale at each tick; the store changes (and the map redraws) only when the
+        # window does
+        Callback(
+            outputs=(Output(ids.SCREEN_SCALE, "data"),),
+            inputs=(Input(ids.CONTROL_ROOM_TICK, "n_intervals"),),
+            states=(State(ids.SCREEN_SCALE, "data"),),
+            function=ClientsideFunction(namespace="ioc", function_name="screenScale"),
         ),
         # which sectors a screen hides is its own choice, kept in the browser
         Callback(

@@ -8,7 +8,7 @@ from dash import html
 
 from ioc.city_map import AlertRow
 from ioc.i18n import t
-from ioc.kpis.tiles import KpiTile
+from ioc.kpis.tiles import KpiTile, tile_columns
 from ioc.live_map import LegendEntry
 from layouts import ids
 
@@ -17,7 +17,7 @@ def kpi_tile(tile: KpiTile, agency_full: str) -> html.Div:
     return html.Div(
         className="kpi-tile kpi-tile--stale" if tile.stale else "kpi-tile",
         style={"--sector": tile.colour},
-        title=agency_full,
+        title=f"{tile.full_label} · {agency_full}",
         **{"data-feed": tile.feed},
         children=[
             html.Div(tile.label, className="kpi-label"),
@@ -38,7 +38,8 @@ def kpi_panel(tiles: list[KpiTile], agency_names: dict[str, str], lang: str) -> 
         title.append(html.Span(t("control_room.stale_count", lang, n=stale), className="count-badge count-badge--stale"))
     return [
         html.H2(title, className="panel-title"),
-        html.Div([kpi_tile(tile, agency_names.get(tile.feed, tile.agency)) for tile in tiles], className="kpi-grid"),
+        html.Div([kpi_tile(tile, agency_names.get(tile.feed, tile.agency)) for tile in tiles], className="kpi-grid",
+                 style={"--kpi-columns": tile_columns(len(tiles))}),
     ]
 
 
@@ -98,7 +99,8 @@ def legend(entries: list[LegendEntry], hidden: frozenset[str] = frozenset(), lan
     chips: list[Any] = []
     for entry in entries:
         off = entry.sector in hidden
-        label: list[Any] = [html.Span(className="legend-dot", style={"background": entry.colour}), entry.name]
+        label: list[Any] = [html.Span(entry.glyph, className="legend-glyph", style={"color": entry.colour},
+                                      **{"aria-hidden": "true"}), entry.name]
         if entry.stale:
             label.append(html.Span(f"⚠ {t('map.stale_layer', lang)}", className="legend-stale"))
         chips.append(html.Button(label, id=ids.map_layer_toggle(entry.sector), n_clicks=0,

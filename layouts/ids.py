@@ -33,6 +33,8 @@ ALERT_COUNT = "control-room-alert-count"
 MAP_LEGEND = "control-room-legend"
 MAP_DETAIL = "control-room-detail"
 MAP_HIDDEN = "control-room-hidden-layers"
+# the screen's drawing scale (its root font size over 18 px), reported by the browser
+SCREEN_SCALE = "control-room-screen-scale"
 # pattern-matching type of the legend's layer buttons: {"type": MAP_LAYER_TOGGLE, "sector": <id>}
 MAP_LAYER_TOGGLE = "control-room-layer"
 

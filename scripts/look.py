@@ -14,17 +14,26 @@ import time
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 SETTLE_SECONDS = 4.0  # two refresh ticks: the map, the tiles and the alerts have all drawn
+# Debian's packages: the driver matches the browser, and nothing is downloaded
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def browser(width: int, height: int) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  f"--window-size={width},{height}", "--hide-scrollbars"):
         options.add_argument(flag)
-    return webdriver.Chrome(options=options)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # the window size includes the browser's own chrome in headless mode; the viewport is what a screen shows
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    return driver
 
 
 def sign_in(driver: webdriver.Chrome, url: str, user: str, password: str) -> None:

@@ -28,6 +28,8 @@ class KpiTile:
 
     feed: str
     label: str
+    # the KPI's whole name and the agency's, for the tooltip: the tile prints them short
+    full_label: str
     agency: str
     sector: str
     colour: str
@@ -121,11 +123,20 @@ def tile_for(settings: Settings, feed: Feed, kpi: KpiValue, records: int, health
     else:
         value_text = format_value(kpi.value)
         stale_text = t("kpi.stale_since", lang, time=local_time(health.last_success, "%H:%M")) if stale else ""
-    # the tile names the agency short; its full name is the tile's tooltip
+    # the tile names the KPI and the agency short; their full names are the tile's tooltip
     short = feed.agency_short.get(lang) if feed.agency_short else feed.agency_name.get(lang)
-    return KpiTile(feed=feed.name, label=kpi.label.get(lang), agency=short, sector=feed.sector,
+    label = kpi.label.get(lang)
+    tile_label = feed.kpi.short.get(lang) if feed.kpi and feed.kpi.short else label
+    return KpiTile(feed=feed.name, label=tile_label, full_label=label, agency=short, sector=feed.sector,
                    colour=sector.colour if sector else "#7f7f7f", value_text=value_text, unit=kpi.unit,
                    stale=stale, stale_text=stale_text, records=records)
+
+
+def tile_columns(tiles: int, widest: int = 13) -> int:
+    """Columns for the control room's tile band: as few rows as `widest` columns allow, the rows evenly filled
+    (26 tiles are two rows of 13, 27 three rows of 9), so no tile sits alone on a last row."""
+    rows = max(1, math.ceil(tiles / widest))
+    return max(1, math.ceil(tiles / rows))
 
 
 def kpi_tiles(

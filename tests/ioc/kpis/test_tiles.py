@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ioc.config import Feed, FeedKpi, Settings, Text
+from ioc.config import Feed, FeedKpi, Settings, Text, load_settings
 from ioc.i18n import local_time, t
-from ioc.kpis.tiles import KpiValue, feed_kpi, format_value, kpi_tiles
+from ioc.kpis.tiles import KpiValue, feed_kpi, format_value, kpi_tiles, tile_columns
 from ioc.store import FeedHealth
 
 NOW = datetime(2025, 3, 14, 3, 30, tzinfo=UTC)
@@ -117,3 +117,30 @@ def test_tiles_mark_stale_feeds_with_the_time_of_their_last_data(settings: Setti
     assert tiles["silent"].stale_text == t("kpi.no_data", "en")
     assert tiles["fresh"].colour == settings.sector("environment").colour
     assert tiles["fresh"].label == "Index" and tiles["fresh"].agency == "Environment department"
+
+
+def test_a_tile_prints_the_short_label_and_keeps_the_whole_one_for_its_tooltip(settings: Settings) -> None:
+    long = FeedKpi(label=Text(vi="Thời gian tiếp cận trung bình", en="Mean response time"),
+                   short=Text(vi="Thời gian tiếp cận", en="Response time"), metric="minutes", unit="min")
+    feeds = [make_feed("ambulance", long), make_feed("air", kpi("mean"))]
+    city = settings.model_copy(update={"feeds": feeds})
+
+    tiles = {tile.feed: tile for tile in kpi_tiles(city, {}, {}, "vi", NOW)}
+
+    assert (tiles["ambulance"].label, tiles["ambulance"].full_label) == ("Thời gian tiếp cận",
+                                                                         "Thời gian tiếp cận trung bình")
+    assert tiles["air"].label == tiles["air"].full_label == "Chỉ số"  # no short label: the whole one
+
+
+def test_every_demo_tile_label_fits_two_lines_of_a_tile() -> None:
+    for feed in load_settings().feeds:
+        if feed.kpi:
+            for lang in ("vi", "en"):
+                label = (feed.kpi.short or feed.kpi.label).get(lang)
+                # about 14 characters a line on a 1/13-wide tile; words do not break, so allow for the ragged edge
+                assert len(label) <= 25, f"{feed.name}: '{label}' needs a kpi.short in agencies.yaml"
+
+
+@pytest.mark.parametrize(("tiles", "columns"), [(0, 1), (1, 1), (13, 13), (14, 7), (26, 13), (27, 9), (40, 10)])
+def test_tile_rows_are_evenly_filled(tiles: int, columns: int) -> None:
+    assert tile_columns(tiles) == columns
