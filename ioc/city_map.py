@@ -1,7 +1,7 @@
-"""What the control room shows of the city: the offline district map with sector layers and open alerts.
+"""The city as every map draws it: its areas from the boundaries file (no internet tiles), the palette, where an
+entity sits, the view that frames what is on the map, and the open-alert rows beside it.
 
-No internet tiles: the city's areas come from its boundaries file and are drawn as filled shapes on
-plain axes whose aspect is corrected for latitude, so the map works in a control room without internet.
+The live layers over these areas are `ioc.live_map`'s; the alert page's zoomed map is `ioc.alert_map`'s.
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import plotly.graph_objects as go
 import shapely
 
 from ioc.areas import area_index
 from ioc.config import City, Settings
 from ioc.i18n import age_text, local_time, t
 from ioc.kpis.tiles import format_value
-from ioc.model import Alert, Severity, from_iso
+from ioc.model import Alert, Severity
 
 # Red for what needs action now, orange for what needs it soon: the operator reads colour before text.
+# Alarm colours, kept out of the sector palette (city.yaml's sectors are Paul Tol's "light" scheme, no red):
+# red and magenta only ever mean an alarm. Extreme is magenta, not a second red, so it stays apart from severe
+# for a colour-blind operator too; the severity is always written beside the colour as well.
 SEVERITY_COLOURS: dict[Severity, str] = {
-    Severity.EXTREME: "#ff1744",
+    Severity.EXTREME: "#ff3dd2",
     Severity.SEVERE: "#ff3d3d",
     Severity.MODERATE: "#ff9100",
     Severity.MINOR: "#ffd600",
@@ -33,11 +35,6 @@ AREA_FILLS = ("#1d2c44", "#263a5a", "#1a3443", "#2d3655")
 AREA_EDGE = "#8fb3d9"
 MAP_BACKGROUND = "#070d18"
 LABEL_COLOUR = "#e8f0fa"
-HOVER_ATTRIBUTES = 5  # a hover box read from across the room holds a few values, not a dump
-# Keeps zoom and the layers an operator switched off across live refreshes.
-UI_REVISION = "city-map"
-# Markers shrink as the map fills, so a busy city stays legible: (up to this many points, marker size).
-MARKER_SIZES = ((100, 16), (400, 12), (2000, 9), (math.inf, 6))
 FOCUS_GRID_DEGREES = 0.02  # about 2 km: the view moves only when things move that far beyond it
 
 
@@ -122,178 +119,9 @@ def entity_point(entity: Mapping[str, Any]) -> tuple[float, float] | None:
     return None
 
 
-def _hover(entity: Mapping[str, Any], lang: str) -> str:
-    district = entity.get("district") or t("map.outside", lang)
-    lines = [
-        f"<b>{_escape(entity.get('name') or entity.get('id', ''))}</b>",
-        f"{t('map.hover.type', lang)}: {_escape(entity.get('type', ''))}",
-        f"{t('map.hover.district', lang)}: {_escape(district)}",
-    ]
-    shown = 0
-    for key, value in (entity.get("attributes") or {}).items():
-        if shown >= HOVER_ATTRIBUTES or isinstance(value, dict | list) or value in (None, ""):
-            continue
-        text = format_value(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-        lines.append(f"{_escape(key)}: {_escape(str(text))[:40]}")
-        shown += 1
-    observed = entity.get("observed_at")
-    if observed:
-        lines.append(f"{t('map.hover.observed', lang)}: {local_time(from_iso(observed))}")
-    return "<br>".join(lines)
-
-
 def _escape(text: str) -> str:
     # hover text is rendered as HTML by plotly; agency text must not inject markup
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def sector_layers(
-    settings: Settings,
-    entities: Iterable[Mapping[str, Any]],
-    lang: str,
-    stale_feeds: frozenset[str] = frozenset(),
-) -> list[go.Scatter]:
-    """One toggleable marker trace per sector that has located entities, in city.yaml order.
-
-    Entities of a stale feed are drawn faded and their layer's legend says so: old positions must not
-    pass for live ones.
-    """
-    by_sector: dict[str, list[tuple[tuple[float, float], Mapping[str, Any]]]] = {}
-    for entity in entities:
-        point = entity_point(entity)
-        if point is not None:
-            by_sector.setdefault(entity.get("sector") or "", []).append((point, entity))
-    order = [s.id for s in settings.city.sectors] + sorted(set(by_sector) - {s.id for s in settings.city.sectors})
-    located = sum(len(members) for members in by_sector.values())
-    size = next(size for limit, size in MARKER_SIZES if located <= limit)
-    traces = []
-    for sector_id in order:
-        members = by_sector.get(sector_id)
-        if not members:
-            continue
-        sector = settings.sector(sector_id)
-        name = sector.name.get(lang) if sector else sector_id
-        stale = [e.get("feed") in stale_feeds for _, e in members]
-        if any(stale):
-            name = f"{name} ⚠ {t('map.stale_layer', lang)}"
-        traces.append(
-            go.Scatter(
-                x=[p[0] for p, _ in members],
-                y=[p[1] for p, _ in members],
-                mode="markers",
-                name=name,
-                uid=f"sector-{sector_id}",
-                marker={
-                    "size": size,
-                    "color": sector.colour if sector else "#9e9e9e",
-                    "line": {"color": "#ffffff", "width": 2},
-                    "opacity": [0.45 if old else 1.0 for old in stale],
-                },
-                text=[_hover(e, lang) for _, e in members],
-                hovertemplate="%{text}<extra></extra>",
-            )
-        )
-    return traces
-
-
-def alert_layer(
-    alerts: Sequence[Alert], points: Mapping[str, tuple[float, float]], settings: Settings, lang: str
-) -> go.Scatter | None:
-    """Open alerts as large rings over the sector markers, coloured by severity."""
-    xs, ys, colours, texts = [], [], [], []
-    for alert in alerts:
-        point = alert.location or points.get(alert.entity_id)
-        if point is None:
-            continue
-        xs.append(point[0])
-        ys.append(point[1])
-        colours.append(SEVERITY_COLOURS[alert.severity])
-        texts.append(
-            f"<b>{_escape(alert_title(alert, settings, lang))}</b><br>"
-            f"{t(f'control_room.severity.{alert.severity}', lang)} · {_escape(alert.district or '')}"
-            + (f"<br>{format_value(alert.value)}" if alert.value is not None else "")
-        )
-    if not xs:
-        return None
-    return go.Scatter(
-        x=xs,
-        y=ys,
-        mode="markers",
-        name=t("map.alerts_layer", lang),
-        uid="alerts",
-        marker={"size": 30, "color": colours, "symbol": "circle", "opacity": 0.9,
-                "line": {"color": "#ffffff", "width": 3}},
-        text=texts,
-        hovertemplate="%{text}<extra></extra>",
-    )
-
-
-def city_figure(
-    settings: Settings,
-    entities: Sequence[Mapping[str, Any]],
-    alerts: Sequence[Alert],
-    lang: str,
-    *,
-    base: list[dict[str, Any]] | None = None,
-    stale_feeds: frozenset[str] = frozenset(),
-) -> go.Figure:
-    """The whole map: areas (from `base` when cached), sector layers, then alerts on top."""
-    city = settings.city
-    base = base if base is not None else district_layer(city)
-    # area names go above the markers: a dense layer must not hide where it is
-    figure = go.Figure(data=[trace for trace in base if trace.get("mode") != "text"])
-    figure.add_traces(sector_layers(settings, entities, lang, stale_feeds))
-    points = {str(e.get("id")): p for e in entities if (p := entity_point(e)) is not None}
-    minx, miny, maxx, maxy = focus_bounds(city, points.values())
-    pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
-    figure.add_traces([_labels_within(trace, (minx, miny, maxx, maxy)) for trace in base
-                       if trace.get("mode") == "text"])
-    alert_trace = alert_layer(alerts, points, settings, lang)
-    if alert_trace is not None:
-        figure.add_trace(alert_trace)
-    figure.update_layout(
-        uirevision=UI_REVISION,
-        paper_bgcolor=MAP_BACKGROUND,
-        plot_bgcolor=MAP_BACKGROUND,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        font={"color": LABEL_COLOUR, "size": 18, "family": "Inter, Segoe UI, Roboto, sans-serif"},
-        hoverlabel={"font": {"size": 18}, "bgcolor": "#0f1b2d", "bordercolor": AREA_EDGE},
-        legend={
-            "orientation": "h",
-            "x": 0.01,
-            "y": 0.99,
-            "xanchor": "left",
-            "yanchor": "top",
-            "bgcolor": "rgba(7,13,24,0.78)",
-            "bordercolor": "#2f4560",
-            "borderwidth": 1,
-            "font": {"size": 18},
-            "itemsizing": "constant",
-        },
-        dragmode="pan",
-        xaxis={
-            "visible": False,
-            "range": [minx - pad_x, maxx + pad_x],
-            # one degree of longitude is cos(latitude) of a degree of latitude on the ground
-            "scaleanchor": "y",
-            "scaleratio": math.cos(math.radians((miny + maxy) / 2)),
-            # widen the view to fill the panel rather than leave empty bands beside the map
-            "constrain": "range",
-        },
-        yaxis={"visible": False, "range": [miny - pad_y, maxy + pad_y], "constrain": "range"},
-    )
-    return figure
-
-
-def _labels_within(trace: dict[str, Any], view: tuple[float, float, float, float]) -> dict[str, Any]:
-    """The area names whose anchor is well inside the view: a name cut in half at the edge reads as noise."""
-    minx, miny, maxx, maxy = view
-    inset_x, inset_y = (maxx - minx) * 0.08, (maxy - miny) * 0.03
-    keep = [
-        i for i, (x, y) in enumerate(zip(trace["x"], trace["y"], strict=True))
-        if minx + inset_x <= x <= maxx - inset_x and miny + inset_y <= y <= maxy - inset_y
-    ]
-    return {**trace, **{key: [trace[key][i] for i in keep] for key in ("x", "y", "text")}}
 
 
 def focus_bounds(city: City, points: Iterable[tuple[float, float]]) -> tuple[float, float, float, float]:
