@@ -1,5 +1,5 @@
 """The read-only open-data API under /api/v1/ for citizen developers: entities, latest observations, KPIs,
-open alerts and active warnings, as JSON or GeoJSON, with an OpenAPI 3 description.
+open alerts and active warnings, as JSON or GeoJSON, in pages linked by `next`, with an OpenAPI 3 description.
 
 Open data only: no personal field (ioc.privacy.is_personal_field filters every answer last), no raw
 payloads, no staff names. Callers present an API key (X-API-Key, issued by an administrator) or a session;
@@ -8,14 +8,19 @@ ioc.access refuses everyone else before a view runs, and each key is rate-limite
 
 from __future__ import annotations
 
+import base64
+import bisect
 import json
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 
 from ioc.access.security import Security
+from ioc.alerts.record import queue_order
 from ioc.kpis.tiles import feed_kpi
 from ioc.privacy import is_personal_field
 
@@ -58,14 +63,20 @@ def _wants_geojson() -> bool:
 
 
 def _answer(items: list[dict[str, Any]], geometry: Callable[[dict[str, Any]], dict[str, Any] | None],
-            *, meta: dict[str, Any] | None = None) -> flask.Response:
+            *, next_path: str | None = None) -> flask.Response:
     clean = [without_personal(item) for item in items]
     if _wants_geojson():
         features = [{"type": "Feature", "id": item.get("id"), "geometry": geometry(item),
                      "properties": {k: v for k, v in item.items() if k not in ("geometry", "lon", "lat", "location")}}
                     for item in clean]
-        return _json({"type": "FeatureCollection", "features": features}, mimetype=GEOJSON)
-    return _json({**(meta or {}), "count": len(clean), "items": clean})
+        # `links` as OGC API - Features pages a FeatureCollection
+        links = [{"rel": "next", "type": GEOJSON, "href": next_path}] if next_path else []
+        response = _json({"type": "FeatureCollection", "features": features, "links": links}, mimetype=GEOJSON)
+    else:
+        response = _json({"count": len(clean), "items": clean, "next": next_path})
+    if next_path:
+        response.headers["Link"] = f'<{next_path}>; rel="next"'
+    return response
 
 
 def _limit() -> int:
@@ -73,6 +84,52 @@ def _limit() -> int:
         return max(1, min(MAX_LIMIT, int(flask.request.args.get("limit", 1000))))
     except ValueError:
         return 1000
+
+
+# --- paging ---------------------------------------------------------------------------------------------
+# A page ends at an item; the next page starts after that item's sort key, which the `next` link carries as
+# an opaque cursor. Unlike an offset, a cursor neither repeats nor skips items when the city's data changes
+# between two pages (an entity added or an alert resolved shifts every offset after it).
+
+
+class BadCursor(ValueError):
+    """A cursor this API did not hand out."""
+
+
+def _encode_cursor(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(text: str, like: list[Any] | None) -> list[Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(text) from None
+    if not isinstance(key, list) or not key:
+        raise BadCursor(text)
+    # a sort key of the collection it came from: same length, same kinds of value (an int may stand for a float)
+    if like is not None and (len(key) != len(like) or any(
+            type(part) is not type(model) and not (type(part) is int and type(model) is float)
+            for part, model in zip(key, like, strict=True))):
+        raise BadCursor(text)
+    return key
+
+
+def _page(items: list[Any], sort_key: Callable[[Any], list[Any]]) -> tuple[list[Any], str | None]:
+    """The page of `items` the request asks for (`cursor`, `limit`), and the path of the next page (None on
+    the last page). Items are served in `sort_key` order."""
+    ordered = sorted(items, key=sort_key)
+    cursor = flask.request.args.get("cursor")
+    if cursor:
+        after = _decode_cursor(cursor, sort_key(ordered[0]) if ordered else None)
+        ordered = ordered[bisect.bisect_right([sort_key(item) for item in ordered], after):]
+    limit = _limit()
+    page = ordered[:limit]
+    if len(ordered) <= limit:
+        return page, None
+    query = [(name, value) for name, value in flask.request.args.items(multi=True) if name != "cursor"]
+    query.append(("cursor", _encode_cursor(sort_key(page[-1]))))
+    return page, f"{flask.request.script_root}{flask.request.path}?{urlencode(query)}"
 
 
 def _point(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -108,16 +165,21 @@ def _matching_entities(args: Any) -> list[dict[str, Any]]:
 # --- views ----------------------------------------------------------------------------------------------
 
 
+def _by_id(item: dict[str, Any]) -> list[Any]:
+    return [str(item.get("id") or "")]
+
+
 def entities() -> flask.Response:
-    found = _matching_entities(flask.request.args)[: _limit()]
-    return _answer([_public_entity(entity) for entity in found], _point)
+    found, next_path = _page(_matching_entities(flask.request.args), _by_id)
+    return _answer([_public_entity(entity) for entity in found], _point, next_path=next_path)
 
 
 def latest_observations() -> flask.Response:
     """The newest observation of each numeric attribute of the matching entities, with its unit."""
     context = _context()
     store = context.store
-    found = _matching_entities(flask.request.args)[: _limit()]
+    # pages of entities (`limit` of them), each with the rows of its metrics
+    found, next_path = _page(_matching_entities(flask.request.args), _by_id)
     metric_wanted = flask.request.args.get("metric")
     pairs = [(entity, metric) for entity in found for metric, value in (entity.get("attributes") or {}).items()
              if isinstance(value, int | float) and not isinstance(value, bool)
@@ -133,7 +195,7 @@ def latest_observations() -> flask.Response:
         rows.append({"entity_id": entity["id"], "type": entity.get("type"), "district": entity.get("district"),
                      "metric": metric, "value": _number(fields.get("v")), "unit": fields.get("u", ""),
                      "time": fields.get("t"), "lon": entity.get("lon"), "lat": entity.get("lat")})
-    return _answer(rows, _point)
+    return _answer(rows, _point, next_path=next_path)
 
 
 def _number(text: Any) -> Any:
@@ -169,24 +231,26 @@ def kpis() -> flask.Response:
 
 def alerts() -> flask.Response:
     context = _context()
-    records = context.store.alerts.records(limit=_limit())
+    # in queue order (most severe, then longest waiting), which is also the cursor's order
+    records, next_path = _page(context.store.alerts.records(limit=sys.maxsize), lambda r: list(queue_order(r)))
     items = [{key: value for key, value in record.to_dict().items() if key not in STAFF_FIELDS}
              for record in records]
-    return _answer(items, _point)
+    return _answer(items, _point, next_path=next_path)
 
 
 def events() -> flask.Response:
     """Warnings and incidents the agencies published that are still in force (CAP and others)."""
     context = _context()
     rows = []
-    for raw in context.store.active_events()[: _limit()]:
+    found, next_path = _page(context.store.active_events(), _by_id)
+    for raw in found:
         row = {key: raw.get(key) or None for key in ("id", "type", "agency", "sector", "headline", "description",
                                                       "severity", "urgency", "certainty", "district", "onset",
                                                       "expires", "status")}
         row["lon"] = float(raw["lon"]) if raw.get("lon") else None
         row["lat"] = float(raw["lat"]) if raw.get("lat") else None
         rows.append(row)
-    return _answer(rows, _point)
+    return _answer(rows, _point, next_path=next_path)
 
 
 def openapi() -> flask.Response:
@@ -204,7 +268,11 @@ def openapi_document() -> dict[str, Any]:
          "schema": {"type": "string", "enum": ["json", "geojson"]},
          "description": "geojson gives a FeatureCollection (also with Accept: application/geo+json)"},
         {"name": "limit", "in": "query", "required": False,
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+         "description": "items per page (entities per page for /observations/latest)"},
+        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "where the page starts: do not build it, follow the previous page's `next` link "
+                        "(also its Link header, and `links` in GeoJSON)"},
     ]
 
     def operation(summary: str, parameters: list[dict[str, Any]], geo: bool = True) -> dict[str, Any]:
@@ -226,11 +294,16 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
             "schemas": {
-                "List": {"type": "object", "properties": {"count": {"type": "integer"},
-                                                          "items": {"type": "array", "items": {"type": "object"}}}},
+                "List": {"type": "object", "properties": {
+                    "count": {"type": "integer", "description": "items on this page"},
+                    "items": {"type": "array", "items": {"type": "object"}},
+                    "next": {"type": "string", "nullable": True,
+                             "description": "path of the next page; null on the last page"}}},
                 "FeatureCollection": {"type": "object", "properties": {
                     "type": {"type": "string", "enum": ["FeatureCollection"]},
-                    "features": {"type": "array", "items": {"type": "object"}}}},
+                    "features": {"type": "array", "items": {"type": "object"}},
+                    "links": {"type": "array", "description": "rel=next: the next page, absent on the last",
+                              "items": {"type": "object"}}}},
             },
         },
         "paths": {
@@ -282,12 +355,18 @@ def _rate_headers(response: flask.Response) -> flask.Response:
     return response
 
 
+def _bad_cursor(_: BadCursor) -> flask.Response:
+    return _json({"error": "cursor: not one this API gave; follow the `next` link of the previous page",
+                  "status": 400}, status=400)
+
+
 def install(server: flask.Flask, security: Security) -> flask.Blueprint:
     """Register the API's routes; ioc.access has already refused callers without a key or a session."""
     blueprint = flask.Blueprint("ioc_api", __name__, url_prefix=PREFIX)
     for path, view in ROUTES.items():
         blueprint.add_url_rule(path, view.__name__, view, methods=["GET"])
     blueprint.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
+    blueprint.register_error_handler(BadCursor, _bad_cursor)
     blueprint.before_request(lambda: _rate_limited(security))
     blueprint.after_request(_rate_headers)
     server.register_blueprint(blueprint)

@@ -150,3 +150,62 @@ def test_the_api_only_reads(app: dash.Dash, key: str) -> None:
     for path in api.ROUTES:
         for method in ("POST", "PUT", "DELETE", "PATCH"):
             assert client.open(api.PREFIX + path, method=method, headers={"X-API-Key": key}).status_code == 405
+
+
+def walk(client: FlaskClient, path: str, key: str) -> tuple[list[dict[str, object]], int]:
+    """Every item of a collection, following its `next` links from `path`; returns (items, pages)."""
+    items: list[dict[str, object]] = []
+    pages = 0
+    next_path: str | None = path
+    while next_path:
+        response = get(client, next_path, key)
+        assert response.status_code == 200, response.get_data(as_text=True)  # type: ignore[attr-defined]
+        body = response.get_json()  # type: ignore[attr-defined]
+        items.extend(body["items"])
+        pages += 1
+        next_path = body["next"]
+        assert pages < 100, "the next links go round in circles"
+    return items, pages
+
+
+def test_paging_reaches_every_entity_past_the_largest_page(app: dash.Dash, key: str, fake_store: Store,
+                                                          settings: Settings) -> None:
+    feed = settings.feeds[0]
+    now = utcnow()
+    many = [Entity(id=f"urn:ioc:danang:{feed.name}:bulk-{n:05d}", type="AirQualityObserved", agency=feed.agency,
+                   sector=feed.sector, name=f"Trạm {n}", location=(108.2, 16.05), district="Hải Châu",
+                   attributes={"pm25": 1.0}, observed_at=now, feed=feed.name)
+            for n in range(api.MAX_LIMIT + 50)]
+    fake_store.write_batch(feed.name, Batch(entities=many), now=now, replace=False)
+    stored = {entity["id"] for entity in fake_store.entities_of_feed(feed.name)}
+    assert len(stored) > api.MAX_LIMIT
+
+    items, pages = walk(app.server.test_client(), f"/api/v1/entities?limit={api.MAX_LIMIT}", key)
+    ids = [str(item["id"]) for item in items]
+    assert pages == 2 and len(ids) == len(set(ids)) and set(ids) == stored
+
+    # GeoJSON pages carry the same link, as a Link header and as OGC API's `links`
+    first = get(app.server.test_client(), f"/api/v1/entities?limit={api.MAX_LIMIT}&format=geojson", key)
+    collection = first.get_json()  # type: ignore[attr-defined]
+    assert len(collection["features"]) == api.MAX_LIMIT
+    link = collection["links"][0]
+    assert link["rel"] == "next" and f"<{link['href']}>; rel=\"next\"" == first.headers["Link"]  # type: ignore[attr-defined]
+    rest = get(app.server.test_client(), link["href"], key).get_json()  # type: ignore[attr-defined]
+    assert len(collection["features"]) + len(rest["features"]) == len(stored) and rest["links"] == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/entities", "/api/v1/observations/latest", "/api/v1/alerts",
+                                  "/api/v1/events"])
+def test_every_collection_pages_one_item_at_a_time_to_the_same_items(app: dash.Dash, key: str, path: str) -> None:
+    client = app.server.test_client()
+    whole = get(client, path, key).get_json()  # type: ignore[attr-defined]
+    assert whole["next"] is None and whole["count"] >= 1
+    items, pages = walk(client, f"{path}?limit=1", key)
+    assert items == whole["items"] and (pages > 1 or len(items) == 1)
+
+
+def test_a_cursor_the_api_did_not_give_is_refused(app: dash.Dash, key: str) -> None:
+    client = app.server.test_client()
+    for cursor in ("not-a-cursor", "e30", "W10"):
+        response = get(client, f"/api/v1/entities?cursor={cursor}", key)
+        assert response.status_code == 400 and "cursor" in response.get_json()["error"]  # type: ignore[attr-defined]
