@@ -1,5 +1,4 @@
-"""Device cookies: a signed note a browser keeps of the accounts that signed in from it, so sign-in
-throttling tells the owner's browsers from everybody else's (OWASP's device-cookie defence)."""
+"""Device cookies: a signed note of the accounts that signed in from a browser, for sign-in throttling."""
 
 from __future__ import annotations
 
@@ -36,7 +35,9 @@ def _accounts(max_age_seconds: float) -> dict[str, str]:
 
 
 def known_device(username: str, max_age_seconds: float) -> str | None:
-    """This browser's token for `username` when it signed in to that account before; None otherwise."""
+    """This browser's token for `username` when it signed in to that account before; None otherwise.
+
+    Throttling uses it to tell the owner's browsers from everybody else's (OWASP's device-cookie defence)."""
     return _accounts(max_age_seconds).get(username)
 
 
