@@ -18,7 +18,7 @@ from data_adapters.base import (
     parse_time,
     register,
 )
-from data_adapters.http import DEFAULT_MAX_PAGES, Paging, fetch_pages, get
+from data_adapters.http import DEFAULT_MAX_PAGES, Paging, fetch_pages, get, parsed
 from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity, to_iso, utcnow
 from ioc.privacy import is_personal_field, is_personal_key, pseudonym
 from ioc.vocabulary import (
@@ -44,6 +44,6 @@ __all__ = [
     "CENTIMETRE", "CITY_UNITS", "DEFAULT_MAX_PAGES", "KMH", "LEVEL_UNITS", "MICROGRAMS_PER_M3", "MOLAR_MASS_G", "POLLUTANTS", "Batch", "Entity",
     "Event", "FeedContext", "Observation", "Paging", "PayloadError", "Reader", "Scalar", "Severity",
     "as_float", "conversion", "convert", "fetch_pages", "fold", "get", "is_personal_field", "is_personal_key",
-    "is_water_level", "known_unit", "load_json", "lon_lat", "metric_name", "parse_time", "pseudonym",
+    "is_water_level", "known_unit", "load_json", "lon_lat", "metric_name", "parse_time", "parsed", "pseudonym",
     "register", "snake_case", "squash", "to_iso", "unit_symbol", "utcnow",
 ]

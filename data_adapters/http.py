@@ -3,7 +3,8 @@
 Servers page in one of four ways: a next link inside the body (SensorThings `@iot.nextLink`, a JSON `next`),
 an RFC 8288 `Link: <...>; rel="next"` header (NGSI-LD brokers), or only by offset and limit in the query
 (`$skip`/`$top`, `offset`/`limit`). A reader says which with a `Paging` and gets one merged document back,
-so `parse` reads a paged collection exactly as it reads a single page.
+so `parse` reads a paged collection exactly as it reads a single page. The payload comes back as `Fetched`
+bytes that carry the document already parsed while looking for the next page, so `parse` parses it once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,28 @@ def get(client: httpx.Client, url: str | httpx.URL) -> httpx.Response:
     response = client.get(url)
     response.raise_for_status()
     return response
+
+
+class Fetched(bytes):
+    """A payload as served (or its pages merged) with the JSON document it was parsed into while fetching.
+
+    Still the payload's bytes for whatever keeps or shows one (a refused payload is stored for inspection);
+    `parsed` hands a reader the document instead of parsing the same bytes a second time.
+    """
+
+    document: Any
+
+    def __new__(cls, payload: bytes, document: Any) -> Fetched:
+        fetched = super().__new__(cls, payload)
+        fetched.document = document
+        return fetched
+
+
+def parsed(payload: bytes, load: Callable[[bytes], Any]) -> Any:
+    """The payload's document: the one parsed while fetching, else `load(payload)` (a file, a pushed message)."""
+    if isinstance(payload, Fetched):
+        return payload.document
+    return load(payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +78,10 @@ def fetch_pages(
 ) -> bytes:
     """GET `url` and every next page (at most `max_pages`) into one document of all members.
 
-    A single page is returned as the server sent it, so `parse` reads it once, not twice. A page that
-    links to one already read ends the walk: a server linking a page to itself would keep us there forever.
+    A single page is returned as the server sent it, and with the document `load` made of it (`Fetched`), so
+    `parse` does not load it again. A page that does not load is returned as plain bytes: `parse` says what is
+    wrong with it. A page that links to one already read ends the walk: a server linking a page to itself
+    would keep us there forever.
     """
     response = get(client, _first_url(url, paging))
     try:
@@ -66,7 +91,7 @@ def fetch_pages(
     members = _members(first, paging)
     following = _next_url(response, first, paging, len(members or []), len(members or []))
     if members is None or following is None:
-        return response.content
+        return Fetched(response.content, first)
     collected: list[Any] = list(members)
     visited = {str(response.url)}
     pages = 1
@@ -86,13 +111,13 @@ def fetch_pages(
         following = _next_url(response, page, paging, len(collected), len(found))
     if following is not None and pages >= max_pages:
         log.warning("feed %s: stopped after %d pages; raise mapping.max_pages to read them all", feed_name, pages)
-    if not paging.members:
-        return json.dumps(collected, ensure_ascii=False).encode()
-    merged: dict[str, Any] = {paging.members: collected}
-    for key in paging.kept:
-        if key in first:
-            merged[key] = first[key]
-    return json.dumps(merged, ensure_ascii=False).encode()
+    document: Any = collected
+    if paging.members:
+        document = {paging.members: collected}
+        for key in paging.kept:
+            if key in first:
+                document[key] = first[key]
+    return Fetched(json.dumps(document, ensure_ascii=False).encode(), document)
 
 
 def _first_url(url: str, paging: Paging) -> str | httpx.URL:

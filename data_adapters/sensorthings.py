@@ -39,6 +39,7 @@ from data_adapters.contract import (
     load_json,
     metric_name,
     parse_time,
+    parsed,
     register,
     snake_case,
 )
@@ -48,6 +49,7 @@ from data_adapters.sensorthings_fields import (
     EEA_POLLUTANTS,
     MOLAR_MASS_G,
     Stream,
+    Times,
     Value,
     alias_in,
     geometry_of,
@@ -103,7 +105,7 @@ class SensorThingsReader(Reader):
         return fetch_pages(client, feed.url, PAGING, load=_load, max_pages=max_pages, feed_name=feed.name)
 
     def parse(self, payload: bytes, feed: FeedContext) -> Batch:
-        document = _load(payload)
+        document = parsed(payload, _load)  # fetch has parsed it already, looking for a next page
         if not isinstance(document, dict):
             raise PayloadError(
                 f"expected a SensorThings entity or a collection {{\"value\": [...]}}, got a JSON {json_type(document)}"
@@ -136,11 +138,22 @@ def _load(payload: bytes) -> Any:
 
 
 @dataclass(slots=True)
+class _Source:
+    """What every Observation of one Datastream shares: its streams and the entity (station) they go to."""
+
+    streams: list[Stream]
+    entity_id: str
+    datastream: dict[str, Any]
+    thing: dict[str, Any] | None
+
+
+@dataclass(slots=True)
 class _Reading:
     feed: FeedContext
     entities: dict[str, Entity] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
-    stream_cache: dict[str, list[Stream]] = field(default_factory=dict)
+    sources: dict[tuple[str, Any], _Source] = field(default_factory=dict)  # by (relation, Datastream @iot.id)
+    times: Times = field(default_factory=Times)
 
     def batch(self) -> Batch:
         return Batch(entities=list(self.entities.values()), observations=self.observations)
@@ -185,7 +198,7 @@ class _Reading:
                         # two Datastreams of one metric on one Thing (e.g. two PM2.5 sensors): keep both apart
                         stream.metric = f"{stream.metric}_{snake_case(stream.key)}"
                     metrics.add(stream.metric)
-                latest = latest_of(values_of(datastream, ds_label))
+                latest = latest_of(values_of(datastream, ds_label, self.times))
                 if latest:
                     self._record(entity, streams, latest)
         return metrics
@@ -219,51 +232,59 @@ class _Reading:
         if datastream.get("phenomenonTime"):
             # a Datastream's phenomenonTime spans all its observations: its end is the latest
             entity.observed_at = parse_time(datastream["phenomenonTime"], field_name=f"{label}.phenomenonTime")
-        latest = latest_of(values_of(datastream, label))
+        latest = latest_of(values_of(datastream, label, self.times))
         if latest:
             self._record(entity, streams, latest)
         self.entities[entity_id] = entity
 
     # Observations -> the Datastream they belong to -------------------------------------------------
     def _observation(self, observation: dict[str, Any], label: str) -> None:
-        name_source: dict[str, Any] = {}
-        thing: dict[str, Any] | None = None
-        for key, multi in (("Datastream", False), ("MultiDatastream", True)):
-            if isinstance(observation.get(key), dict):
-                name_source = observation[key]
-                entity_key = iot_id(name_source, f"{label}.{key}")
-                streams = self._cached_streams(name_source, entity_key, f"{label}.{key}", multi=multi)
-                if isinstance(name_source.get("Thing"), dict):
-                    # $expand=Datastream/Thing/Locations: the observation is of a station, placed where it is
-                    thing = name_source["Thing"]
-                    if "@iot.id" in thing:
-                        entity_key = iot_id(thing, f"{label}.{key}.Thing")
-                break
-        else:
-            streams = [self._feed_stream()]
-            entity_key = streams[0].key
-        entity_id = self.feed.urn(entity_key)
-        entity = self.entities.get(entity_id)
+        source = self._source_of(observation, label)
+        entity = self.entities.get(source.entity_id)
         if entity is None:
-            entity = self._entity(entity_id, thing or name_source, label)
+            thing = source.thing
+            entity = self._entity(source.entity_id, thing or source.datastream, label)
             if thing is not None:
                 entity.location, entity.geometry = place_of(thing, f"{label}.Datastream.Thing")
             entity.type = self.feed.mapping.get("entity_type") or (
-                station_type({stream.metric for stream in streams}) if thing is not None else "SensorDatastream"
+                station_type({stream.metric for stream in source.streams}) if thing is not None
+                else "SensorDatastream"
             )
-            self.entities[entity_id] = entity
-        value = value_of(observation, label)
+            self.entities[source.entity_id] = entity
+        value = value_of(observation, label, self.times)
         if value is not None:
-            self._record(entity, streams, value, keep_all=True)
+            self._record(entity, source.streams, value, keep_all=True)
 
-    def _cached_streams(
-        self, datastream: dict[str, Any], key: str, label: str, *, multi: bool
-    ) -> list[Stream]:
-        """A collection repeats the same expanded Datastream on every observation: read it once."""
-        found = self.stream_cache.get(key)
-        if found is None:
-            found = self.stream_cache[key] = self._streams_of(datastream, label, multi=multi)
-        return found
+    def _source_of(self, observation: dict[str, Any], label: str) -> _Source:
+        """The Datastream an observation belongs to. A collection repeats the same expanded Datastream (and
+        its Thing) on every observation: each is read once, by its @iot.id, and then looked up."""
+        for key, multi in (("Datastream", False), ("MultiDatastream", True)):
+            datastream = observation.get(key)
+            if not isinstance(datastream, dict):
+                continue
+            raw_id = datastream.get("@iot.id")
+            # exact types only: True == 1 must not find Datastream 1 (iot_id refuses a boolean id)
+            source = self.sources.get((key, raw_id)) if type(raw_id) in (str, int) else None
+            if source is None:
+                source = self._read_source(datastream, f"{label}.{key}", multi=multi)
+                self.sources[key, raw_id] = source
+            return source
+        source = self.sources.get(("", None))
+        if source is None:
+            stream = self._feed_stream()
+            source = self.sources["", None] = _Source([stream], self.feed.urn(stream.key), {}, None)
+        return source
+
+    def _read_source(self, datastream: dict[str, Any], label: str, *, multi: bool) -> _Source:
+        entity_key = iot_id(datastream, label)
+        streams = self._streams_of(datastream, label, multi=multi)
+        thing = datastream.get("Thing")
+        if not isinstance(thing, dict):
+            thing = None
+        elif "@iot.id" in thing:
+            # $expand=Datastream/Thing/Locations: the observation is of a station, placed where it is
+            entity_key = iot_id(thing, f"{label}.Thing")
+        return _Source(streams, self.feed.urn(entity_key), datastream, thing)
 
     def _feed_stream(self) -> Stream:
         """The Datastream a bare Observations document belongs to: named by the mapping or the feed's URL."""

@@ -131,22 +131,36 @@ class Value:
 
 
 
+class Times(dict[str, datetime]):
+    """Time texts read once per payload: a collection repeats a few phenomenonTimes over many observations."""
+
+    def parse(self, value: Any, label: str, key: str) -> datetime:
+        if not isinstance(value, str):
+            return parse_time(value, field_name=f"{label}.{key}")  # epoch seconds, or refused
+        moment = self.get(value)
+        if moment is None:
+            moment = self[value] = parse_time(value, field_name=f"{label}.{key}")
+        return moment
+
+
 # --- helpers -----------------------------------------------------------------------------------------
 
 
 def kind_of(member: Any, index: int | None) -> str:
-    label = "document" if index is None else f"value[{index}]"
+    # called once per member of a collection: the cheap tests come first, the label only with an error
     if not isinstance(member, dict):
-        raise PayloadError(f"{label}: expected a SensorThings entity (an object), got a JSON {json_type(member)}")
+        raise PayloadError(
+            f"{_member_label(index)}: expected a SensorThings entity (an object), got a JSON {json_type(member)}"
+        )
     link = member.get("@iot.selfLink")
     kinds = SELF_LINK.findall(link) if isinstance(link, str) else []
     if kinds:
         return str(kinds[-1])
-    relations = {key.split("@")[0] for key in member}
     if "result" in member:
         return "Observations"
     if "unitOfMeasurements" in member:
         return "MultiDatastreams"
+    relations = {key.split("@")[0] for key in member}
     if relations & {"unitOfMeasurement", "observationType", "ObservedProperty"}:
         return "Datastreams"
     if "feature" in member and "encodingType" in member:
@@ -161,7 +175,13 @@ def kind_of(member: Any, index: int | None) -> str:
         return "HistoricalLocations"
     if "definition" in member and "name" in member:
         return "ObservedProperties"
-    raise PayloadError(f"{label}: not a SensorThings entity (Thing, Location, Datastream, Observation, ...)")
+    raise PayloadError(
+        f"{_member_label(index)}: not a SensorThings entity (Thing, Location, Datastream, Observation, ...)"
+    )
+
+
+def _member_label(index: int | None) -> str:
+    return "document" if index is None else f"value[{index}]"
 
 
 def iot_id(member: dict[str, Any], label: str) -> str:
@@ -189,14 +209,14 @@ def list_member(source: dict[str, Any], key: str, label: str) -> list[Any]:
     return value
 
 
-def values_of(datastream: dict[str, Any], label: str) -> list[Value]:
+def values_of(datastream: dict[str, Any], label: str, times: Times) -> list[Value]:
     """Every expanded Observation of a Datastream, each checked: one bad record refuses the payload."""
     values: list[Value] = []
     for index, observation in enumerate(list_member(datastream, "Observations", label)):
         obs_label = f"{label}.Observations[{index}]"
         if not isinstance(observation, dict):
             raise PayloadError(f"{obs_label}: expected an object, got a JSON {json_type(observation)}")
-        value = value_of(observation, obs_label)
+        value = value_of(observation, obs_label, times)
         if value is not None:
             values.append(value)
     return values
@@ -207,11 +227,11 @@ def latest_of(values: list[Value]) -> Value | None:
     return max(values, key=lambda value: value.time) if values else None
 
 
-def value_of(observation: dict[str, Any], label: str) -> Value | None:
+def value_of(observation: dict[str, Any], label: str, times: Times) -> Value | None:
     if "result" not in observation:
         raise PayloadError(f"{label}.result: missing")
     when = observation.get("phenomenonTime") or observation.get("resultTime")
-    time = parse_time(when, field_name=f"{label}.phenomenonTime")
+    time = times.parse(when, label, "phenomenonTime")
     result = observation["result"]
     if isinstance(result, dict | list):
         return Value(time, result)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from data_adapters.base import PayloadError, load_json
-from data_adapters.http import Paging, fetch_pages
+from data_adapters.http import Paging, fetch_pages, parsed
 
 ITEMS = [{"id": str(n)} for n in range(7)]
 
@@ -71,3 +71,23 @@ def test_a_later_page_of_another_shape_is_refused() -> None:
 
     with client_for(handler) as client, pytest.raises(PayloadError, match="page 2"):
         fetch_pages(client, "http://x/Things", Paging(next_link="@iot.nextLink"), load=load_json)
+
+
+def test_the_fetched_document_is_handed_on_and_a_plain_payload_is_loaded() -> None:
+    body = b'{"value": [{"id": "1"}]}'
+    with client_for(lambda request: httpx.Response(200, content=body)) as client:
+        fetched = fetch_pages(client, "http://x/Things", Paging(next_link="@iot.nextLink"), load=load_json)
+
+    def refuse(payload: bytes) -> Any:
+        raise AssertionError("loaded a second time")
+
+    assert parsed(fetched, refuse) == {"value": [{"id": "1"}]}
+    assert parsed(bytes(fetched), load_json) == {"value": [{"id": "1"}]}
+
+
+def test_a_page_that_does_not_load_is_left_to_parse() -> None:
+    with client_for(lambda request: httpx.Response(200, content=b"{oops")) as client:
+        payload = fetch_pages(client, "http://x/Things", Paging(next_link="@iot.nextLink"), load=load_json)
+    assert payload == b"{oops"
+    with pytest.raises(PayloadError):
+        parsed(payload, load_json)

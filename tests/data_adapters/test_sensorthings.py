@@ -468,3 +468,44 @@ def test_observations_with_their_station_expanded_are_placed_at_the_station() ->
     assert {e.type for e in batch.entities} == {"AirQualityStation"}
     assert batch.entities[0].name.startswith("Da Nang air quality station")
     assert {(o.metric, o.unit) for o in batch.observations} == {("pm25", "µg/m³")}
+
+
+@pytest.mark.parametrize("pages", ["one page", "three pages"])
+def test_a_fetched_collection_is_parsed_once(pages: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # fetch parses each page to look for a next one; parse reads that document instead of the bytes again
+    import data_adapters.sensorthings as sensorthings
+    from data_adapters.base import load_json
+
+    loads: list[int] = []
+
+    def counting_load(payload: bytes | str) -> Any:
+        loads.append(len(payload))
+        return load_json(payload)
+
+    monkeypatch.setattr(sensorthings, "load_json", counting_load)
+    served = three_pages()
+    if pages == "one page":
+        served = {"0": {"value": [station(n, 108.2, 16.0 + n / 100, []) for n in range(5)]}}
+    feed = FeedContext(name="air-stations", agency="a", sector="environment", url="http://sta.example/v1.1/Things")
+    with httpx.Client(transport=paged_transport(served, [])) as client:
+        reader = SensorThingsReader()
+        batch = reader.parse(reader.fetch(client, feed), feed)
+    assert len(loads) == len(served)
+    assert sorted(entity.id.rsplit(":", 1)[1] for entity in batch.entities) == ["0", "1", "2", "3", "4"]
+
+
+def _observation_of(datastream_id: Any, thing_id: int, value: float) -> dict[str, Any]:
+    thing = station(thing_id, 108.2, 16.0, [])
+    return {"@iot.id": f"{datastream_id}-{value}", "phenomenonTime": "2026-11-27T01:00:00Z", "result": value,
+            "Datastream": {"@iot.id": datastream_id, "name": "PM2.5", "unitOfMeasurement": {"symbol": "µg/m³"},
+                           "Thing": {"@iot.id": thing_id, "Locations": thing["Locations"]}}}
+
+
+def test_observations_of_one_datastream_go_to_its_thing_and_a_boolean_id_is_still_refused() -> None:
+    # a collection's Datastreams are read once each and then looked up by @iot.id; a lookup must not let
+    # through an id the reader refuses (true equals 1 in Python)
+    batch = parse({"value": [_observation_of(1, 7, 10.0), _observation_of(2, 8, 20.0), _observation_of(1, 7, 30.0)]})
+    assert [(o.entity_id.rsplit(":", 1)[1], o.value) for o in batch.observations] == [("7", 10.0), ("8", 20.0),
+                                                                                     ("7", 30.0)]
+    with pytest.raises(PayloadError, match="@iot.id"):
+        parse({"value": [_observation_of(1, 7, 10.0), _observation_of(True, 7, 30.0)]})
