@@ -31,7 +31,7 @@ from data_adapters.contract import (
     Reader,
     Scalar,
     Severity,
-    convert,
+    conversion,
     lon_lat,
     register,
 )
@@ -46,6 +46,17 @@ SEVERITY = {
 }
 # Headline and description language, most wanted first (the city's language, then English).
 LANGUAGES = ("vi", "en")
+
+
+def _ms_to_kmh() -> tuple[float, float]:
+    step = conversion("m/s", KMH)
+    if step is None:  # pragma: no cover - the vocabulary defines it
+        raise ImportError("the vocabulary has no m/s -> km/h conversion")
+    return step
+
+
+# GTFS-RT speeds are m/s; the city shows km/h (factor and offset, looked up once, not per vehicle)
+MS_TO_KMH = _ms_to_kmh()
 # float32 coordinates carry noise past the 6th decimal (0.1 m): 37.3704605 would read 37.37046051025391
 COORDINATE_DECIMALS = 6
 
@@ -65,18 +76,19 @@ class GtfsRealtimeReader(Reader):
 
     def parse(self, payload: bytes, feed: FeedContext) -> Batch:
         message = decode_feed_message(payload)
-        header_time = _time(message.header, "timestamp")
+        moments = _Moments()
+        header_time = moments.of(message.header, "timestamp")
+        vehicle_type = feed.mapping.get("entity_type") or "TransitVehicle"
         entities: dict[str, Entity] = {}
         batch = Batch()
         for index, feed_entity in enumerate(message.entity):
             if feed_entity.is_deleted:
                 continue  # a DIFFERENTIAL feed removing something: nothing to show
-            label = f"entity[{index}]"
             if feed_entity.HasField("vehicle"):
-                entity, observations = _vehicle(feed_entity, header_time, feed, label)
+                entity, observations = _vehicle(feed_entity, index, header_time, feed, vehicle_type, moments)
                 _add(entities, batch, entity, observations)
             if feed_entity.HasField("trip_update"):
-                entity, observations = _trip_update(feed_entity, header_time, feed, entities)
+                entity, observations = _trip_update(feed_entity, header_time, feed, entities, moments)
                 _add(entities, batch, entity, observations)
             if feed_entity.HasField("alert"):
                 batch.events.append(_alert(feed_entity, feed))
@@ -139,47 +151,47 @@ def _text_format(payload: bytes) -> str | None:
 
 
 def _vehicle(
-    feed_entity: Any, header_time: datetime | None, feed: FeedContext, label: str
+    feed_entity: Any, index: int, header_time: datetime | None, feed: FeedContext, entity_type: str,
+    moments: _Moments,
 ) -> tuple[Entity, list[Observation]]:
-    position_report = feed_entity.vehicle
-    descriptor = position_report.vehicle
+    # A fleet feed is thousands of these per poll: each field is read once, optional ones only when present,
+    # and error labels are built only when a value is refused.
+    report = feed_entity.vehicle
+    descriptor = report.vehicle
     # the vehicle's own id is stable across polls; the FeedEntity id need not be
     local_id = descriptor.id or feed_entity.id
     attributes: dict[str, Scalar] = {"vehicle_id": local_id}
-    attributes.update(_trip_attributes(position_report.trip) if position_report.HasField("trip") else {})
-    if descriptor.label:
-        attributes["label"] = descriptor.label
-    if descriptor.license_plate:
-        attributes["license_plate"] = descriptor.license_plate
-    if position_report.HasField("current_status"):
-        attributes["current_status"] = _enum_name(rt.VehiclePosition.VehicleStopStatus, position_report.current_status)
-    if position_report.stop_id:
-        attributes["stop_id"] = position_report.stop_id
-    if position_report.HasField("current_stop_sequence"):
-        attributes["current_stop_sequence"] = position_report.current_stop_sequence
-    if position_report.HasField("occupancy_status"):
-        attributes["occupancy"] = _enum_name(rt.VehiclePosition.OccupancyStatus, position_report.occupancy_status)
-    if position_report.HasField("occupancy_percentage"):
-        attributes["occupancy_percentage"] = position_report.occupancy_percentage
-    if position_report.HasField("congestion_level"):
-        attributes["congestion_level"] = _enum_name(
-            rt.VehiclePosition.CongestionLevel, position_report.congestion_level
-        )
+    if report.HasField("trip"):
+        attributes.update(_trip_attributes(report.trip))
+    label, plate = descriptor.label, descriptor.license_plate
+    if label:
+        attributes["label"] = label
+    if plate:
+        attributes["license_plate"] = plate
+    if report.HasField("current_status"):
+        attributes["current_status"] = _enum_name(rt.VehiclePosition.VehicleStopStatus, report.current_status)
+    if report.stop_id:
+        attributes["stop_id"] = report.stop_id
+    if report.HasField("current_stop_sequence"):
+        attributes["current_stop_sequence"] = report.current_stop_sequence
+    if report.HasField("occupancy_status"):
+        attributes["occupancy"] = _enum_name(rt.VehiclePosition.OccupancyStatus, report.occupancy_status)
+    if report.HasField("occupancy_percentage"):
+        attributes["occupancy_percentage"] = report.occupancy_percentage
+    if report.HasField("congestion_level"):
+        attributes["congestion_level"] = _enum_name(rt.VehiclePosition.CongestionLevel, report.congestion_level)
 
     location = None
     observations: list[Observation] = []
     entity_id = feed.urn(local_id)
-    time = _time(position_report, "timestamp") or header_time
-    if position_report.HasField("position"):
-        position = position_report.position
-        location = _position(position, f"{label}.vehicle.position")
-        for name in ("bearing", "speed"):
-            if position.HasField(name) and not math.isfinite(getattr(position, name)):
-                raise PayloadError(f"{label}.vehicle.position.{name}: {getattr(position, name)} is not a number")
-        if position.HasField("bearing"):
-            attributes["bearing"] = round(position.bearing, 1)
-        if position.HasField("speed"):
-            speed = round(convert(position.speed, "m/s", to=KMH, digits=9)[0], 1)  # the spec says m/s
+    time = moments.of(report, "timestamp") or header_time
+    if report.HasField("position"):
+        location, bearing, speed = _position(report.position, index)
+        if bearing is not None:
+            attributes["bearing"] = round(bearing, 1)
+        if speed is not None:
+            factor, offset = MS_TO_KMH  # the spec says m/s
+            speed = round(round(speed * factor + offset, 9), 1)
             # 'speed' for screens that show the vehicle, 'speed_kmh' as the observed metric's latest value
             attributes["speed"] = attributes["speed_kmh"] = speed
             if time is not None:
@@ -187,10 +199,10 @@ def _vehicle(
 
     entity = Entity(
         id=entity_id,
-        type=feed.mapping.get("entity_type") or "TransitVehicle",
+        type=entity_type,
         agency=feed.agency,
         sector=feed.sector,
-        name=descriptor.label or descriptor.license_plate or local_id,
+        name=label or plate or local_id,
         location=location,
         attributes=attributes,
         observed_at=time,
@@ -199,19 +211,28 @@ def _vehicle(
     return entity, observations
 
 
-def _position(position: Any, label: str) -> tuple[float, float] | None:
-    if position.longitude == 0 and position.latitude == 0:
-        return None  # "no fix" as many AVL systems write it; not a place a bus can be
-    return lon_lat(
-        round(position.longitude, COORDINATE_DECIMALS), round(position.latitude, COORDINATE_DECIMALS), field_name=label
-    )
+def _position(position: Any, index: int) -> tuple[tuple[float, float] | None, float | None, float | None]:
+    """(lon, lat), or None for no fix, and the bearing and speed when given; PayloadError for what is no number."""
+    longitude, latitude = position.longitude, position.latitude
+    location = None
+    if longitude != 0 or latitude != 0:  # 0, 0 is "no fix" as many AVL systems write it, not a place a bus can be
+        location = lon_lat(
+            round(longitude, COORDINATE_DECIMALS), round(latitude, COORDINATE_DECIMALS),
+            field_name=f"entity[{index}].vehicle.position",
+        )
+    bearing = position.bearing if position.HasField("bearing") else None
+    speed = position.speed if position.HasField("speed") else None
+    for name, value in (("bearing", bearing), ("speed", speed)):
+        if value is not None and not math.isfinite(value):
+            raise PayloadError(f"entity[{index}].vehicle.position.{name}: {value} is not a number")
+    return location, bearing, speed
 
 
 # --- trip updates ------------------------------------------------------------------------------------
 
 
 def _trip_update(
-    feed_entity: Any, header_time: datetime | None, feed: FeedContext, seen: dict[str, Entity]
+    feed_entity: Any, header_time: datetime | None, feed: FeedContext, seen: dict[str, Entity], moments: _Moments
 ) -> tuple[Entity, list[Observation]]:
     update = feed_entity.trip_update
     trip_key = update.trip.trip_id or feed_entity.id
@@ -229,7 +250,7 @@ def _trip_update(
     if update.stop_time_update and update.stop_time_update[0].stop_id:
         attributes["next_stop_id"] = update.stop_time_update[0].stop_id
     delay = _delay_of(update)
-    time = _time(update, "timestamp") or header_time
+    time = moments.of(update, "timestamp") or header_time
     observations: list[Observation] = []
     if delay is not None:
         attributes["delay_s"] = delay
@@ -326,10 +347,18 @@ def _add(entities: dict[str, Entity], batch: Batch, entity: Entity, observations
     batch.observations.extend(observations)
 
 
-def _time(message: Any, field_name: str) -> datetime | None:
-    if not message.HasField(field_name) or not getattr(message, field_name):
-        return None
-    return _epoch(getattr(message, field_name), f"{message.DESCRIPTOR.name}.{field_name}")
+class _Moments(dict[int, datetime]):
+    """POSIX seconds -> UTC time, each converted once per message: a fleet's reports share a few timestamps."""
+
+    def of(self, message: Any, field_name: str) -> datetime | None:
+        """The message's time field; None when absent or 0 (both mean "not stated" in GTFS-RT)."""
+        seconds = getattr(message, field_name)
+        if not seconds:
+            return None
+        moment = self.get(seconds)
+        if moment is None:
+            moment = self[seconds] = _epoch(seconds, f"{message.DESCRIPTOR.name}.{field_name}")
+        return moment
 
 
 def _epoch(seconds: int, label: str) -> datetime:
