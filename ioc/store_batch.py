@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,51 +20,53 @@ OBSERVATIONS_PER_STREAM = 1_000  # recent history per entity and metric; rollups
 class Writes:
     """A batch as flat runs of values, which the script hands to Redis in chunks: one JSON list of strings
     and numbers, so neither redis-py (per argument) nor the server's JSON decoder (per nested record) pays for
-    every field of every record."""
+    every field of every record. The entity records, most of a batch's bytes, travel apart as one text: in the
+    list they would be JSON strings, escaped by us and unescaped by the script character by character."""
 
     header: dict[str, Any]  # keys and flags
-    records: list[Any]  # entity id, entity record (JSON text), ...
-    geo: list[Any]  # lon, lat, entity id, ...
+    records: list[Any]  # entity id, entity record (JSON, UTF-8 bytes), ...
+    geo: list[Any]  # lon, lat (as text), entity id, ...
     observations: list[Any]  # stream key, time, value, unit, ...
     events: list[Any]  # event id, event record (JSON text), expiry (epoch seconds or "+inf"), ...
 
     def script_args(self) -> list[bytes]:
+        """The header, the runs (each record replaced by its length in bytes) and the records as one text."""
+        records = self.records[1::2]
         counts = {"n_records": len(self.records), "n_geo": len(self.geo), "n_obs": len(self.observations),
                   "n_events": len(self.events)}
-        runs = self.records + self.geo + self.observations + self.events
-        return [orjson.dumps({**self.header, **counts}), orjson.dumps(runs)]
+        lengths = [item for pair in zip(self.records[::2], map(len, records), strict=True) for item in pair]
+        runs = lengths + self.geo + self.observations + self.events
+        return [orjson.dumps({**self.header, **counts}), orjson.dumps(runs), b"".join(records)]
 
 
 def batch_writes(keys: Keys, feed: str, batch: Batch, ingested: str, replace: bool) -> Writes:
     # ingested_at is the one field every poll renews: a record is encoded and digested without it, then
     # stamped, so a poll that brings nothing new has the same digest and moves no version
-    stamp = ',"ingested_at":' + orjson.dumps(ingested).decode() + "}"
+    stamp = b',"ingested_at":' + orjson.dumps(ingested) + b"}"
     digest = hashlib.blake2b(digest_size=12)
+    # a poll repeats times (a fleet's shared timestamp, a station's readings) and streams: format each once
+    times = _IsoTimes()
     records: list[Any] = []
     geo: list[Any] = []
     for entity in batch.entities:
-        record = _entity_record(entity, feed)
+        record = _entity_record(entity, feed, times.of(entity.observed_at))
         digest.update(record)
-        records += (entity.id, record[:-1].decode() + stamp)
+        records += (entity.id, record[:-1] + stamp)
         if entity.location:
-            geo += (entity.location[0], entity.location[1], entity.id)
+            # as text: the script hands numbers to GEOADD as text anyway, through a slower %.17g formatting
+            geo += (repr(entity.location[0]), repr(entity.location[1]), entity.id)
     observations: list[Any] = []
-    # a poll repeats streams and times (a station's many readings, a fleet's shared timestamp): format each once
     streams: dict[tuple[str, str], str] = {}
-    times: dict[Any, str] = {}
     for o in batch.observations:
         stream = streams.get((o.entity_id, o.metric))
         if stream is None:
             stream = streams[o.entity_id, o.metric] = keys.observations(o.entity_id, o.metric)
-        moment = times.get(o.time)
-        if moment is None:
-            moment = times[o.time] = to_iso(o.time)
-        observations += (stream, moment, _scalar(o.value), o.unit)
+        observations += (stream, times.of(o.time), _scalar(o.value), o.unit)
     events: list[Any] = []
     for event in batch.events:
         record = orjson.dumps(_event_fields(event, feed))
         digest.update(record)
-        events += (event.id, record[:-1].decode() + stamp, event.expires.timestamp() if event.expires else "+inf")
+        events += (event.id, (record[:-1] + stamp).decode(), event.expires.timestamp() if event.expires else "+inf")
     header = {
         "records": keys.entities_of_feed(feed), "entity_feeds": keys.entity_feeds(), "geo_key": keys.geo(),
         "feed_events": keys.events_of_feed(feed), "event_feeds": keys.event_feeds(),
@@ -74,7 +77,8 @@ def batch_writes(keys: Keys, feed: str, batch: Batch, ingested: str, replace: bo
     return Writes(header, records, geo, observations, events)
 
 
-# One batch in one script call: ARGV[1] is the JSON header, ARGV[2] the runs of Writes as one JSON list. All
+# One batch in one script call: ARGV[1] is the JSON header, ARGV[2] the runs of Writes as one JSON list (a
+# record's length in bytes in place of each record), ARGV[3] the records one after the other. All
 # keys of a city share its hash tag, so on a cluster they live in the slot of KEYS[1] (the feed's entity
 # records); the others travel in the header, built by ioc.keys. HSET and GEOADD take a run in chunks, below
 # Lua's limit on unpacked values.
@@ -82,6 +86,12 @@ WRITE_BATCH_LUA = """
 local h = cjson.decode(ARGV[1])
 local a = cjson.decode(ARGV[2])
 local records_end = h.n_records
+local records, at = ARGV[3], 1
+for i = 2, records_end, 2 do
+  local length = a[i]
+  a[i] = string.sub(records, at, at + length - 1)
+  at = at + length
+end
 local geo_end = records_end + h.n_geo
 local obs_end = geo_end + h.n_obs
 local events_end = obs_end + h.n_events
@@ -111,12 +121,13 @@ end
 -- readings cost a fifth of the adds
 local pending = {}
 for i = geo_end + 1, obs_end, 4 do pending[a[i]] = (pending[a[i]] or 0) + 1 end
+local maxlen = tostring(h.maxlen)  -- once, not on every add
 for i = geo_end + 1, obs_end, 4 do
   local key = a[i]
   local left = pending[key] - 1
   pending[key] = left
   if left == 0 then
-    redis.call('XADD', key, 'MAXLEN', '~', h.maxlen, '*', 't', a[i + 1], 'v', a[i + 2], 'u', a[i + 3])
+    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 't', a[i + 1], 'v', a[i + 2], 'u', a[i + 3])
   else
     redis.call('XADD', key, '*', 't', a[i + 1], 'v', a[i + 2], 'u', a[i + 3])
   end
@@ -145,8 +156,19 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _entity_record(entity: Entity, feed: str) -> bytes:
-    """The entity as `entities_of_feed` reads it back, without `ingested_at` (stamped after the digest)."""
+class _IsoTimes(dict[Any, str]):
+    """to_iso of each distinct time of a batch, computed once."""
+
+    def of(self, moment: datetime | None) -> str:
+        text = self.get(moment)
+        if text is None:
+            text = self[moment] = to_iso(moment)
+        return text
+
+
+def _entity_record(entity: Entity, feed: str, observed_at: str) -> bytes:
+    """The entity as `entities_of_feed` reads it back, without `ingested_at` (stamped after the digest);
+    `observed_at` is its time as to_iso writes it."""
     location = entity.location
     return orjson.dumps({
         "id": entity.id,
@@ -160,7 +182,7 @@ def _entity_record(entity: Entity, feed: str) -> bytes:
         "geometry": entity.geometry or None,
         "district": entity.district or None,
         "attributes": entity.attributes,
-        "observed_at": to_iso(entity.observed_at) or None,
+        "observed_at": observed_at or None,
     }, default=str)
 
 

@@ -290,3 +290,25 @@ def test_the_garbage_collector_is_held_off_only_while_a_payload_is_ingested(fake
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("backend", ["server", "in-process"])
+def test_records_and_positions_arrive_whole_whatever_their_text(backend, store: Store, fake_store: Store) -> None:  # noqa: ANN001
+    # records travel to the write script as one text cut by byte lengths: multi-byte names and empty ones
+    # next to each other must each come back as written, and every position must land in the geo index
+    target = store if backend == "server" else fake_store
+    names = ["Trạm Hải Châu 1", "", "Đường 2/9 ☂", "x" * 3000, "Ngũ Hành Sơn"]
+    entities = [
+        Entity(id=f"urn:ioc:danang:air-stations:{n}", type="AirQualityStation", agency="danang-donre",
+               sector="environment", name=name, location=(108.1 + n / 7, 16.0 + n / 13), district="Sơn Trà",
+               attributes={"pm25": float(n), "note": name}, observed_at=T0)
+        for n, name in enumerate(names)
+    ]
+    target.write_batch("air-stations", _batch(*entities), now=T0)
+    stored = {entity["id"]: entity for entity in target.entities_of_feed("air-stations")}
+    assert [stored[e.id]["name"] for e in entities] == names
+    assert [stored[e.id]["attributes"]["note"] for e in entities] == names
+    positions = target.redis.geopos(target.keys.geo(), *(e.id for e in entities))
+    for entity, (lon, lat) in zip(entities, positions, strict=True):
+        assert entity.location is not None
+        assert lon == pytest.approx(entity.location[0], abs=1e-5) and lat == pytest.approx(entity.location[1], abs=1e-5)
