@@ -3,6 +3,10 @@ layer from the shared cache (built once per change), and says what a screen must
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,12 +29,18 @@ from ioc.live_map import (
     map_plan,
     stale_of,
 )
-from ioc.model import Alert
+from ioc.model import Alert, utcnow
 from ioc.store import FeedHealth, Store
+
+log = logging.getLogger(__name__)
 
 # Layers a worker keeps decoded: every feed at two versions in two languages, so an unchanged tick reads
 # nothing but the version hash and the feeds' health.
 LOCAL_LAYERS = 4
+# How often the background builder looks for new data, and how long after a screen's last tick in a language
+# it keeps building that language's layers (no screen watching, no work).
+WARM_EVERY_SECONDS = 0.5
+WATCHED_FOR_SECONDS = 60.0
 
 
 @dataclass
@@ -46,8 +56,15 @@ class LiveCity:
     cache: SharedCache
     base: Sequence[Mapping[str, Any]]
     on_build: Callable[[str], None] | None = None
+    # build changed layers in a background thread, so a screen's tick never waits for one (off in tests that
+    # count builds per tick)
+    background: bool = False
     _local: OrderedDict[tuple[str, int, str], FeedLayer] = field(default_factory=OrderedDict)
     _alerts: tuple[int, list[Alert]] | None = None
+    # the request threads and the builder share the decoded layers
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _watched: dict[str, float] = field(default_factory=dict)  # language -> monotonic time of its last tick
+    _builder_pid: int | None = None
 
     # the plan and the feeds are fixed for a configuration: computed once, not on every layer of every tick
     @cached_property
@@ -60,10 +77,11 @@ class LiveCity:
 
     def layer(self, feed: Feed, version: int, lang: str, now: datetime) -> FeedLayer:
         key = (feed.name, version, lang)
-        layer = self._local.get(key)
-        if layer is not None:
-            self._local.move_to_end(key)
-            return layer
+        with self._lock:
+            layer = self._local.get(key)
+            if layer is not None:
+                self._local.move_to_end(key)
+                return layer
 
         def build() -> FeedLayer:
             # a feed's incidents and warnings are drawn and counted like its things
@@ -71,9 +89,10 @@ class LiveCity:
             return build_feed_layer(self.settings, feed, version, entities, lang)
 
         layer = shared_layer(self.cache, self.settings.city.id, feed.name, version, lang, build, on_build=self.on_build)
-        self._local[key] = layer
-        while len(self._local) > LOCAL_LAYERS * max(1, len(self.plan.feeds)):
-            self._local.popitem(last=False)
+        with self._lock:
+            self._local[key] = layer
+            while len(self._local) > LOCAL_LAYERS * max(1, len(self.plan.feeds)):
+                self._local.popitem(last=False)
         return layer
 
     def open_alerts(self, version: int) -> list[Alert]:
@@ -83,6 +102,9 @@ class LiveCity:
 
     def read(self, lang: str, now: datetime) -> Tick:
         """The city as every screen should show it now: two small reads when nothing changed."""
+        self._watched[lang] = time.monotonic()
+        if self.background:
+            self._start_builder()
         versions = self.store.layer_versions()
         health = self.store.all_health(feed.name for feed in self.settings.feeds)
         stale = stale_of(self.settings.feeds, health, now)
@@ -94,6 +116,50 @@ class LiveCity:
 
     def figure(self, tick: Tick, view: ScreenView = WHOLE_CITY) -> dict[str, Any]:
         return full_figure(self.settings, self.base, tick.state, view)
+
+    def warm(self, now: datetime | None = None) -> int:
+        """Build every layer whose feed changed, in each language a screen ticked in lately, into the shared
+        cache (and this worker's), before any screen asks; returns how many this call had to take. Across
+        workers the cache's build lock keeps it to one build per change."""
+        now = now or utcnow()
+        since = time.monotonic() - WATCHED_FOR_SECONDS
+        languages = [lang for lang, last in list(self._watched.items()) if last >= since]
+        if not languages:
+            return 0
+        versions = self.store.layer_versions()
+        taken = 0
+        for lang in languages:
+            for feed in self.feeds:
+                key = (feed.name, versions.get(feed.name, 0), lang)
+                with self._lock:
+                    held = key in self._local
+                if not held:
+                    self.layer(feed, key[1], lang, now)
+                    taken += 1
+        return taken
+
+    def _start_builder(self) -> None:
+        # one builder per process, started by a tick: a thread started before a server forks its workers would
+        # not be in them
+        with self._lock:
+            if self._builder_pid == os.getpid():
+                return
+            self._builder_pid = os.getpid()
+        threading.Thread(target=self._build_while_watched, name="ioc-layer-builder", daemon=True).start()
+
+    def _build_while_watched(self) -> None:
+        failing = False
+        while any(last >= time.monotonic() - WATCHED_FOR_SECONDS for last in list(self._watched.values())):
+            try:
+                self.warm()
+                failing = False
+            except Exception:  # noqa: BLE001 - Redis away or bad data: the screens' own reads say so; keep going
+                if not failing:
+                    log.warning("background layer build failed (logged once until it works again)", exc_info=True)
+                failing = True
+            time.sleep(WARM_EVERY_SECONDS)
+        with self._lock:  # nobody watches: the next tick starts a new builder
+            self._builder_pid = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -266,6 +266,16 @@ def signature(version: int, stale: bool, lang: str) -> str:
     return f"{version}:{int(stale)}:{lang}"
 
 
+# Ends the signature of a layer a screen holds as clusters only: its points were not sent (see `deferred`).
+CLUSTERS_ONLY = ":c"
+
+
+def deferred(layer: FeedLayer, view: ScreenView) -> bool:
+    """Whether a screen gets only the layer's clusters: a clustered layer seen from city zoom hides its points,
+    so they travel only once the screen zooms in (at 10,000 entities that is most of a tick's bytes)."""
+    return bool(layer.detail["meta"].get("clustered")) and not view.zoomed
+
+
 def styled_detail(layer: FeedLayer, stale: bool, size: int) -> dict[str, Any]:
     """The feed's points as this moment shows them: faded when the feed is stale, sized for the map's load."""
     trace = dict(layer.detail)
@@ -383,8 +393,13 @@ class MapState:
         layer = self.layers[feed]
         return signature(layer.version, feed in self.stale_feeds, self.lang)
 
-    def signatures(self) -> dict[str, str]:
-        sigs = {feed: self.layer_signature(feed) for feed in self.plan.feeds}
+    def drawn_signature(self, feed: str, view: ScreenView = WHOLE_CITY) -> str:
+        """The signature of what `view` needs of the layer: the whole of it, or its clusters only."""
+        whole = self.layer_signature(feed)
+        return whole + CLUSTERS_ONLY if deferred(self.layers[feed], view) else whole
+
+    def signatures(self, view: ScreenView = WHOLE_CITY) -> dict[str, str]:
+        sigs = {feed: self.drawn_signature(feed, view) for feed in self.plan.feeds}
         sigs["alerts"] = f"{self.alerts_version}:{self.lang}"
         sigs["size"] = str(self.size())
         return sigs
@@ -404,6 +419,8 @@ class MapState:
     def traces_of(self, feed: str, view: ScreenView = WHOLE_CITY) -> tuple[dict[str, Any], dict[str, Any]]:
         layer, stale = self.layers[feed], feed in self.stale_feeds
         cluster, detail = styled_cluster(layer, stale), styled_detail(layer, stale, self.size())
+        if deferred(layer, view):
+            detail["x"], detail["y"] = [], []
         cluster["visible"], detail["visible"] = view.shows(cluster), view.shows(detail)
         return scaled(cluster, view.scale), scaled(detail, view.scale)
 
@@ -430,6 +447,8 @@ class FigureDelta:
 
     traces: dict[int, dict[str, Any]]
     visible: dict[int, bool]
+    # the signature of each layer whose traces are in `traces`, as the screen will then hold it
+    drawn: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.traces or self.visible)
@@ -440,19 +459,23 @@ def figure_delta(settings: Settings, state: MapState, seen: Mapping[str, str],
     """The traces a screen that drew `seen` must replace to show `state` as `view` wants it."""
     changes: dict[int, dict[str, Any]] = {}
     visible: dict[int, bool] = {}
+    drawn: dict[str, str] = {}
     resize = seen.get("size") != str(state.size())
     view_moved = "view" in seen and seen["view"] != view.key()
     for feed in state.plan.feeds:
         cluster_at, detail_at = state.plan.cluster_index(feed), state.plan.detail_index(feed)
-        if resize or seen.get(feed) != state.layer_signature(feed):
+        needed = state.drawn_signature(feed, view)
+        # a screen holding the whole layer can show its clusters alone, not the other way round
+        if resize or seen.get(feed) not in (needed, state.layer_signature(feed)):
             changes[cluster_at], changes[detail_at] = state.traces_of(feed, view)
+            drawn[feed] = needed
         elif view_moved:
             layer = state.layers[feed]
             visible[cluster_at], visible[detail_at] = view.shows(layer.cluster), view.shows(layer.detail)
     if seen.get("alerts") != f"{state.alerts_version}:{state.lang}" or changes:
         # an alert on an entity follows it when its layer moved
         changes[state.plan.alert_index] = state.alerts_trace(settings, view)
-    return FigureDelta(traces=changes, visible=visible)
+    return FigureDelta(traces=changes, visible=visible, drawn=drawn)
 
 
 def apply_delta(figure: Mapping[str, Any], delta: FigureDelta) -> dict[str, Any]:

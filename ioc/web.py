@@ -187,8 +187,14 @@ def create_app(
     `cookie_secure`: session cookies over HTTPS only; default from roles.yaml (true) or IOC_COOKIE_SECURE.
     """
     roles = load_roles(settings.directory)
+    server = flask.Flask(__name__)
+    # compressed: callbacks (JSON), scripts and styles. Not HTML: a page that carries a CSRF token next to
+    # anything a visitor typed must not leak the token through its compressed size (BREACH)
+    server.config["COMPRESS_MIMETYPES"] = ["application/json", "application/javascript", "text/javascript",
+                                           "text/css"]
     app = dash.Dash(
         __name__,
+        server=server,
         use_pages=True,
         pages_folder="",
         assets_folder=str(PROJECT_ROOT / "assets"),
@@ -197,11 +203,13 @@ def create_app(
         title=settings.city.name.get(DEFAULT_LANGUAGE),
         # the browser tab would otherwise flash "Updating..." on every live refresh
         update_title=None,
+        # every screen's tick and the plotly bundle travel compressed (flask-compress)
+        compress=True,
     )
     cache = Cache(app.server, config=cache_config(store, redis_kind))
     base = district_layer(settings.city)
     context = WebContext(store=store, settings=settings, redis_kind=redis_kind, cache=cache,
-                         live=LiveCity(store=store, settings=settings, cache=cache, base=base),
+                         live=LiveCity(store=store, settings=settings, cache=cache, base=base, background=True),
                          pages=in_order(pages))
     app.server.extensions["ioc"] = context
     access = Access(app=app, pages=context.pages)

@@ -35,7 +35,9 @@ EMPTY_MAP = {
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
     },
 }
-MAP_CONFIG = {"displayModeBar": False, "scrollZoom": True, "doubleClick": "reset"}
+# plotly draws WebGL at twice the screen's pixels by default: four times the fill work for nothing a wall at
+# device pixel ratio 1 can show (and a 3840 px wall would get a 7680 px canvas)
+MAP_CONFIG = {"displayModeBar": False, "scrollZoom": True, "doubleClick": "reset", "plotGlPixelRatio": 1}
 
 
 def layout(_context: WebContext, **_query: Any) -> html.Div:
@@ -84,7 +86,6 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
     state = tick.state
     span = view_span(relayout, seen.get("span"))
     view = screen_view(hidden, span, scale)
-    signatures = state.signatures()
     # a new scale redraws everything: the layout's type and every marker change size
     plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}:{view.scale:g}"
     step = age_step(now)
@@ -93,8 +94,11 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
     legend_children: Any = dash.no_update
     if seen.get("plan") != plan_key or not seen.get("layers"):
         figure = live.figure(tick, view)
+        layers = state.signatures(view)
     else:
         delta = figure_delta(live.settings, state, {**seen["layers"], "view": seen.get("view", "")}, view)
+        # what the screen holds after this tick: the layers just sent, and the rest as they were
+        layers = {**seen["layers"], **delta.drawn, "alerts": state.signatures(view)["alerts"], "size": str(state.size())}
         if delta:
             figure = Patch()
             for index, trace in delta.traces.items():
@@ -112,13 +116,13 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
     if seen.get("tiles") != tiles_key:
         agency_names = {feed.name: feed.agency_name.get(lang) for feed in live.settings.feeds}
         kpis = kpi_panel(tile_list, agency_names, lang)
-    alerts_key = f"{signatures['alerts']}:{step}"
+    alerts_key = f"{layers['alerts']}:{step}"
     alerts: Any = dash.no_update
     if seen.get("alerts") != alerts_key:
         alerts = alert_panel(alert_rows(state.alerts, live.settings, lang, now), lang)
     if all(part is dash.no_update for part in (figure, legend_children, kpis, alerts)):
         return (dash.no_update,) * 6
-    new_seen = {"plan": plan_key, "layers": signatures, "view": view.key(), "span": span, "legend": legend_key,
+    new_seen = {"plan": plan_key, "layers": layers, "view": view.key(), "span": span, "legend": legend_key,
                 "tiles": tiles_key, "alerts": alerts_key}
     return figure, title, legend_children, kpis, alerts, new_seen
 

@@ -18,6 +18,7 @@ from ioc.live_map import apply_delta, figure_delta
 from ioc.model import Batch, Entity, utcnow
 from ioc.store import Store
 from tests.layouts.city_scene import populate
+from tests.waiting import wait_until
 
 
 def shared_cache() -> Cache:
@@ -143,3 +144,37 @@ def test_tiles_come_from_the_shared_layers(fake_store: Store, settings: Settings
     first = enabled[0]
     assert shown[0].records == len(fake_store.entities_of_feed(first.name)) + len(fake_store.events_of_feed(first.name))
     assert shown[0].agency == first.agency_short.vi
+
+
+def test_the_background_builder_has_a_change_ready_before_any_screen_ticks(
+    fake_store: Store, settings: Settings, base: list[dict[str, Any]]
+) -> None:
+    populate(fake_store, settings)
+    builds = Counter[str]()
+    worker = screen(fake_store, settings, shared_cache(), base, builds)
+    assert worker.warm() == 0  # no screen has watched yet: nothing is built for nobody
+    worker.read("vi", utcnow())
+    builds.clear()
+
+    changed = move_buses(fake_store, settings, seed=3)
+    assert worker.warm() == 1  # the one changed layer, in the one language a screen watches
+    assert builds == Counter([changed])
+    worker.read("vi", utcnow())
+
+    assert builds == Counter([changed])  # the screen's tick built nothing: it was ready
+    assert worker.warm() == 0
+
+
+def test_the_background_builder_runs_while_screens_watch(
+    fake_store: Store, settings: Settings, base: list[dict[str, Any]]
+) -> None:
+    populate(fake_store, settings)
+    builds = Counter[str]()
+    worker = LiveCity(store=fake_store, settings=settings, cache=shared_cache(), base=base, background=True,
+                      on_build=lambda name: builds.update([name]))
+    worker.read("en", utcnow())
+    builds.clear()
+
+    changed = move_buses(fake_store, settings, seed=4)
+
+    wait_until(lambda: builds[changed] == 1, timeout=10, message="the changed layer built in the background")

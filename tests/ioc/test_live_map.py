@@ -14,9 +14,11 @@ from ioc.live_map import (
     CLUSTER_ABOVE,
     MapPlan,
     MapState,
+    apply_delta,
     area_labels,
     build_feed_layer,
     entity_at,
+    figure_delta,
     full_figure,
     grid_clusters,
     legend_entries,
@@ -229,3 +231,31 @@ def test_a_4k_wall_draws_type_and_markers_twice_as_large(settings: Settings, bas
                                                  (1.3, 1.25), (9.0, 3.0), (float("nan"), 1.0), ("2", 1.0)])
 def test_screen_scale_is_quarter_steps_between_one_and_three(reported: Any, scale: float) -> None:
     assert screen_scale(reported) == scale
+
+
+def test_a_clustered_layer_sends_its_points_only_once_the_screen_zooms_in(settings: Settings,
+                                                                         base: list[dict[str, Any]]) -> None:
+    state = one_feed_state(settings, base, entities(CLUSTER_ABOVE * 4))
+    feed = state.plan.feeds[0]
+    detail_at = state.plan.detail_index(feed)
+    city, zoomed = screen_view(None, None), screen_view(None, 0.01)
+
+    first = full_figure(settings, base, state, city)
+    assert first["data"][detail_at]["x"] == []  # hidden at city zoom, so not sent
+    held = {**state.signatures(city), "view": city.key()}
+
+    zoom_in = figure_delta(settings, state, held, zoomed)
+    assert len(zoom_in.traces[detail_at]["x"]) == CLUSTER_ABOVE * 4
+    assert apply_delta(first, zoom_in) == full_figure(settings, base, state, zoomed)
+
+    holding_all = {**held, **zoom_in.drawn, "view": zoomed.key()}
+    zoom_out = figure_delta(settings, state, holding_all, city)
+    assert zoom_out.traces == {} and zoom_out.visible[detail_at] is False  # the points stay, hidden
+
+
+def test_a_layer_of_few_points_is_sent_whole_at_city_zoom(settings: Settings, base: list[dict[str, Any]]) -> None:
+    state = one_feed_state(settings, base, entities(20))
+
+    figure = full_figure(settings, base, state)
+
+    assert len(figure["data"][state.plan.detail_index(state.plan.feeds[0])]["x"]) == 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import timedelta
 from typing import Any
@@ -50,6 +51,24 @@ def test_pages_and_layout_are_served(fake_store: Store, settings: Settings) -> N
     assert ids.LANG in layout and ids.CLOCK_TIME in layout
     dependencies = client.get("/_dash-dependencies").get_data(as_text=True)
     assert ids.CITY_MAP in dependencies and ids.FEEDS_BOARD in dependencies
+
+
+def test_responses_travel_compressed_to_a_browser_that_accepts_it(fake_store: Store, settings: Settings) -> None:
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    add_user(app, "admin-1", "admin")
+    client = app.server.test_client()
+    client_sign_in(client, "admin-1")
+
+    zipped = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
+    plain = client.get("/_dash-layout")
+
+    assert zipped.headers.get("Content-Encoding") == "gzip"
+    assert gzip.decompress(zipped.get_data()) == plain.get_data()  # same body, fewer bytes
+    assert len(zipped.get_data()) < len(plain.get_data()) / 2
+    # a page holding a CSRF token never is: its compressed size must not give the token away (BREACH)
+    sign_in_page = app.server.test_client().get("/login", headers={"Accept-Encoding": "gzip"})
+    assert sign_in_page.status_code == 200 and "csrf" in sign_in_page.get_data(as_text=True).lower()
+    assert "Content-Encoding" not in sign_in_page.headers
 
 
 def test_each_app_finds_its_own_context(fake_store: Store, fake_redis: redis.Redis, settings: Settings) -> None:
