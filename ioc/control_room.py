@@ -18,17 +18,8 @@ from ioc.alerts import ALERTS_LAYER
 from ioc.config import Feed, Settings
 from ioc.kpis.tiles import KpiTile, tile_for
 from ioc.layer_cache import SharedCache, shared_layer
-from ioc.live_map import (
-    WHOLE_CITY,
-    FeedLayer,
-    MapPlan,
-    MapState,
-    ScreenView,
-    build_feed_layer,
-    full_figure,
-    map_plan,
-    stale_of,
-)
+from ioc.live_map import FeedLayer, MapPlan, MapState, build_feed_layer, full_figure, map_plan, stale_of
+from ioc.map_view import WHOLE_CITY, ScreenView
 from ioc.model import Alert, utcnow
 from ioc.store import FeedHealth, Store
 

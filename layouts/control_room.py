@@ -15,7 +15,8 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, html
 from ioc.city_map import MAP_BACKGROUND, alert_rows
 from ioc.control_room import LiveCity, Tick, tiles
 from ioc.i18n import local_time, t
-from ioc.live_map import entity_at, figure_delta, legend_entries, screen_view, view_span
+from ioc.live_map import entity_at, figure_delta, legend_entries
+from ioc.map_view import screen_view, view_span
 from ioc.model import from_iso, utcnow
 from ioc.pages import Callback, Page
 from ioc.web import WebContext, age_step, language
@@ -98,7 +99,7 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
     else:
         delta = figure_delta(live.settings, state, {**seen["layers"], "view": seen.get("view", "")}, view)
         # what the screen holds after this tick: the layers just sent, and the rest as they were
-        layers = {**seen["layers"], **delta.drawn, "alerts": state.signatures(view)["alerts"], "size": str(state.size())}
+        layers = {**seen["layers"], **delta.drawn, "alerts": state.alerts_signature(), "size": str(state.size())}
         if delta:
             figure = Patch()
             for index, trace in delta.traces.items():

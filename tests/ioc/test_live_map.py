@@ -23,9 +23,8 @@ from ioc.live_map import (
     grid_clusters,
     legend_entries,
     map_plan,
-    screen_scale,
-    screen_view,
 )
+from ioc.map_view import screen_view
 from ioc.model import Alert, Severity
 
 
@@ -225,12 +224,6 @@ def test_a_4k_wall_draws_type_and_markers_twice_as_large(settings: Settings, bas
     assert wall["data"][-1]["marker"]["line"]["width"] == 2 * normal["data"][-1]["marker"]["line"]["width"]
     # the shared layer itself is untouched: the next 1920 px screen still gets it at its own size
     assert full_figure(settings, base, state) == normal
-
-
-@pytest.mark.parametrize(("reported", "scale"), [(None, 1.0), (0.5, 1.0), (1.0, 1.0), (1.9, 2.0), (2.0, 2.0),
-                                                 (1.3, 1.25), (9.0, 3.0), (float("nan"), 1.0), ("2", 1.0)])
-def test_screen_scale_is_quarter_steps_between_one_and_three(reported: Any, scale: float) -> None:
-    assert screen_scale(reported) == scale
 
 
 def test_a_clustered_layer_sends_its_points_only_once_the_screen_zooms_in(settings: Settings,
