@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from typing import Any
@@ -14,7 +16,7 @@ from ioc.access import devices
 from ioc.access.permissions import LOGIN_PATH, allowed, safe_next
 from ioc.access.security import Security
 from ioc.access.sessions import session_user
-from ioc.auth import User, current_address
+from ioc.auth import User, current_address, current_user
 from ioc.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 # Flask finds the templates through this blueprint; it has no routes of its own
@@ -54,11 +56,20 @@ def _page(template: str, title: str, lang: str, status: int = 200, **values: Any
 
 
 def csrf_token() -> str:
+    """The token every form posting to the server carries (sign-in, sign-out).
+
+    Signed in, it is derived from the server-side session, not stored in the cookie: a page's layout and
+    callbacks answer at once, each rewriting the session cookie, and the last one written could lack a token
+    stored by another. Before sign-in (the form alone) it is a random token kept in the session."""
+    user = current_user()
+    if user is not None and user.session:
+        key = str(flask.current_app.secret_key).encode()
+        return hmac.new(key, b"csrf:" + user.session.encode(), hashlib.sha256).hexdigest()
     token = flask.session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(24)
         flask.session["csrf"] = token
-    return token
+    return str(token)
 
 
 def _login_form(lang: str, *, error: str = "", username: str = "", next_path: str = "", status: int = 200
@@ -171,7 +182,7 @@ def _may_land(security: Security, user: User, path: str) -> bool:
 
 
 def _csrf_ok() -> bool:
-    return secrets.compare_digest(str(flask.request.form.get("csrf", "")), str(flask.session.get("csrf", "x")))
+    return secrets.compare_digest(str(flask.request.form.get("csrf", "")), csrf_token())
 
 
 def logout(security: Security) -> flask.Response:

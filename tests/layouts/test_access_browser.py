@@ -199,3 +199,13 @@ def test_admin_page_adds_a_user_and_searches_the_audit_trail(chromium: WebDriver
     assert export.startswith(served + "/admin/audit.csv")
     screenshot(chromium, "admin")
     assert violations(chromium) == []
+
+
+def test_the_headers_sign_out_button_signs_out_in_one_click(chromium: WebDriver, served: str) -> None:
+    """The header's form carries the CSRF token sign-out checks, so one click ends the session."""
+    sign_in(chromium, served, "manager-1", TEST_PASSWORD)
+    wait_for(chromium, 30, "the account menu", lambda d: css(d, ".ioc-signout-button"))
+    chromium.find_element(By.CSS_SELECTOR, ".ioc-signout-button").click()
+    wait_for(chromium, 10, "the sign-in page", lambda d: "/login" in d.current_url)
+    chromium.get(served + "/reports")
+    wait_for(chromium, 10, "the sign-in page again", lambda d: "/login" in d.current_url)
