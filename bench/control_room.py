@@ -7,10 +7,11 @@ It starts a private redis-server, fills it with N located entities spread evenly
 (`layouts.control_room.screen_update` plus Dash's own JSON encoding of the six outputs):
   idle:        nothing changed since the screen's last tick;
   one feed:    one feed rewrote all its entities (new positions and values); the dashboard's background
-               builder (LiveCity.warm) builds the changed layer into the shared cache once (`build`, off any
-               screen's request), then a screen in that worker ticks (`screen, same worker`) and a screen in
-               another worker, which reads the layer from the shared cache (`screen, other worker`);
-  every feed:  every feed rewrote all its entities since the last tick (the worst case), the same three;
+               builder (LiveCity.warm, a thread in every worker) builds the changed layer into the shared
+               cache once (`build`, off any screen's request) and another worker's builder fetches it from
+               there (`fetch`); then a screen in each worker ticks (`screen, same worker`, `screen, other
+               worker`);
+  every feed:  every feed rewrote all its entities since the last tick (the worst case), the same four;
 and the baseline: reading and decoding the same changed entities from Redis (Store.entities_of_feed), the
 least any screen showing them must do. Every screen is zoomed out (the whole city, as a wall shows it).
 Printed: p50 and p95 of the server time, the ratio p95/baseline p50, and the bytes each screen receives,
@@ -112,13 +113,16 @@ def measure(store: Store, settings: Settings, cache: Cache, feeds: list[Feed], s
     then one in another worker; plus idle ticks."""
     first, other = Screen(store, settings, cache), Screen(store, settings, cache)
     first.tick(), other.tick()  # both screens have drawn the city once
-    out: dict[str, list[Any]] = {"build": [], "first": [], "other": [], "idle": [], "baseline": []}
+    out: dict[str, list[Any]] = {"build": [], "fetch": [], "first": [], "other": [], "idle": [], "baseline": []}
     for _ in range(rounds):
         now_changed = changed()
         rewrite(store, settings, now_changed, shares, rng)
         started = time.perf_counter()
         first.live.warm()
         out["build"].append((time.perf_counter() - started, 0, 0))
+        started = time.perf_counter()
+        other.live.warm()
+        out["fetch"].append((time.perf_counter() - started, 0, 0))
         out["first"].append(first.tick())
         out["other"].append(other.tick())
         out["idle"].append(first.tick())
@@ -141,6 +145,7 @@ def row(label: str, samples: list[tuple[float, int, int]], baseline_p50: float |
 
 def print_case(name: str, out: dict[str, list[Any]], baseline_p50: float) -> None:
     print(row(f"{name}: build (background)", out["build"], baseline_p50))
+    print(row(f"{name}: fetch (background)", out["fetch"], baseline_p50))
     print(row(f"{name}: screen, same worker", out["first"], baseline_p50))
     print(row(f"{name}: screen, other worker", out["other"], baseline_p50))
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from ioc.city_map import (
     AREA_EDGE,
     LABEL_COLOUR,
@@ -35,7 +37,9 @@ from ioc.model import Alert
 # A layer with more points than this is drawn as grid clusters at city zoom and as points on zoom-in: a few
 # hundred markers stay legible over the districts, thousands make one solid blob.
 CLUSTER_ABOVE = 150
-CLUSTER_CELL_DEGREES = 0.01  # about 1 km in Da Nang: a cluster is a neighbourhood
+# about 2 km in Da Nang: a cluster is a neighbourhood, and clusters of one feed sit some 60 px apart on a
+# 1920 px screen showing the whole city, so their counts stay legible
+CLUSTER_CELL_DEGREES = 0.02
 COORD_DIGITS = 5  # about 1 m: more digits are bytes on every tick and no information
 STALE_OPACITY = 0.4
 UI_REVISION = "city-map"
@@ -402,6 +406,20 @@ def figure_delta(settings: Settings, state: MapState, seen: Mapping[str, str],
         # an alert on an entity follows it when its layer moved
         changes[state.plan.alert_index] = state.alerts_trace(settings, view)
     return FigureDelta(traces=changes, visible=visible, drawn=drawn)
+
+
+def wire(trace: Mapping[str, Any]) -> dict[str, Any]:
+    """The trace as it leaves for a browser: its coordinate and size lists as numpy arrays, which the JSON
+    encoder writes natively instead of walking every number in Python (half a tick's encoding at 10,000
+    entities). The JSON is the same."""
+    out = dict(trace)
+    for axis in ("x", "y"):
+        if isinstance(out.get(axis), list) and out[axis]:
+            out[axis] = np.asarray(out[axis], dtype=float)
+    marker = out.get("marker")
+    if isinstance(marker, dict) and isinstance(marker.get("size"), list) and marker["size"]:
+        out["marker"] = {**marker, "size": np.asarray(marker["size"], dtype=float)}
+    return out
 
 
 def apply_delta(figure: Mapping[str, Any], delta: FigureDelta) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, html
 from ioc.city_map import MAP_BACKGROUND, alert_rows
 from ioc.control_room import LiveCity, Tick, tiles
 from ioc.i18n import local_time, t
-from ioc.live_map import entity_at, figure_delta, legend_entries
+from ioc.live_map import entity_at, figure_delta, legend_entries, wire
 from ioc.map_view import screen_view, view_span
 from ioc.model import from_iso, utcnow
 from ioc.pages import Callback, Page
@@ -94,7 +94,8 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
     title: Any = dash.no_update
     legend_children: Any = dash.no_update
     if seen.get("plan") != plan_key or not seen.get("layers"):
-        figure = live.figure(tick, view)
+        whole = live.figure(tick, view)
+        figure = {**whole, "data": [wire(trace) for trace in whole["data"]]}
         layers = state.signatures(view)
     else:
         delta = figure_delta(live.settings, state, {**seen["layers"], "view": seen.get("view", "")}, view)
@@ -103,7 +104,7 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
         if delta:
             figure = Patch()
             for index, trace in delta.traces.items():
-                figure["data"][index] = trace
+                figure["data"][index] = wire(trace)
             for index, shown in delta.visible.items():
                 figure["data"][index]["visible"] = shown
     if figure is not dash.no_update:

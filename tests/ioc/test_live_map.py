@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import pytest
+from plotly.io.json import to_json_plotly
 
 from ioc.city_map import SEVERITY_COLOURS, district_layer
 from ioc.config import SECTOR_SYMBOLS, Settings
@@ -23,6 +24,7 @@ from ioc.live_map import (
     grid_clusters,
     legend_entries,
     map_plan,
+    wire,
 )
 from ioc.map_view import screen_view
 from ioc.model import Alert, Severity
@@ -252,3 +254,12 @@ def test_a_layer_of_few_points_is_sent_whole_at_city_zoom(settings: Settings, ba
     figure = full_figure(settings, base, state)
 
     assert len(figure["data"][state.plan.detail_index(state.plan.feeds[0])]["x"]) == 20
+
+
+def test_a_trace_on_the_wire_encodes_to_the_same_values(settings: Settings) -> None:
+    layer = build_feed_layer(settings, settings.feeds[0], 1, entities(CLUSTER_ABOVE * 2), "vi")
+
+    for trace in (layer.detail, layer.cluster):
+        sent = wire(trace)
+        assert json.loads(to_json_plotly(sent)) == json.loads(to_json_plotly(trace))
+        assert not isinstance(sent["x"], list)  # numbers the encoder need not walk one by one
