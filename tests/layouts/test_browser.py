@@ -22,6 +22,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from ioc.config import PROJECT_ROOT, Settings
 from ioc.i18n import t
+from ioc.model import Batch, Entity, utcnow
 from ioc.redis_conn import free_port
 from ioc.store import Store
 from layouts.app import create_app
@@ -149,3 +150,33 @@ def test_demo_end_to_end(
         wait_for(browser, 30, "every feed on the board", lambda d: feeds_listed(d) == every_feed, log)
     finally:
         _stop(process)
+
+
+def test_a_change_reaches_the_open_map_and_tiles(
+    browser: WebDriver, served_scene: tuple[str, dict[str, str]], fake_store: Store, settings: Settings
+) -> None:
+    url, _ = served_scene
+    sign_in(browser, url, "admin-1", TEST_PASSWORD)
+    browser.get(url + "/")
+    wait_for(browser, 30, "the district map", lambda d: "Hải Châu" in area_labels(d))
+    feed = settings.feeds[0]  # the air stations: their tile is the mean PM2.5
+    assert feed.kpi and feed.kpi.metric and feed.kpi.aggregate == "mean"
+    before = {e["id"]: e for e in fake_store.entities_of_feed(feed.name)}
+    moved = [
+        Entity(id=e["id"], type=e["type"], agency=e["agency"], sector=e["sector"], name=e["name"],
+               location=(round(e["lon"] + 0.002, 5), round(e["lat"] - 0.001, 5)), district=e["district"],
+               attributes={**e["attributes"], feed.kpi.metric: 88.8}, feed=feed.name, observed_at=utcnow())
+        for e in before.values()
+    ]
+
+    fake_store.write_batch(feed.name, Batch(entities=moved))
+    fake_store.record_success(feed.name, records=len(moved), latency_ms=5, interval=feed.interval,
+                              stale_factor=feed.stale_factor)
+
+    tile = f'.kpi-tile[data-feed="{feed.name}"] .kpi-value'
+    wait_for(browser, 15, "the new mean on the tile", lambda d: css(d, tile) and css(d, tile)[0].text == "88.8")
+    drawn = browser.execute_script(
+        """const gd = document.querySelector('.city-map .js-plotly-plot');
+           const layer = gd.data.find(t => t.meta && t.meta.feed === arguments[0] && t.meta.role === 'detail');
+           return layer.x.map((x, i) => [x, layer.y[i]]);""", feed.name)
+    assert sorted(map(tuple, drawn)) == sorted(entity.location for entity in moved)
