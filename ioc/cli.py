@@ -47,6 +47,8 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - returns ioc.config.Se
 
 
 def cmd_adapters_list(args: argparse.Namespace) -> int:
+    from ioc.credentials import shown_url
+
     settings = _settings(args)
     rows = [
         {
@@ -55,7 +57,9 @@ def cmd_adapters_list(args: argparse.Namespace) -> int:
             "agency_name": f.agency_name.model_dump(),
             "sector": f.sector,
             "reader": f.reader,
-            "url": f.url,
+            # a key pasted into the URL (${VAR} expands at load) is masked; `auth` says only which kind
+            "url": shown_url(f),
+            "auth": f.auth.type if f.auth else None,
             "interval": f.interval,
             "enabled": f.enabled,
         }

@@ -24,6 +24,7 @@ import redis
 from data_adapters.base import FeedContext, PayloadError, Reader, get_reader
 from ioc.areas import AreaIndex, area_index
 from ioc.config import Feed, Settings, load_settings
+from ioc.credentials import CredentialError, feed_credentials, redact, redact_payload, sent_by
 from ioc.model import Batch, utcnow
 from ioc.rules import RuleEngine
 from ioc.store import Store
@@ -87,6 +88,13 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
 
 
 def describe_fetch_error(exc: Exception) -> str:
+    """What went wrong, with any secret or credential query parameter masked: the text is stored and shown."""
+    return redact(_fetch_error_text(exc))
+
+
+def _fetch_error_text(exc: Exception) -> str:
+    if isinstance(exc, CredentialError):
+        return f"credentials: {exc}"
     if isinstance(exc, httpx.TimeoutException):
         return f"timeout: {type(exc).__name__} ({exc})"
     if isinstance(exc, httpx.HTTPStatusError):
@@ -132,15 +140,21 @@ def poll_feed(
     health_args = {"interval": feed.interval, "stale_factor": feed.stale_factor}
 
     payload: bytes | None = None
-    for attempt in range(feed.retries + 1):
+    try:
+        credentials = feed_credentials(feed)
+    except CredentialError as exc:  # a variable unset or a secret file unreadable: this feed's error, no crash
+        credentials, outcome.error = None, describe_fetch_error(exc)
+    attempts = 0 if outcome.error else feed.retries + 1  # nothing is sent without its credentials
+    for attempt in range(attempts):
         outcome.attempts = attempt + 1
         started = time.perf_counter()
         try:
-            with _collector_hold():  # a paged reader parses what it fetches to find the next page
+            # a paged reader parses what it fetches to find the next page
+            with _collector_hold(), sent_by(http, credentials):
                 payload = reader.fetch(http, context)
             outcome.latency_ms = (time.perf_counter() - started) * 1000
             break
-        except (httpx.HTTPError, OSError, PayloadError) as exc:
+        except (httpx.HTTPError, OSError, PayloadError, CredentialError) as exc:
             outcome.error = describe_fetch_error(exc)
             if attempt < feed.retries:
                 sleep(backoff_delay(attempt))
@@ -229,7 +243,9 @@ def ingest_payload(
                 log.exception("listener %r failed on feed %s", listener, feed.name)
         return outcome
 
-    store.record_failure(feed.name, error=outcome.error, payload=payload, **health_args)
+    # a refusal may quote the request (a URL with its key) or echo a secret back: masked before it is kept
+    outcome.error = redact(outcome.error)
+    store.record_failure(feed.name, error=outcome.error, payload=redact_payload(payload), **health_args)
     _log_failure(feed.name, outcome.error)
     return outcome
 
