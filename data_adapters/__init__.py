@@ -12,4 +12,5 @@ READER_MODULES: list[str] = [
     "csv_reader",
     "json_reader",
     "mqtt_json",
+    "ioc_api",
 ]
