@@ -2,7 +2,10 @@
 
 A reader never touches Redis, Dash or scheduling. The runner (ioc.runner) owns timeouts, retries,
 the atomic write and the feed's health; a reader only says what a payload means, or raises
-`PayloadError` when it cannot, in which case nothing of that payload is stored.
+`PayloadError` when it cannot, in which case nothing of that payload is stored. One bad record never
+loses its batch: a reader reads its records through `read_records`, which counts a refused record with
+its reason on the batch (`Batch.problems`, shown in the feed's health) and reads on; a record kept without
+a part it could not read is noted with `batch.note(where, reason, refused=False)`.
 
     class MyReader(Reader):
         id = "my-standard"
@@ -14,10 +17,12 @@ imports all of this, with the model and the vocabulary, from `data_adapters.cont
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 import orjson
@@ -26,7 +31,7 @@ from ioc.model import Batch
 
 
 class PayloadError(ValueError):
-    """The payload is malformed or not what the reader expects; the whole payload is refused."""
+    """The payload (or, inside `read_records`, one record) is malformed or not what the reader expects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +165,47 @@ def lon_lat(lon: Any, lat: Any, *, field_name: str = "location") -> tuple[float,
         raise PayloadError(f"{field_name}: ({x}, {y}) is not a WGS84 longitude/latitude")
     return (x, y)
 
+
+
+# --- one record at a time -----------------------------------------------------------------------------
+
+R = TypeVar("R")
+
+
+def read_records(batch: Batch, records: Iterable[tuple[str, R]], read: Callable[[str, R], None]) -> Batch:
+    """`read(where, record)` for each record: one it refuses with a PayloadError is counted on the batch
+    with its reason and the rest are read; a payload whose every record is refused is refused whole.
+
+    `read` adds to the batch only once the record is wholly read, so a refused record leaves nothing behind.
+    A PayloadError raised by `records` itself (the payload's structure, not one record) refuses the payload.
+    """
+    for where, record in records:
+        try:
+            read(where, record)
+        except PayloadError as exc:
+            batch.note(where, str(exc), refused=True)
+    refused = batch.refused
+    if refused and not batch.record_count:
+        # nothing left to trust: refused whole, so the runner keeps the payload for inspection
+        raise PayloadError(f"every record refused ({len(refused)}), the first: {refused[0]}")
+    return batch
+
+
+# Byte-order marks, longest first (UTF-32-LE's begins with UTF-16-LE's)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def text_encoding(payload: bytes) -> str:
+    """The encoding a text payload declares by its byte-order mark, else 'utf-8'. UTF-16 or UTF-32 without a
+    mark (ASCII characters with NUL bytes between them) is refused naming it, rather than called corrupt."""
+    for bom, encoding in _BOMS:
+        if payload.startswith(bom):
+            return encoding
+    head = payload[:64]
+    if head and head.count(0) * 4 >= len(head):
+        width = "UTF-32" if head.count(0) * 4 >= len(head) * 3 else "UTF-16"
+        raise PayloadError(f"{width} text without a byte-order mark: the agency must send UTF-8, or {width} with one")
+    return "utf-8"

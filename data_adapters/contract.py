@@ -16,10 +16,12 @@ from data_adapters.base import (
     load_json,
     lon_lat,
     parse_time,
+    read_records,
     register,
+    text_encoding,
 )
 from data_adapters.http import DEFAULT_MAX_PAGES, Paging, fetch_pages, get, parsed
-from ioc.model import Batch, Entity, Event, Observation, Scalar, Severity, to_iso, utcnow
+from ioc.model import Batch, Entity, Event, Observation, RecordProblem, Scalar, Severity, to_iso, utcnow
 from ioc.privacy import is_personal_field, is_personal_key, pseudonym
 from ioc.vocabulary import (
     CENTIMETRE,
@@ -45,5 +47,6 @@ __all__ = [
     "Event", "FeedContext", "Observation", "Paging", "PayloadError", "Reader", "Scalar", "Severity",
     "as_float", "conversion", "convert", "fetch_pages", "fold", "get", "is_personal_field", "is_personal_key",
     "is_water_level", "known_unit", "load_json", "lon_lat", "metric_name", "parse_time", "parsed", "pseudonym",
-    "register", "snake_case", "squash", "to_iso", "unit_symbol", "utcnow",
+    "read_records", "RecordProblem", "register", "snake_case", "squash", "text_encoding", "to_iso", "unit_symbol",
+    "utcnow",
 ]

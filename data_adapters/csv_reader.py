@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
-from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, register
+from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, read_records, register
 from data_adapters.mapping import ROOT_PREFIX, MappedRecords, check_mapping, load_mapping
 
 # what spreadsheet exports use: "," in English locales, ";" where the decimal mark is "," (vi-VN Excel)
@@ -41,28 +42,38 @@ class CsvReader(Reader):
         delimiter = mapping.delimiter or sniff_delimiter(text)
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         records = MappedRecords(mapping, feed)
+        batch = records.batch()
         try:
             header = [cell.strip() for cell in next(rows)]
             present = set(header)
             for label, column in records.columns():
-                if column not in present:
-                    raise PayloadError(
-                        f"row 1 (header), column '{column}': missing (mapping {label}); "
-                        f"the header has {', '.join(header)}"
-                    )
-            for row in rows:
-                if not any(cell.strip() for cell in row):
-                    continue  # blank lines between blocks are common in hand-edited exports
-                number = rows.line_num
-                if len(row) != len(header):
-                    raise PayloadError(
-                        f"row {number}: {len(row)} values for {len(header)} columns "
-                        "(a truncated file, or a delimiter inside an unquoted value)"
-                    )
-                records.add(dict(zip(header, row, strict=True)), lambda column, n=number: f"row {n}, column {column}")
+                if column in present:
+                    continue
+                problem = f"column '{column}': missing (mapping {label}); the header has {', '.join(header)}"
+                if column == mapping.id:  # without its id no row can be told apart: nothing to trust
+                    raise PayloadError(f"row 1 (header), {problem}")
+                # an export that leaves out one mapped column still says everything else
+                batch.note("row 1 (header)", f"{problem}; read without it", refused=False)
+
+            def numbered() -> Iterator[tuple[str, tuple[dict[str, str], int]]]:
+                for row in rows:
+                    if not any(cell.strip() for cell in row):
+                        continue  # blank lines between blocks are common in hand-edited exports
+                    number = rows.line_num
+                    if len(row) != len(header):  # the file's shape, not one row's values: refused whole
+                        raise PayloadError(
+                            f"row {number}: {len(row)} values for {len(header)} columns "
+                            "(a truncated file, or a delimiter inside an unquoted value)"
+                        )
+                    yield f"row {number}", (dict(zip(header, row, strict=True)), number)
+
+            def read(_where: str, item: tuple[dict[str, str], int]) -> None:
+                record, number = item
+                records.add(record, lambda column: f"row {number}, column {column}")
+
+            return read_records(batch, numbered(), read)
         except csv.Error as exc:
             raise PayloadError(f"row {rows.line_num}: {exc}") from None
-        return records.batch()
 
 
 def sniff_delimiter(text: str) -> str:

@@ -38,6 +38,7 @@ from data_adapters.contract import (
     load_json,
     lon_lat,
     parse_time,
+    read_records,
     register,
     snake_case,
     utcnow,
@@ -105,17 +106,25 @@ class GeoJsonReader(Reader):
         if mode not in ("entity", "event"):
             raise PayloadError(f"mapping.as: expected 'entity' or 'event', got {mode!r}")
         batch = Batch()
-        for where, feature in _features(document):
+
+        def read(where: str, feature: Any) -> None:
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise PayloadError(f"{where}: expected a GeoJSON Feature object")
             if mode == "event":
                 batch.events.append(_event(feature, feed, where))
-            else:
-                entity, observations = _entity(feature, feed, where)
-                batch.entities.append(entity)
-                batch.observations.extend(observations)
-        return batch
+                return
+            entity, observations = _entity(feature, feed, where)
+            if entity.observed_at is None and observations:
+                names = feed.mapping.get("time") or ", ".join(DEFAULT_TIME_PROPERTIES)
+                batch.note(where, f"no time property ({names}): its readings are dated when they were read",
+                           refused=False)
+            batch.entities.append(entity)
+            batch.observations.extend(observations)
+
+        return read_records(batch, _features(document), read)
 
 
-def _features(document: Any) -> list[tuple[str, dict[str, Any]]]:
+def _features(document: Any) -> list[tuple[str, Any]]:
     if not isinstance(document, dict):
         raise PayloadError(f"expected a GeoJSON FeatureCollection or Feature, got {type(document).__name__}")
     kind = document.get("type")
@@ -126,13 +135,7 @@ def _features(document: Any) -> list[tuple[str, dict[str, Any]]]:
     features = document.get("features")
     if not isinstance(features, list):
         raise PayloadError(f"features: expected an array, got {type(features).__name__}")
-    located: list[tuple[str, dict[str, Any]]] = []
-    for index, feature in enumerate(features):
-        where = f"features[{index}]"
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise PayloadError(f"{where}: expected a GeoJSON Feature object")
-        located.append((where, feature))
-    return located
+    return [(f"features[{index}]", feature) for index, feature in enumerate(features)]
 
 
 def _properties(feature: dict[str, Any], where: str) -> dict[str, Any]:

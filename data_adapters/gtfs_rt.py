@@ -33,6 +33,7 @@ from data_adapters.contract import (
     Severity,
     conversion,
     lon_lat,
+    read_records,
     register,
 )
 
@@ -81,19 +82,27 @@ class GtfsRealtimeReader(Reader):
         vehicle_type = feed.mapping.get("entity_type") or "TransitVehicle"
         entities: dict[str, Entity] = {}
         batch = Batch()
-        for index, feed_entity in enumerate(message.entity):
+
+        def read(where: str, item: tuple[int, Any]) -> None:
+            index, feed_entity = item
             if feed_entity.is_deleted:
-                continue  # a DIFFERENTIAL feed removing something: nothing to show
+                return  # a DIFFERENTIAL feed removing something: nothing to show
+            # every part is read before any is added, so a refused FeedEntity leaves nothing behind
+            vehicle = trip = alert = None
             if feed_entity.HasField("vehicle"):
-                entity, observations = _vehicle(feed_entity, index, header_time, feed, vehicle_type, moments)
-                _add(entities, batch, entity, observations)
+                vehicle = _vehicle(feed_entity, index, header_time, feed, vehicle_type, moments)
             if feed_entity.HasField("trip_update"):
-                entity, observations = _trip_update(feed_entity, header_time, feed, entities, moments)
-                _add(entities, batch, entity, observations)
+                trip = _trip_update(feed_entity, header_time, feed, entities, moments)
             if feed_entity.HasField("alert"):
-                batch.events.append(_alert(feed_entity, feed))
-        batch.entities = list(entities.values())
-        return batch
+                alert = _alert(feed_entity, feed)
+            for read_part in (vehicle, trip):
+                if read_part is not None:
+                    _add(entities, batch, *read_part)
+            if alert is not None:
+                batch.events.append(alert)
+
+        records = ((f"entity[{index}]", (index, feed_entity)) for index, feed_entity in enumerate(message.entity))
+        return read_records(batch, records, read)
 
 
 def decode_feed_message(payload: bytes) -> rt.FeedMessage:
@@ -118,13 +127,25 @@ def decode_feed_message(payload: bytes) -> rt.FeedMessage:
         try:
             message.ParseFromString(payload)
         except DecodeError as exc:
-            raise PayloadError(f"not a GTFS-Realtime FeedMessage: {exc}") from None
+            raise PayloadError(f"not a GTFS-Realtime FeedMessage: {_looks_like(stripped) or exc}") from None
     # Only the header is insisted on: it is what tells a FeedMessage from bytes that merely decode (an
     # empty body decodes to an empty message). Agencies that leave out other required fields, such as
     # gtfs_realtime_version, still publish real positions worth showing.
     if not message.HasField("header"):
         raise PayloadError("not a GTFS-Realtime FeedMessage: no header")
     return message
+
+
+def _looks_like(payload: bytes) -> str:
+    """What a payload that is no protobuf seems to be, for the refusal ("Wire format was corrupt" says nothing)."""
+    start = payload[:1]
+    if start == b"[":
+        return "it is a JSON array (a FeedMessage in JSON is an object with a header and entities)"
+    if start == b"<":
+        root = re.match(rb"(?:<\?[^>]*\?>|<!--.*?-->|\s)*<([\w:.-]+)", payload[:2048], re.DOTALL)
+        name = root.group(1).decode("ascii", "replace") if root else "?"
+        return f"it is XML or HTML (root <{name}>), not the binary protobuf GTFS-Realtime feeds are served as"
+    return ""
 
 
 def _binary_or_none(payload: bytes) -> rt.FeedMessage | None:
@@ -213,6 +234,10 @@ def _vehicle(
 
 def _position(position: Any, index: int) -> tuple[tuple[float, float] | None, float | None, float | None]:
     """(lon, lat), or None for no fix, and the bearing and speed when given; PayloadError for what is no number."""
+    if not (position.HasField("latitude") and position.HasField("longitude")):
+        # proto2 would default the missing one to 0.0, a place in the sea rather than no place
+        missing = "latitude" if not position.HasField("latitude") else "longitude"
+        raise PayloadError(f"entity[{index}].vehicle.position: no {missing} (required with a position)")
     longitude, latitude = position.longitude, position.latitude
     location = None
     if longitude != 0 or latitude != 0:  # 0, 0 is "no fix" as many AVL systems write it, not a place a bus can be
@@ -343,6 +368,9 @@ def _add(entities: dict[str, Entity], batch: Batch, entity: Entity, observations
         return
     if previous is not None:
         batch.observations = [obs for obs in batch.observations if obs.entity_id != entity.id]
+        batch.entities[batch.entities.index(previous)] = entity  # rare: the search only on a repeat
+    else:
+        batch.entities.append(entity)
     entities[entity.id] = entity
     batch.observations.extend(observations)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, load_json, register
+from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, load_json, read_records, register
 from data_adapters.mapping import MISSING, MappedRecords, check_mapping, load_mapping, resolve
 
 
@@ -27,11 +27,13 @@ class JsonReader(Reader):
         if not isinstance(found, list):
             raise PayloadError(f"{where}: expected a list of records, got {_kind(found)}")
         records = MappedRecords(mapping, feed, root=document)
-        for index, record in enumerate(found):
+
+        def read(label: str, record: Any) -> None:
             if not isinstance(record, dict):
-                raise PayloadError(f"{where}[{index}]: expected an object, got {_kind(record)}")
-            records.add(record, lambda field, i=index: f"{where}[{i}].{field}")
-        return records.batch()
+                raise PayloadError(f"{label}: expected an object, got {_kind(record)}")
+            records.add(record, lambda field: f"{label}.{field}")
+
+        return read_records(records.batch(), ((f"{where}[{i}]", record) for i, record in enumerate(found)), read)
 
 
 def _kind(value: Any) -> str:

@@ -150,7 +150,8 @@ Locate = Callable[[str], str]
 
 
 class MappedRecords:
-    """Accumulates records under one mapping and hands back the Batch; refuses the first wrong record."""
+    """Accumulates records under one mapping into its Batch; a reader feeds it through `read_records`, so a
+    wrong record is refused and counted, and the others are read."""
 
     def __init__(self, mapping: FieldMapping, feed: FeedContext, *, root: Any = MISSING) -> None:
         self.mapping = mapping
@@ -158,8 +159,8 @@ class MappedRecords:
         self.root = root
         self.timezone = ZoneInfo(mapping.timezone)
         self.read_at = utcnow()  # the time of records whose mapping names no time field
-        self._entities: dict[str, Entity] = {}
-        self._observations: list[Observation] = []
+        self._batch = Batch()
+        self._entities: dict[str, Entity] = {}  # by id, the same objects as in the batch
         self._events: dict[str, Event] = {}
         if root is MISSING:
             for label, path in mapping.field_paths():
@@ -258,6 +259,7 @@ class MappedRecords:
         attributes = self._attributes(record)
         observed = time or self.read_at
         values: dict[str, float] = {}
+        observations: list[Observation] = []  # added once the whole record is read
         for metric, spec in m.metrics.items():
             raw = self._get(record, spec.field)
             if is_blank(raw):
@@ -267,11 +269,12 @@ class MappedRecords:
             to = CENTIMETRE if unit_symbol(spec.unit) in LEVEL_UNITS else None
             value, unit = convert(value, spec.unit, to=to, digits=9)
             values[metric] = round(value, 9)  # no float noise such as 0.30000000000000004
-            self._observations.append(Observation(entity_id, metric, values[metric], unit, observed))
+            observations.append(Observation(entity_id, metric, values[metric], unit, observed))
+        self._batch.observations.extend(observations)
 
         entity = self._entities.get(entity_id)
         if entity is None:
-            self._entities[entity_id] = Entity(
+            entity = self._entities[entity_id] = Entity(
                 id=entity_id,
                 type=m.entity_type,
                 agency=self.feed.agency,
@@ -282,6 +285,7 @@ class MappedRecords:
                 attributes={**attributes, **values},
                 observed_at=time,
             )
+            self._batch.entities.append(entity)
             return
         # the same id again (an export with one row per day): its latest row describes it now
         if entity.observed_at is None or time is None or time >= entity.observed_at:
@@ -317,7 +321,13 @@ class MappedRecords:
             expires=expires,
             status=self._status(record),
         )
-        self._events[event.id] = event  # an id listed twice: the later record is the newer state
+        # an id listed twice: the later record is the newer state, in the earlier one's place
+        previous = self._events.get(event.id)
+        if previous is None:
+            self._batch.events.append(event)
+        else:
+            self._batch.events[self._batch.events.index(previous)] = event
+        self._events[event.id] = event
 
     def _severity(self, record: Mapping[str, Any], locate: Locate) -> Severity:
         m = self.mapping
@@ -347,8 +357,5 @@ class MappedRecords:
         return text.lower()
 
     def batch(self) -> Batch:
-        return Batch(
-            entities=list(self._entities.values()),
-            observations=self._observations,
-            events=list(self._events.values()),
-        )
+        """The batch so far, with the problems of the records refused or repaired."""
+        return self._batch

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, load_json, register
+from data_adapters.contract import Batch, FeedContext, PayloadError, Reader, load_json, read_records, register
 from data_adapters.mapping import MISSING, MappedRecords, check_mapping, load_mapping, resolve
 
 TOPIC_ID_FIELD = "_topic_id"
@@ -29,15 +29,18 @@ class MqttJsonReader(Reader):
         document = load_json(payload)
         messages = document if isinstance(document, list) else [document]
         records = MappedRecords(mapping, feed)
-        for index, item in enumerate(messages):
-            topic, message = _unwrap(item, index)
+
+        def read(_where: str, item: tuple[int, Any]) -> None:
+            index, raw = item
+            topic, message = _unwrap(raw, index)
             record = dict(message)
             if topic and resolve(record, mapping.id) is MISSING:
                 # the device id lives in the topic, not in the message
                 record[mapping.id] = topic.rstrip("/").rsplit("/", 1)[-1]
             label = f"message[{index}]" + (f" ({topic})" if topic else "")
-            records.add(record, lambda field, where=label: f"{where}.{field}")
-        return records.batch()
+            records.add(record, lambda field: f"{label}.{field}")
+
+        return read_records(records.batch(), ((f"message[{i}]", (i, m)) for i, m in enumerate(messages)), read)
 
 
 def _unwrap(item: Any, index: int) -> tuple[str | None, dict[str, Any]]:

@@ -29,6 +29,7 @@ from data_adapters.contract import (
     conversion,
     is_personal_key,
     load_json,
+    read_records,
     register,
     snake_case,
     unit_symbol,
@@ -96,9 +97,7 @@ class NgsiLdReader(Reader):
         else:
             raise PayloadError(f"expected an NGSI entity object or an array of them, got {type(document).__name__}")
         batch = Batch()
-        for where, raw in located:
-            _read_entity(_from_feature(raw), feed, where, batch)
-        return batch
+        return read_records(batch, located, lambda where, raw: _read_entity(_from_feature(raw), feed, where, batch))
 
 
 def _from_feature(raw: Any) -> Any:
@@ -233,11 +232,14 @@ def _read_entity(raw: Any, feed: FeedContext, where: str, batch: Batch) -> None:
     entity_type = _type_name(raw.get("type"), where)
     # Kept in the reader although the store scrubs: an attribute named for a person's contact ("ownerEmail",
     # "contactPoint" members) is dropped whole, before its value can be copied into a description or name.
-    attributes = {
-        name: _attribute(value, f"{where}.{name}")
-        for name, value in raw.items()
-        if name not in ("id", "type", "@context") and not is_personal_key(name)
-    }
+    attributes: dict[str, _Attribute] = {}
+    for name, value in raw.items():
+        if name in ("id", "type", "@context") or is_personal_key(name):
+            continue
+        try:
+            attributes[name] = _attribute(value, f"{where}.{name}")
+        except PayloadError as exc:  # one odd attribute: the entity is kept without it
+            batch.note(f"{where}.{name}", str(exc), refused=False)
     location, geometry = _location(attributes.get("location"), where)
     own_time, observed_at = _entity_time(attributes, where)
 
@@ -275,7 +277,11 @@ def _read_entity(raw: Any, feed: FeedContext, where: str, batch: Batch) -> None:
         moment = attribute.observed_at or default_time
         rule = rules.get(name)
         if rule is not None:
-            value, unit = _measure(attribute, rule, at)
+            try:
+                value, unit = _measure(attribute, rule, at)
+            except PayloadError as exc:  # e.g. "precipitation": false where the model says a number
+                batch.note(at, f"{exc}; the entity is kept without it", refused=False)
+                continue
             if rule.metric not in entity.attributes:  # two spellings of one metric: the first one counts
                 _observe(batch, entity, rule.metric, value, unit, moment)
         elif every_number and _is_number(attribute.value):

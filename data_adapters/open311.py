@@ -34,7 +34,9 @@ from data_adapters.contract import (
     lon_lat,
     parse_time,
     pseudonym,
+    read_records,
     register,
+    text_encoding,
     to_iso,
 )
 
@@ -80,10 +82,22 @@ class Open311Reader(Reader):
             raise ValueError(f"mapping.entity_type: expected text, got {mapping['entity_type']!r}")
 
     def parse(self, payload: bytes, feed: FeedContext) -> Batch:
-        start = payload.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        encoding = text_encoding(payload)  # Windows servers export UTF-16, with a byte-order mark
+        if encoding == "utf-8":
+            start = payload.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        else:
+            try:
+                start = payload[:64].decode(encoding, errors="ignore").lstrip(" \t\r\n")[:1].encode()
+            except UnicodeDecodeError:
+                start = b""
         if start == b"<":
-            return _from_xml(payload, feed)
+            return _from_xml(payload, feed)  # expat reads the byte-order mark and the declared encoding
         if start in (b"[", b"{"):
+            if encoding != "utf-8":
+                try:
+                    return _from_json(load_json(payload.decode(encoding)), feed)
+                except UnicodeDecodeError as exc:
+                    raise PayloadError(f"not {encoding.upper()} text, as its byte-order mark says: {exc}") from None
             return _from_json(load_json(payload), feed)
         raise PayloadError("not an Open311 GeoReport v2 document: expected a JSON array or an XML document")
 
@@ -172,12 +186,16 @@ def _objects(items: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]
 
 def _requests(items: list[Any], feed: FeedContext) -> Batch:
     batch = Batch()
-    for label, item in _objects(items, "service_requests"):
+
+    def read(label: str, item: Any) -> None:
+        if not isinstance(item, dict):
+            raise PayloadError(f"{label}: expected an object, got {item!r:.40}")
         entity, observation = _request(item, label, feed)
         batch.entities.append(entity)
         if observation is not None:
             batch.observations.append(observation)
-    return batch
+
+    return read_records(batch, ((f"service_requests[{index}]", item) for index, item in enumerate(items)), read)
 
 
 def _request(item: dict[str, Any], label: str, feed: FeedContext) -> tuple[Entity, Observation | None]:

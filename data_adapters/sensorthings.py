@@ -8,7 +8,8 @@ Documents it reads (each as a single entity or a `{"value": [...]}` collection, 
 - Observations (e.g. `Datastreams(x)/Observations`): one entity per Datastream, every scalar result an
   observation. Object-valued results (complex observations) are flattened into entity attributes.
 - Sensors and ObservedProperties: one catalogue entity each, without location. HistoricalLocations say
-  where a Thing was, not what it is: they are read and checked, and give nothing.
+  where a Thing was, not what it is: they are checked and give nothing, so a collection of only them is
+  refused, saying so, rather than read as an empty city.
 
 Metric names come from ObservedProperty.name, ObservedProperty.definition or Datastream.name (in that order)
 via the alias table below; a feed can pin them with `mapping: {metrics: {<name or @iot.id>: <metric>}}`.
@@ -40,6 +41,7 @@ from data_adapters.contract import (
     metric_name,
     parse_time,
     parsed,
+    read_records,
     register,
     snake_case,
 )
@@ -118,11 +120,18 @@ class SensorThingsReader(Reader):
             count = document.get("@iot.count")
             if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
                 raise PayloadError(f"@iot.count: expected an integer, got {count!r}")
-            for index, member in enumerate(members):
-                reading.add(member, index)
+            located: list[tuple[str, tuple[Any, int | None]]] = [
+                (f"value[{index}]", (member, index)) for index, member in enumerate(members)
+            ]
         else:
-            reading.add(document, None)
-        return reading.batch()
+            located = [("entity", (document, None))]
+        batch = read_records(reading.batch, located, lambda _where, item: reading.add(*item))
+        if reading.historical and not batch.record_count:
+            raise PayloadError(
+                f"HistoricalLocations ({reading.historical}) say when a Thing was where, not what it is or "
+                "measures: nothing to show; point the feed at Things?$expand=Locations,Datastreams"
+            )
+        return batch
 
 
 def _load(payload: bytes) -> Any:
@@ -150,15 +159,33 @@ class _Source:
 @dataclass(slots=True)
 class _Reading:
     feed: FeedContext
-    entities: dict[str, Entity] = field(default_factory=dict)
-    observations: list[Observation] = field(default_factory=list)
+    batch: Batch = field(default_factory=Batch)
+    entities: dict[str, Entity] = field(default_factory=dict)  # by id, the same objects as in the batch
+    historical: int = 0  # HistoricalLocations read (they give no entity)
     sources: dict[tuple[str, Any], _Source] = field(default_factory=dict)  # by (relation, Datastream @iot.id)
     times: Times = field(default_factory=Times)
 
-    def batch(self) -> Batch:
-        return Batch(entities=list(self.entities.values()), observations=self.observations)
-
     def add(self, member: Any, index: int | None) -> None:
+        """One member into the batch; one it refuses leaves nothing behind (its observations are taken back)."""
+        observations, entities = len(self.batch.observations), len(self.batch.entities)
+        try:
+            self._add(member, index)
+        except PayloadError:
+            del self.batch.observations[observations:]
+            for entity in self.batch.entities[entities:]:  # e.g. the station of an Observation refused
+                del self.entities[entity.id]
+            del self.batch.entities[entities:]
+            raise
+
+    def _keep(self, entity: Entity) -> None:
+        previous = self.entities.get(entity.id)
+        if previous is None:
+            self.batch.entities.append(entity)
+        elif previous is not entity:  # the same @iot.id twice: the later one, in the earlier one's place
+            self.batch.entities[self.batch.entities.index(previous)] = entity
+        self.entities[entity.id] = entity
+
+    def _add(self, member: Any, index: int | None) -> None:
         kind = kind_of(member, index)
         label = kind if index is None else f"{kind}[{index}]"
         if kind == "Things":
@@ -173,6 +200,7 @@ class _Reading:
             self._catalogue(member, label, "Sensor" if kind == "Sensors" else "ObservedProperty")
         else:  # HistoricalLocations: a past whereabouts, checked but not a thing of its own
             parse_time(member.get("time"), field_name=f"{label}.time")
+            self.historical += 1
 
     # Things -> stations ----------------------------------------------------------------------------
     def _thing(self, thing: dict[str, Any], label: str) -> None:
@@ -182,7 +210,7 @@ class _Reading:
         entity.location, entity.geometry = place_of(thing, label)
         metrics = self._datastreams_of(entity, thing, label)
         entity.type = self.feed.mapping.get("entity_type") or station_type(metrics)
-        self.entities[entity_id] = entity
+        self._keep(entity)
 
     def _datastreams_of(self, entity: Entity, thing: dict[str, Any], label: str) -> set[str]:
         """Latest observation of each expanded (Multi)Datastream onto the Thing; returns the metrics it measures."""
@@ -210,7 +238,7 @@ class _Reading:
         self._properties(entity, site, label)
         entity.type = self.feed.mapping.get("entity_type") or "SensorSite"
         entity.location, entity.geometry = geometry_of(site, label, shape_key)
-        self.entities[entity_id] = entity
+        self._keep(entity)
 
     # Datastreams and MultiDatastreams --------------------------------------------------------------
     def _datastream(self, datastream: dict[str, Any], label: str, *, multi: bool) -> None:
@@ -235,7 +263,7 @@ class _Reading:
         latest = latest_of(values_of(datastream, label, self.times))
         if latest:
             self._record(entity, streams, latest)
-        self.entities[entity_id] = entity
+        self._keep(entity)
 
     # Observations -> the Datastream they belong to -------------------------------------------------
     def _observation(self, observation: dict[str, Any], label: str) -> None:
@@ -250,7 +278,7 @@ class _Reading:
                 station_type({stream.metric for stream in source.streams}) if thing is not None
                 else "SensorDatastream"
             )
-            self.entities[source.entity_id] = entity
+            self._keep(entity)
         value = value_of(observation, label, self.times)
         if value is not None:
             self._record(entity, source.streams, value, keep_all=True)
@@ -306,7 +334,7 @@ class _Reading:
                 entity.attributes[snake_case(key)] = member[key].strip()
         if entity_type == "ObservedProperty":
             entity.attributes["metric"] = self._metric_of({"ObservedProperty": member}, "", label)
-        self.entities[entity_id] = entity
+        self._keep(entity)
 
     # shared ----------------------------------------------------------------------------------------
     def _entity(self, entity_id: str, source: dict[str, Any], label: str) -> Entity:
@@ -406,7 +434,7 @@ class _Reading:
             result = value.result
             if isinstance(result, float):
                 result = round(stream.convert(result), 6)
-            self.observations.append(Observation(entity.id, stream.metric, result, stream.unit, value.time))
+            self.batch.observations.append(Observation(entity.id, stream.metric, result, stream.unit, value.time))
             if is_latest or stream.metric not in entity.attributes:
                 entity.attributes[stream.metric] = result
         if newer:

@@ -208,21 +208,51 @@ class Alert:
 
 
 @dataclass(slots=True)
+class RecordProblem:
+    """A record a reader refused (left out of the batch) or repaired (kept, less the part it could not read)."""
+
+    where: str  # the record as the payload places it: "features[3]", "row 7", "entity[12].vehicle.position"
+    reason: str
+    refused: bool = True
+
+    def __str__(self) -> str:
+        # readers' reasons mostly start with where they are already ("features[3].geometry: ...")
+        return self.reason if self.reason.startswith(self.where) else f"{self.where}: {self.reason}"
+
+
+@dataclass(slots=True)
 class Batch:
-    """Everything one poll of one feed produced; written to the store as one transaction or not at all."""
+    """Everything one poll of one feed produced; written to the store as one transaction or not at all.
+
+    `problems` are the records a reader refused or repaired, each with its reason: one bad record never
+    loses its batch, and the feed's health counts them."""
 
     entities: list[Entity] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
 
     @property
     def record_count(self) -> int:
         return len(self.entities) + len(self.events)
 
+    @property
+    def refused(self) -> list[RecordProblem]:
+        return [problem for problem in self.problems if problem.refused]
+
+    @property
+    def repaired(self) -> list[RecordProblem]:
+        return [problem for problem in self.problems if not problem.refused]
+
+    def note(self, where: str, reason: str, *, refused: bool) -> None:
+        """Count a refused or repaired record with its reason (the one way readers report one)."""
+        self.problems.append(RecordProblem(where, reason, refused))
+
     def extend(self, other: Batch) -> None:
         self.entities.extend(other.entities)
         self.observations.extend(other.observations)
         self.events.extend(other.events)
+        self.problems.extend(other.problems)
 
     def to_records(self) -> list[dict[str, Any]]:
         """The normalized records as plain JSON-ready dicts (what `ioc adapters test --json` prints)."""

@@ -344,3 +344,179 @@ def test_every_registered_reader_is_held_to_the_contract() -> None:
 )
 def test_the_contract_knows_personal_data_when_it_sees_it(text: str, personal: bool) -> None:
     assert bool(EMAIL.search(text) or PHONE.search(text)) is personal
+
+
+# --- bad records -----------------------------------------------------------------------------------------
+# A real recorded payload with one record spoiled as agencies were found to publish them. The rule for every
+# reader: the bad record is refused (or repaired) and counted on the batch with its reason; the rest is kept.
+
+
+def _json(path: str) -> Any:
+    return json.loads((FIXTURES / path).read_text(encoding="utf-8"))
+
+
+def _vehicle_without_latitude(path: str) -> bytes:
+    from google.protobuf import json_format
+    from google.transit import gtfs_realtime_pb2 as rt
+
+    message = rt.FeedMessage()
+    if path.endswith(".json"):
+        json_format.Parse((FIXTURES / path).read_text(encoding="utf-8"), message)
+    else:
+        message.ParseFromString((FIXTURES / path).read_bytes())
+    message.entity[0].vehicle.position.ClearField("latitude")
+    return message.SerializePartialToString()  # what an AVL system that lost its fix sends
+
+
+def _precipitation_false(path: str) -> bytes:
+    entity = _json(path)
+    if isinstance(entity["precipitation"], dict):
+        entity["precipitation"]["value"] = False
+    else:
+        entity["precipitation"] = False
+    return json.dumps(entity).encode()
+
+
+def _without_timestamp(path: str) -> bytes:
+    document = _json(path)
+    del document["features"][0]["properties"]["timestamp"]
+    return json.dumps(document).encode()
+
+
+def _feature_off_the_globe(path: str) -> bytes:
+    document = _json(path)
+    document["features"][1]["geometry"] = {"type": "Point", "coordinates": [108.2, 116.05]}
+    return json.dumps(document).encode()
+
+
+def _request_time_in_words(path: str) -> bytes:
+    requests = _json(path)
+    requests[1]["requested_datetime"] = "yesterday"
+    return json.dumps(requests).encode()
+
+
+def _row_with_words_for_beds(path: str) -> bytes:
+    lines = (FIXTURES / path).read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[2].split(";")
+    cells[5] = "không rõ"  # total_beds
+    lines[2] = ";".join(cells)
+    return "\n".join(lines).encode()
+
+
+def _outage_without_id(path: str) -> bytes:
+    document = _json(path)
+    del document["data"]["items"][0]["outage_id"]
+    return json.dumps(document).encode()
+
+
+def _observation_time_in_words(path: str) -> bytes:
+    document = _json(path)
+    observations = document["value"]
+    latest = max(observations, key=lambda observation: observation["phenomenonTime"])  # the one on screen
+    latest["phenomenonTime"] = "yesterday"
+    return json.dumps(document).encode()
+
+
+# (reader, fixture, spoil, refused, words the reason must hold); `refused` False: kept, and the part left out said
+BAD_RECORDS = {
+    "ngsi-ld-v2-boolean-precipitation": (
+        "ngsi-ld", "fiware-sdm/AirQualityObserved/example.json", _precipitation_false, False, "precipitation"),
+    "ngsi-ld-normalized-boolean-precipitation": (
+        "ngsi-ld", "fiware-sdm/AirQualityObserved/example-normalized.jsonld", _precipitation_false, False,
+        "precipitation"),
+    "gtfs-rt-vehicle-without-latitude": (
+        "gtfs-rt", "gtfs-rt/caltrain-vehicle-positions.pb", _vehicle_without_latitude, True, "latitude"),
+    "gtfs-rt-json-vehicle-without-latitude": (
+        "gtfs-rt", "gtfs-rt/caltrain-vehicle-positions.pb.json", _vehicle_without_latitude, True, "latitude"),
+    "geojson-feature-without-timestamp": (
+        "geojson", "geojson/nws-observation-KBHM.json", _without_timestamp, False, "time"),
+    "geojson-feature-off-the-globe": (
+        "geojson", "geojson/danang-districts.geojson", _feature_off_the_globe, True, "WGS84"),
+    "open311-request-time-in-words": (
+        "open311", "open311/chicago-service-requests.json", _request_time_in_words, True, "requested_datetime"),
+    "csv-row-with-words-for-a-number": (
+        "csv", "csv/danang-hospital-beds.csv", _row_with_words_for_beds, True, "total_beds"),
+    "json-record-without-id": (
+        "json", "json/danang-power-outages.json", _outage_without_id, True, "outage_id"),
+    "sensorthings-observation-time-in-words": (
+        "sensorthings", "sensorthings/psnc-datastream-observations.json", _observation_time_in_words, True,
+        "phenomenonTime"),
+}
+
+
+def parse_fixture(reader_id: str, path: str, payload: bytes) -> Batch:
+    pattern = next(p for p in contract_table()[reader_id] if Path(path).match(p) or p == path)
+    return get_reader(reader_id).parse(payload, feed_for(reader_id, pattern))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_RECORDS))
+def test_one_bad_record_never_loses_its_batch(case: str) -> None:
+    reader_id, path, spoil, refused, reason_words = BAD_RECORDS[case]
+    whole = parse_fixture(reader_id, path, (FIXTURES / path).read_bytes())
+    assert not whole.problems, f"the recorded payload itself has problems: {whole.problems}"
+
+    batch = parse_fixture(reader_id, path, spoil(path))
+
+    (problem,) = batch.problems
+    assert problem.refused is refused
+    assert problem.where.strip() and reason_words in problem.reason
+    if refused:  # the record is gone (a reading refused alone leaves its station), the others are kept
+        assert 0 < batch.record_count <= whole.record_count
+        assert batch.to_records() != whole.to_records()
+    else:
+        assert batch.record_count == whole.record_count
+    assert len(batch.refused) == int(refused) and len(batch.repaired) == int(not refused)
+
+
+def test_a_payload_of_nothing_but_bad_records_is_refused_whole() -> None:
+    from google.transit import gtfs_realtime_pb2 as rt
+
+    message = rt.FeedMessage()
+    message.ParseFromString((FIXTURES / "gtfs-rt/caltrain-vehicle-positions.pb").read_bytes())
+    for feed_entity in message.entity:
+        feed_entity.vehicle.position.ClearField("latitude")
+    # nothing left to trust: refused whole (so the runner keeps it), the first record's reason given
+    with pytest.raises(PayloadError, match=r"every record .*latitude"):
+        get_reader("gtfs-rt").parse(message.SerializePartialToString(), FeedContext.for_test("gtfs-rt"))
+
+
+def _utf16(path: str, bom: bool = True) -> bytes:
+    text = (FIXTURES / path).read_text(encoding="utf-8")
+    return text.encode("utf-16" if bom else "utf-16-le")
+
+
+def _historical_locations(_: str) -> bytes:
+    # the spec's own example of a HistoricalLocations entity set (origin in tests/fixtures/SOURCES.md)
+    return (FIXTURES / "sensorthings/entity-sets/ogc-18-088-historical-locations.json").read_bytes()
+
+
+# (reader, fixture it starts from, change, words the refusal must hold): payloads refused whole, saying why
+REFUSED_WHOLE = {
+    "gtfs-rt-given-json-array": (
+        "gtfs-rt", "gtfs-rt/caltrain-vehicle-positions.pb.json",
+        lambda path: b"[" + (FIXTURES / path).read_bytes() + b"]", "JSON"),
+    "gtfs-rt-given-xml": ("gtfs-rt", "open311/spec-service-requests.xml", lambda path: (FIXTURES / path).read_bytes(),
+                          "XML"),
+    "open311-utf16-without-bom": (
+        "open311", "open311/chicago-service-requests.json", lambda path: _utf16(path, bom=False), "UTF-16"),
+    "sensorthings-historical-locations": (
+        "sensorthings", "sensorthings/ogc-18-088-thing.json", _historical_locations, "HistoricalLocations"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_WHOLE))
+def test_a_payload_refused_whole_says_what_it_is(case: str) -> None:
+    reader_id, path, change, words = REFUSED_WHOLE[case]
+    with pytest.raises(PayloadError) as refused:
+        get_reader(reader_id).parse(change(path), FeedContext.for_test(reader_id))
+    assert words in str(refused.value)
+    assert "Wire format was corrupt" not in str(refused.value)
+
+
+@pytest.mark.parametrize("path", ["open311/chicago-service-requests.json", "open311/spec-service-requests.xml"])
+def test_open311_reads_utf16_with_a_byte_order_mark(path: str) -> None:
+    feed = FeedContext.for_test("open311")
+    as_utf8 = get_reader("open311").parse((FIXTURES / path).read_bytes(), feed)
+    text = (FIXTURES / path).read_text(encoding="utf-8").replace('encoding="utf-8"', 'encoding="utf-16"')
+    as_utf16 = get_reader("open311").parse(text.encode("utf-16"), feed)
+    assert as_utf16.to_records() == as_utf8.to_records() and as_utf16.record_count

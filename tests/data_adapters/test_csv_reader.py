@@ -11,6 +11,7 @@ import yaml
 
 from data_adapters.base import FeedContext, PayloadError
 from data_adapters.csv_reader import CsvReader, sniff_delimiter
+from ioc.config import Settings
 from tests.data_adapters import as_stored
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "csv"
@@ -149,13 +150,6 @@ def _replace_cell(row: int, old: str, new: str) -> bytes:
         (b" \r\n", "a CSV needs a header row"),
         (hospital_csv()[: len(hospital_csv()) - 60], r"row 7: \d+ values for 12 columns"),  # truncated
         (hospital_csv() + 'BV-DN-007;"Bệnh viện'.encode(), "row 8"),  # truncated inside a quoted value
-        (_replace_cell(4, ";742;", ";bảy trăm;"), "row 4, column occupied_beds: expected a number"),
-        (_replace_cell(2, "16,0722", "abc"), "row 2, column latitude: expected a number"),
-        (_replace_cell(2, "16,0722", "116,0722"), "row 2, column longitude/latitude"),
-        (_replace_cell(3, "18/09/2024 07:30", "2024-09-18T07:30"), "row 3, column updated_at"),
-        (_replace_cell(5, "BV-DN-004", ""), "row 5, column bed_facility_id: missing record id"),
-        (_replace_cell(1, "occupied_beds", "occupied"),
-         r"row 1 \(header\), column 'occupied_beds': missing \(mapping metrics.beds_occupied.field\)"),
     ],
 )
 def test_broken_files_are_refused_naming_row_and_column(payload: bytes, message: str) -> None:
@@ -163,6 +157,52 @@ def test_broken_files_are_refused_naming_row_and_column(payload: bytes, message:
         parse(payload)
 
 
+@pytest.mark.parametrize(
+    ("payload", "where", "message", "refused"),
+    [
+        (_replace_cell(4, ";742;", ";bảy trăm;"), "row 4", "row 4, column occupied_beds: expected a number", True),
+        (_replace_cell(2, "16,0722", "abc"), "row 2", "row 2, column latitude: expected a number", True),
+        (_replace_cell(2, "16,0722", "116,0722"), "row 2", "row 2, column longitude/latitude", True),
+        (_replace_cell(3, "18/09/2024 07:30", "2024-09-18T07:30"), "row 3", "row 3, column updated_at", True),
+        (_replace_cell(5, "BV-DN-004", ""), "row 5", "row 5, column bed_facility_id: missing record id", True),
+        (_replace_cell(1, "occupied_beds", "occupied"), "row 1 (header)",
+         "column 'occupied_beds': missing (mapping metrics.beds_occupied.field)", False),
+    ],
+)
+def test_a_bad_row_is_refused_naming_row_and_column_and_the_others_read(
+    payload: bytes, where: str, message: str, refused: bool
+) -> None:
+    batch = parse(payload)
+    (problem,) = batch.problems
+    assert (problem.where, problem.refused) == (where, refused) and problem.reason.startswith(message)
+    assert len(batch.entities) == len(parse(hospital_csv()).entities) - int(refused)
+
+
 def test_a_feed_without_mapping_says_so() -> None:
     with pytest.raises(PayloadError, match="needs a field mapping"):
         CsvReader().parse(hospital_csv(), FeedContext.for_test("csv"))
+
+
+@pytest.mark.parametrize(
+    ("feed_name", "fixture", "missing"),
+    [("hospital-beds", "danang-hospital-beds.csv", "bed_occupancy_pct"),
+     ("tourism-visitors", "danang-tourism-arrivals.csv", "updated_at")],
+)
+def test_an_export_missing_a_mapped_column_is_read_by_its_configured_feed(
+    settings: Settings, feed_name: str, fixture: str, missing: str
+) -> None:
+    # the configured mapping names a column this agency's export leaves out: the rows are still read, and
+    # the missing column is said once, for the header, not refused with the whole file
+    configured = settings.feed(feed_name)
+    context = FeedContext(name=feed_name, agency=configured.agency, sector=configured.sector,
+                          mapping=configured.mapping)
+    batch = CsvReader().parse((FIXTURES / fixture).read_bytes(), context)
+    assert batch.entities and not batch.refused
+    assert {problem.where for problem in batch.repaired} == {"row 1 (header)"}
+    assert any(f"column '{missing}': missing" in problem.reason for problem in batch.repaired)
+
+
+def test_an_export_without_its_id_column_is_refused_whole() -> None:
+    payload = hospital_csv().replace(b"bed_facility_id", b"facility")
+    with pytest.raises(PayloadError, match="bed_facility_id"):
+        parse(payload)

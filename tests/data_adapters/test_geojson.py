@@ -265,11 +265,13 @@ def test_wrong_documents_are_refused_with_the_member_named(document: object, whe
         parse(json.dumps(document).encode())
 
 
-def test_one_bad_feature_refuses_the_whole_collection() -> None:
+def test_one_bad_feature_is_refused_and_the_others_kept() -> None:
     document = json.loads(DISTRICTS.read_bytes())
     document["features"][4]["geometry"]["coordinates"][0][0][3] = [108.2, "16.0"]
-    with pytest.raises(PayloadError, match=r"features\[4\]\.geometry"):
-        parse(document)
+    batch = parse(document)
+    assert len(batch.entities) == len(document["features"]) - 1
+    (problem,) = batch.problems
+    assert problem.refused and problem.where == "features[4]" and "features[4].geometry" in problem.reason
 
 
 def test_check_mapping() -> None:

@@ -168,7 +168,6 @@ def test_well_formed_empty_documents_are_empty_batches(payload: bytes) -> None:
         (b"", {}, "not valid JSON"),
         (b'{"status": "ok"}', {}, r"data\.items: not in the document"),
         (b'{"data": {"items": 5}}', {}, r"data\.items: expected a list of records, got a number"),
-        (b'{"data": {"items": [{"outage_id": "A"}, "B"]}}', {}, r"data\.items\[1\]: expected an object"),
         (b'[{"outage_id": "A"}]', {}, r"data\.items: not in the document"),
         (b'{"data": {"items": [{"outage_id": "A", "position": {"lon": "abc", "lat": 16.0}}]}}', {},
          r"data\.items\[0\]\.position\.lon: expected a number, got 'abc'"),
@@ -188,6 +187,13 @@ def test_broken_payloads_are_refused(payload: bytes, mapping_change: dict, messa
     mapping = mapping_change or POWER_OUTAGES
     with pytest.raises(PayloadError, match=message):
         parse(payload, mapping)
+
+
+def test_a_record_that_is_no_object_is_refused_and_the_others_read() -> None:
+    batch = parse(b'{"data": {"items": [{"outage_id": "A"}, "B"]}}', POWER_OUTAGES)
+    assert [event.id.rsplit(":", 1)[-1] for event in batch.events] == ["A"]
+    (problem,) = batch.refused
+    assert problem.where == "data.items[1]" and problem.reason == "data.items[1]: expected an object, got a string"
 
 
 def test_a_feed_without_mapping_says_so() -> None:

@@ -302,7 +302,6 @@ POINT = {"type": "Point", "coordinates": [108.22, 16.06]}
     ("document", "where"),
     [
         (42, "expected an NGSI entity object"),
-        ([{"id": "a", "type": "ParkingSpot"}, 7], r"\[1\]: expected an NGSI entity object"),
         ({"type": "ParkingSpot", "location": POINT}, r"entity\.id"),
         ({"id": "a", "type": 5}, r"entity\.type"),
         ({"id": "a", "type": "ParkingSpot", "location": "Hải Châu"}, r"entity\.location: expected a GeoJSON geometry"),
@@ -314,19 +313,7 @@ POINT = {"type": "Point", "coordinates": [108.22, 16.06]}
             {"id": "a", "type": "ParkingSpot", "location": {"type": "GeoProperty", "value": {"type": "Circle"}}},
             "not a GeoJSON geometry type",
         ),
-        (
-            {"id": "a", "type": "OffStreetParking", "location": POINT, "availableSpotNumber": "12"},
-            r"entity\.availableSpotNumber: expected a number",
-        ),
-        (
-            {"id": "a", "type": "TrafficFlowObserved", "congested": {"type": "Property", "value": "yes"}},
-            r"entity\.congested: expected true/false",
-        ),
         ({"id": "a", "type": "TrafficFlowObserved", "dateObserved": "last Tuesday"}, r"entity\.dateObserved"),
-        (
-            [{"id": "a", "type": "Streetlight", "status": {"broken": True}}],
-            r"\[0\]\.status: expected text",
-        ),
     ],
 )
 def test_wrong_documents_are_refused_with_the_attribute_named(document: object, where: str) -> None:
@@ -334,11 +321,35 @@ def test_wrong_documents_are_refused_with_the_attribute_named(document: object, 
         parse(json.dumps(document).encode())
 
 
-def test_one_bad_entity_refuses_the_whole_array() -> None:
+@pytest.mark.parametrize(
+    ("document", "where", "reason", "kept"),
+    [
+        ([{"id": "a", "type": "ParkingSpot"}, 7], "[1]", "[1]: expected an NGSI entity object", 1),
+        ({"id": "a", "type": "OffStreetParking", "location": POINT, "availableSpotNumber": "12"},
+         "entity.availableSpotNumber", "entity.availableSpotNumber: expected a number", 1),
+        ({"id": "a", "type": "TrafficFlowObserved", "congested": {"type": "Property", "value": "yes"}},
+         "entity.congested", "entity.congested: expected true/false", 1),
+        ([{"id": "a", "type": "Streetlight", "status": {"broken": True}}], "[0].status", "[0].status: expected text", 1),
+    ],
+)
+def test_an_odd_entity_or_attribute_is_named_and_the_rest_kept(
+    document: object, where: str, reason: str, kept: int
+) -> None:
+    batch = parse(json.dumps(document).encode())
+    (problem,) = batch.problems
+    assert problem.where == where and problem.reason.startswith(reason)
+    assert batch.record_count == kept
+
+
+def test_an_odd_attribute_keeps_its_entity_and_its_other_readings() -> None:
     entities = json.loads(MIXED.read_bytes())
     entities[2]["fillingLevel"] = "đầy"
-    with pytest.raises(PayloadError, match=r"\[2\]\.fillingLevel"):
-        parse(entities)
+    batch = parse(entities)
+    assert len(batch.entities) == len(parse(json.loads(MIXED.read_bytes())).entities)
+    (problem,) = batch.repaired
+    assert problem.where == "[2].fillingLevel" and "expected a number" in problem.reason
+    container = next(e for e in batch.entities if e.attributes["source_id"] == entities[2]["id"])
+    assert "filling_level" not in container.attributes
 
 
 def test_unknown_model_with_odd_values_never_crashes() -> None:
