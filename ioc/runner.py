@@ -226,7 +226,8 @@ def ingest_payload(
     if stored is not None:
         batch, now = stored
         store.record_success(
-            feed.name, records=batch.record_count, latency_ms=outcome.latency_ms, now=now, **health_args
+            feed.name, records=batch.record_count, latency_ms=outcome.latency_ms, now=now, problems=batch.problems,
+            **health_args,
         )
         outcome.ok, outcome.error = True, ""
         outcome.records, outcome.observations, outcome.batch = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,12 +18,15 @@ import redis
 
 from ioc.alerts import AlertBook
 from ioc.keys import Keys
-from ioc.model import Alert, Batch, Severity, from_iso, to_iso, utcnow
-from ioc.privacy import scrub_batch
+from ioc.model import Alert, Batch, RecordProblem, Severity, from_iso, to_iso, utcnow
+from ioc.privacy import scrub_batch, scrub_text
 from ioc.store_batch import OBSERVATIONS_PER_STREAM, WRITE_BATCH_LUA, Writes, batch_writes, feed_index
 
 REJECTED_PAYLOADS_KEPT = 5
 REJECTED_PAYLOAD_BYTES = 256 * 1024
+# The records a poll refused or repaired are all counted; the first few are kept with their reasons to show.
+RECORD_PROBLEMS_KEPT = 20
+RECORD_PROBLEM_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,10 @@ class FeedHealth:
     consecutive_failures: int
     interval: float
     stale_factor: float
+    # the last stored batch's records a reader refused or repaired, and the first few of them with reasons
+    records_refused: int = 0
+    records_repaired: int = 0
+    record_problems: tuple[RecordProblem, ...] = ()
 
     def stale_at(self, now: datetime) -> bool:
         """Old data: no success yet, or the last one is older than the expected cadence allows."""
@@ -61,6 +68,9 @@ class FeedHealth:
             "interval": self.interval,
             "lag_seconds": round(lag, 1) if lag is not None else None,
             "stale": self.stale_at(now),
+            "records_refused": self.records_refused,
+            "records_repaired": self.records_repaired,
+            "record_problems": [_problem_dict(problem) for problem in self.record_problems],
         }
 
 
@@ -145,8 +155,16 @@ class Store:
 
     def record_success(
         self, feed: str, *, records: int, latency_ms: float, interval: float, stale_factor: float,
-        now: datetime | None = None,
+        now: datetime | None = None, problems: Sequence[RecordProblem] = (),
     ) -> None:
+        """Note a stored poll, with the records its reader refused or repaired (their reasons scrubbed: a reason
+        may quote the value it could not read, and that value may be a phone number in the wrong column)."""
+        refused = sum(problem.refused for problem in problems)
+        kept = [
+            _problem_dict(RecordProblem(problem.where, scrub_text(problem.reason)[:RECORD_PROBLEM_CHARS],
+                                        problem.refused))
+            for problem in problems[:RECORD_PROBLEMS_KEPT]
+        ]
         now_iso = to_iso(now or utcnow())
         key = self.keys.feed_health(feed)
         previous = self.redis.hget(key, "record_count")
@@ -164,6 +182,9 @@ class Store:
                 "interval": interval,
                 "stale_factor": stale_factor,
                 "stale": 0,
+                "records_refused": refused,
+                "records_repaired": len(problems) - refused,
+                "record_problems": json.dumps(kept, ensure_ascii=False),
             },
         )
         pipe.incr(self.keys.changes())
@@ -386,7 +407,17 @@ def _health_from_hash(feed: str, raw: dict[str, str]) -> FeedHealth:
         consecutive_failures=int(raw.get("consecutive_failures") or 0),
         interval=float(raw.get("interval") or 60),
         stale_factor=float(raw.get("stale_factor") or 3),
+        records_refused=int(raw.get("records_refused") or 0),
+        records_repaired=int(raw.get("records_repaired") or 0),
+        record_problems=tuple(
+            RecordProblem(str(item["where"]), str(item["reason"]), bool(item["refused"]))
+            for item in json.loads(raw.get("record_problems") or "[]")
+        ),
     )
+
+
+def _problem_dict(problem: RecordProblem) -> dict[str, Any]:
+    return {"where": problem.where, "reason": problem.reason, "refused": problem.refused}
 
 
 __all__ = ["OBSERVATIONS_PER_STREAM", "FeedHealth", "Store", "Severity"]
