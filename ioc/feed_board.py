@@ -1,4 +1,4 @@
-"""The feed-freshness board: one row per configured feed with its health, worst first, and refused payloads."""
+"""The feed-freshness board: one row per configured feed with its health, worst first, refused records and payloads."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ class FeedRow:
     last_error: str
     last_error_at_text: str
     consecutive_failures: int
+    # records the last stored poll's reader refused or repaired, and the first few, "where: reason"
+    records_refused: int = 0
+    records_repaired: int = 0
+    problems: tuple[str, ...] = ()
+    problems_text: str = ""
 
     @property
     def attention(self) -> bool:
@@ -108,6 +113,7 @@ def feed_rows(
                     if state and state.last_error_at
                     else "",
                     consecutive_failures=state.consecutive_failures if state else 0,
+                    **_problems(state, lang),
                 ),
             )
         )
@@ -136,6 +142,18 @@ def _rejected(item: Mapping[str, Any]) -> RejectedPayload:
         truncated=bool(item.get("truncated")) or len(payload) > PAYLOAD_PREVIEW_CHARS,
         preview=payload[:PAYLOAD_PREVIEW_CHARS],
     )
+
+
+def _problems(state: FeedHealth | None, lang: str) -> dict[str, Any]:
+    if state is None or not (state.records_refused or state.records_repaired):
+        return {}
+    return {
+        "records_refused": state.records_refused,
+        "records_repaired": state.records_repaired,
+        "problems": tuple(str(problem) for problem in state.record_problems),
+        "problems_text": t("feeds.records.problems", lang, refused=state.records_refused,
+                           repaired=state.records_repaired),
+    }
 
 
 def _seconds(value: float) -> str:

@@ -1,4 +1,4 @@
-"""The feeds page (/feeds): every agency feed's freshness, worst first, and the payloads a reader refused."""
+"""The feeds page (/feeds): every agency feed's freshness, worst first, and the records and payloads refused."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ioc.feed_board import FeedRow, RejectedPayload, feed_rows, rejected_payload
 from ioc.i18n import t
 from ioc.model import to_iso, utcnow
 from ioc.pages import Callback, Page
+from ioc.store import FeedHealth
 from ioc.web import WebContext, language
 from layouts import ids
 
@@ -59,7 +60,8 @@ def board_row(row: FeedRow, lang: str, selected: str | None) -> html.Tr:
             html.Td([html.Div(row.last_success_text), html.Div(row.last_success_ago, className="muted")],
                     className="when"),
             html.Td(row.lag_text, className="num"),
-            html.Td([f"{row.record_count:,}" if row.record_count is not None else "—", " ", _change(row)],
+            html.Td([f"{row.record_count:,}" if row.record_count is not None else "—", " ", _change(row),
+                     html.Div(row.problems_text, className="records-problems") if row.problems_text else None],
                     className="num"),
             html.Td(row.latency_text, className="num"),
             html.Td(
@@ -129,6 +131,19 @@ def rejected_item(item: RejectedPayload, lang: str) -> html.Div:
     )
 
 
+def record_problems(health: FeedHealth | None, lang: str) -> list[Any]:
+    """The records the last stored poll refused or repaired, each with its reason (the first few of them)."""
+    count = (health.records_refused + health.records_repaired) if health else 0
+    title = html.H3(t("feeds.details.problems", lang, n=count), className="details-subtitle")
+    if not health or not count:
+        return [title, html.Div(t("feeds.details.no_problems", lang), className="muted")]
+    return [title, html.Ul(
+        [html.Li(str(problem), className="record-problem" + ("" if problem.refused else " record-problem--repaired"))
+         for problem in health.record_problems],
+        className="record-problems",
+    )]
+
+
 def refresh_details(context: WebContext,
                     selected: str | None, lang: str | None, _tick: int | None, seen: dict[str, Any] | None
 ) -> tuple[Any, Any]:
@@ -146,6 +161,8 @@ def refresh_details(context: WebContext,
         # times have one-second resolution: the failure count tells two failures in one second apart
         "error_at": to_iso(health.last_error_at) if health else "",
         "failures": health.consecutive_failures if health else 0,
+        # a poll that refuses other records than the last one changes the panel without failing
+        "problems": [str(problem) for problem in health.record_problems] if health else [],
     }
     if seen == signature:
         return dash.no_update, dash.no_update
@@ -161,6 +178,7 @@ def refresh_details(context: WebContext,
              html.Span(health.last_error if health and health.last_error else "—", className="feed-error-full")],
             className="details-error",
         ),
+        *record_problems(health, lang),
         html.H3(t("feeds.details.rejected", lang, n=len(payloads)), className="details-subtitle"),
     ]
     if payloads:

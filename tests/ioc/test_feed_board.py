@@ -110,3 +110,21 @@ def test_rejected_payloads_are_shown_newest_first_and_trimmed(fake_store: Store)
     assert payloads[0].at_text == local_time(NOW)
     assert payloads[1].size_text == f"{PAYLOAD_PREVIEW_CHARS + 10:,} B"
     assert rejected_payloads(fake_store, "healthy") == []
+
+
+def test_rows_count_the_records_refused_and_repaired_on_the_last_poll(settings: Settings, fake_store: Store) -> None:
+    from ioc.model import RecordProblem
+
+    problems = [RecordProblem("row 4", "row 4, column occupied_beds: expected a number, got 'bảy trăm'"),
+                RecordProblem("row 1 (header)", "column 'bed_occupancy_pct': missing; read without it", refused=False),
+                RecordProblem("row 6", "row 6, column latitude: expected a number, got 'abc'")]
+    fake_store.record_success("healthy", records=15, latency_ms=40, interval=10, stale_factor=3,
+                              now=NOW - timedelta(seconds=5), problems=problems)
+    city = board_city(settings)
+
+    rows = {row.feed: row for row in feed_rows(city, fake_store.all_health(f.name for f in city.feeds), "en", NOW)}
+
+    assert (rows["healthy"].records_refused, rows["healthy"].records_repaired) == (2, 1)
+    assert rows["healthy"].problems == tuple(str(problem) for problem in problems)
+    assert rows["healthy"].problems_text == t("feeds.records.problems", "en", refused=2, repaired=1)
+    assert (rows["quiet"].records_refused, rows["quiet"].problems_text) == (0, "")

@@ -85,3 +85,23 @@ def test_a_second_click_closes_the_details() -> None:
     assert feeds.toggle_selection("bus-vehicles", None) == "bus-vehicles"
     assert feeds.toggle_selection("bus-vehicles", "air-stations") == "bus-vehicles"
     assert feeds.toggle_selection("bus-vehicles", "bus-vehicles") is None
+
+
+def test_refused_records_are_counted_on_the_board_and_named_in_the_details(
+    context: WebContext, scene: dict[str, str], fake_store: Store, settings: Settings
+) -> None:
+    from ioc.model import RecordProblem
+
+    feed = settings.feed(scene["stale"])
+    fake_store.record_success(feed.name, records=3, latency_ms=50.0, interval=feed.interval,
+                              stale_factor=feed.stale_factor,
+                              problems=[RecordProblem("entity[7].vehicle.position", "no latitude")])
+
+    _, _, board = feeds.refresh_board(context, 0, "en", None)
+    (row,) = [row for row in with_class(board, "feed-row") if row.to_plotly_json()["props"]["data-feed"] == feed.name]
+    assert t("feeds.records.problems", "en", refused=1, repaired=0) in text(row)
+
+    panel, seen = feeds.refresh_details(context, feed.name, "en", 0, None)
+    assert t("feeds.details.problems", "en", n=1) in text(panel)
+    assert "entity[7].vehicle.position: no latitude" in text(panel)
+    assert feeds.refresh_details(context, feed.name, "en", 1, seen) == (dash.no_update, dash.no_update)
