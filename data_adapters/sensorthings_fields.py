@@ -210,7 +210,7 @@ def list_member(source: dict[str, Any], key: str, label: str) -> list[Any]:
 
 
 def values_of(datastream: dict[str, Any], label: str, times: Times) -> list[Value]:
-    """Every expanded Observation of a Datastream, each checked: one bad record refuses the payload."""
+    """Every expanded Observation of a Datastream, each checked: a bad one refuses the member it is expanded in."""
     values: list[Value] = []
     for index, observation in enumerate(list_member(datastream, "Observations", label)):
         obs_label = f"{label}.Observations[{index}]"
