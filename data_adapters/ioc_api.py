@@ -39,6 +39,7 @@ from data_adapters.contract import (
     load_json,
     parse_time,
     parsed,
+    read_records,
     register,
     snake_case,
     utcnow,
@@ -81,11 +82,14 @@ class IocApiReader(Reader):
         if not isinstance(document, dict) or not isinstance(document.get("features"), list):
             raise PayloadError("expected a GeoJSON FeatureCollection of an IOC's /api/v1/entities")
         batch = Batch()
-        for index, feature in enumerate(document["features"]):
-            entity, observations = _entity(feature, feed, f"features[{index}]")
+
+        def read(where: str, feature: Any) -> None:
+            entity, observations = _entity(feature, feed, where)
             batch.entities.append(entity)
             batch.observations.extend(observations)
-        return batch
+
+        # one bad feature is counted on the batch and the others are read
+        return read_records(batch, ((f"features[{i}]", f) for i, f in enumerate(document["features"])), read)
 
 
 def _entity(feature: Any, feed: FeedContext, where: str) -> tuple[Entity, list[Observation]]:

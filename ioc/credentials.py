@@ -125,7 +125,8 @@ class RedactingFilter(logging.Filter):
 
 
 # the loggers that see requests or a feed's errors; a logger's filter applies to records made on it
-LOGGERS = ("httpx", "httpcore", "ioc.runner", "ioc.scheduler", "ioc.mqtt", "data_adapters.http")
+LOGGERS = ("httpx", "httpcore", "ioc.runner", "ioc.scheduler", "ioc.mqtt", "data_adapters.http",
+           "data_adapters.sensorthings")
 
 
 def install_log_redaction() -> None:
