@@ -134,8 +134,20 @@ def seed_demo_users(book: Any) -> list[tuple[str, str, str]]:
     password = os.environ.get("IOC_DEMO_PASSWORD") or None
     if password is not None and len(password) < MIN_PASSWORD:
         raise SystemExit(f"error: IOC_DEMO_PASSWORD needs at least {MIN_PASSWORD} characters")
+    from ioc.auth import generate_password
+
     roles = [(name, role) for name, role in DEMO_USERS if book.roles.role(role) is not None]
-    return seed_users(book, roles, password=password, actor="demo")
+    created = seed_users(book, roles, password=password, actor="demo")
+    # the demo keeps its data between starts (a persistent Redis): users from an earlier start get a new
+    # password, printed like the new ones, so whoever starts the demo can always sign in
+    fresh = {name for name, _, _ in created}
+    for name, role in roles:
+        user = book.get(name)
+        if name not in fresh and user is not None and user.role == role:
+            secret = password or generate_password()
+            book.set_password(name, secret, actor="demo", address="local")
+            created.append((name, role, secret))
+    return created
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import socket
@@ -10,7 +11,8 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import redis
 
@@ -22,6 +24,7 @@ class RedisHandle:
     description: str
     url: str | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _lock: IO[str] | None = field(default=None, repr=False)
 
     def close(self) -> None:
         if self._process and self._process.poll() is None:
@@ -30,6 +33,9 @@ class RedisHandle:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+        if self._lock is not None:
+            self._lock.close()  # lets the next IOC use the data folder
+            self._lock = None
 
 
 def free_port() -> int:
@@ -38,13 +44,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_redis_server(binary: str, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a private redis-server on a free loopback port; return it and its URL once it answers."""
+def data_dir() -> Path:
+    """Where a redis-server the IOC starts keeps its data: IOC_DATA_DIR, else the user's data folder."""
+    configured = os.environ.get("IOC_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "ioc" / "redis"
+
+
+def start_redis_server(binary: str, port: int | None = None, data: Path | None = None
+                       ) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a private redis-server on a free loopback port; return it and its URL once it answers.
+
+    With `data`, it keeps an append-only file there, written to disk every second (appendfsync everysec): a
+    crash or kill -9 loses at most the last second of writes, and the next start reads it all back. Without,
+    it keeps nothing (tests and benchmarks)."""
     port = port or free_port()
-    workdir = tempfile.mkdtemp(prefix="ioc-redis-")
+    if data is None:
+        persistence = ["--save", "", "--appendonly", "no", "--dir", tempfile.mkdtemp(prefix="ioc-redis-")]
+    else:
+        data.mkdir(parents=True, exist_ok=True)
+        persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(data)]
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", *persistence],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -76,13 +99,15 @@ def connect(url: str | None = None, *, allow_embedded: bool = True) -> RedisHand
         raise RuntimeError("set IOC_REDIS_URL to the Redis of the running IOC")
     binary = shutil.which("redis-server")
     if binary:
-        process, started_url = start_redis_server(binary)
+        data, lock, note = _claim(data_dir())
+        process, started_url = start_redis_server(binary, data=data)
         handle = RedisHandle(
             redis.Redis.from_url(started_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5),
             "server",
-            f"redis-server started from {binary} at {started_url}",
+            f"redis-server started from {binary} at {started_url}, {note}",
             started_url,
             process,
+            lock,
         )
         atexit.register(handle.close)
         return handle
@@ -93,6 +118,22 @@ def connect(url: str | None = None, *, allow_embedded: bool = True) -> RedisHand
         "in-process",
         "in-process Redis (fakeredis): no IOC_REDIS_URL and no redis-server on PATH; data lives in this process",
     )
+
+
+def _claim(folder: Path) -> tuple[Path | None, IO[str] | None, str]:
+    """The data folder for this process alone (two redis-servers on one append-only file would corrupt it):
+    (folder, its held lock, what to print), or no folder when another IOC on this machine holds it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = (folder / "ioc.lock").open("w")
+    except OSError as error:
+        return None, None, f"keeping nothing: cannot use {folder} ({error.strerror})"
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return None, None, f"keeping nothing: another IOC uses {folder}"
+    return folder, lock, f"data kept in {folder} (append-only, fsync every second)"
 
 
 def _safe(url: str) -> str:

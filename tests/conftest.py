@@ -47,6 +47,15 @@ def private_secret_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A redis-server an IOC under test starts keeps its data in a temporary folder, not in the data folder of
+    whoever runs the tests (where it would carry one run's city into the next)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IOC_DATA_DIR", str(tmp_path_factory.mktemp("ioc-data")))
+        yield
+
+
 def missing_service(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (IOC_REQUIRE_SERVICES=1) but not available")
