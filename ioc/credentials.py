@@ -74,7 +74,10 @@ class _Redactor:
         return self._param_pattern.sub(rf"\g<1>{MASK}", text)
 
     def payload(self, payload: bytes) -> bytes:
-        if not self._values:
+        # a refused payload may be megabytes: looked through as bytes, decoded only when something is there
+        values, pattern = self._values, self._param_pattern
+        if not any(value.encode() in payload for value in values) and not pattern.search(
+                payload.decode("latin-1")):
             return payload
         text = payload.decode("utf-8", errors="replace")
         cleaned = self.text(text)

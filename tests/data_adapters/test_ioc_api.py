@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import fakeredis
@@ -22,6 +23,7 @@ from ioc.runner import poll_feed
 from ioc.store import Store
 from layouts.app import create_app
 
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 STATIONS = 5
 PHONE = "0905 123 456"
 
@@ -141,3 +143,13 @@ def test_a_page_that_is_not_the_api_is_refused() -> None:
         get_reader("ioc-api").parse(b'{"count": 0, "items": []}', context)
     with pytest.raises(PayloadError, match=r"features\[0\].id"):
         get_reader("ioc-api").parse(b'{"type": "FeatureCollection", "features": [{"type": "Feature"}]}', context)
+
+
+def test_one_bad_feature_is_counted_and_the_others_are_read() -> None:
+    context = FeedContext(name="hoian-air", agency="hoian-ioc", sector="environment")
+    page = json.loads((FIXTURES / "ioc-api" / "hoian-entities.geojson").read_text(encoding="utf-8"))
+    page["features"][0]["geometry"]["coordinates"] = [1108.3, 15.9]  # off the globe
+    batch = get_reader("ioc-api").parse(json.dumps(page).encode(), context)
+    assert [e.id for e in batch.entities] == ["urn:ioc:danang:hoian-air:hoian:air-stations:HA-02"]
+    (problem,) = batch.problems
+    assert problem.refused and problem.where == "features[0]" and "WGS84" in problem.reason
