@@ -172,21 +172,30 @@ def lon_lat(lon: Any, lat: Any, *, field_name: str = "location") -> tuple[float,
 R = TypeVar("R")
 
 
-def read_records(batch: Batch, records: Iterable[tuple[str, R]], read: Callable[[str, R], None]) -> Batch:
+def read_records(
+    batch: Batch, records: Iterable[tuple[str, R]], read: Callable[[str, R], None], *, last: bool = True
+) -> Batch:
     """`read(where, record)` for each record: one it refuses with a PayloadError is counted on the batch
     with its reason and the rest are read; a payload whose every record is refused is refused whole.
 
     `read` adds to the batch only once the record is wholly read, so a refused record leaves nothing behind.
     A PayloadError raised by `records` itself (the payload's structure, not one record) refuses the payload.
+    A reader that assembles its batch from several parts passes `last=False` for each and calls
+    `refuse_if_nothing_kept` on the assembled batch.
     """
     for where, record in records:
         try:
             read(where, record)
         except PayloadError as exc:
             batch.note(where, str(exc), refused=True)
+    return refuse_if_nothing_kept(batch) if last else batch
+
+
+def refuse_if_nothing_kept(batch: Batch) -> Batch:
+    """The batch, unless every record of it was refused: then nothing is left to trust, and the payload is
+    refused whole (so the runner keeps it for inspection), naming the first reason."""
     refused = batch.refused
     if refused and not batch.record_count:
-        # nothing left to trust: refused whole, so the runner keeps the payload for inspection
         raise PayloadError(f"every record refused ({len(refused)}), the first: {refused[0]}")
     return batch
 

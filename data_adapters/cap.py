@@ -25,6 +25,7 @@ from data_adapters.contract import (
     Severity,
     lon_lat,
     parse_time,
+    read_records,
     register,
 )
 
@@ -74,7 +75,7 @@ class CapReader(Reader):
             response = client.get(url)
             response.raise_for_status()
             documents.append(_without_declaration(response.content))
-        # one document holding every alert, so parse() sees the whole poll and refuses it as a whole
+        # one document holding every alert, so parse() sees the whole poll (and refuses one bad alert alone)
         return b'<?xml version="1.0" encoding="UTF-8"?>\n<alerts>\n' + b"\n".join(documents) + b"\n</alerts>\n"
 
     def parse(self, payload: bytes, feed: FeedContext) -> Batch:
@@ -92,10 +93,8 @@ class CapReader(Reader):
             raise PayloadError(f"expected a CAP 1.2 <alert> (or a feed holding alerts), got <{_local(root.tag)}>")
         batch = Batch()
         single = len(alerts) == 1 and alerts[0] is root
-        for index, alert in enumerate(alerts):
-            where = "alert" if single else f"alert[{index}]"
-            batch.events.extend(_alert_events(alert, feed, where))
-        return batch
+        located = [("alert" if single else f"alert[{index}]", alert) for index, alert in enumerate(alerts)]
+        return read_records(batch, located, lambda where, alert: batch.events.extend(_alert_events(alert, feed, where)))
 
 
 # --- XML ------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from data_adapters.base import (
     lon_lat,
     parse_time,
     read_records,
+    refuse_if_nothing_kept,
     register,
     text_encoding,
 )
@@ -47,6 +48,6 @@ __all__ = [
     "Event", "FeedContext", "Observation", "Paging", "PayloadError", "Reader", "Scalar", "Severity",
     "as_float", "conversion", "convert", "fetch_pages", "fold", "get", "is_personal_field", "is_personal_key",
     "is_water_level", "known_unit", "load_json", "lon_lat", "metric_name", "parse_time", "parsed", "pseudonym",
-    "read_records", "RecordProblem", "register", "snake_case", "squash", "text_encoding", "to_iso", "unit_symbol",
+    "read_records", "RecordProblem", "refuse_if_nothing_kept", "register", "snake_case", "squash", "text_encoding", "to_iso", "unit_symbol",
     "utcnow",
 ]

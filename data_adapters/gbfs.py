@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,8 @@ from data_adapters.contract import (
     load_json,
     lon_lat,
     parse_time,
+    read_records,
+    refuse_if_nothing_kept,
     register,
     to_iso,
 )
@@ -128,7 +132,7 @@ class GbfsReader(Reader):
                 + ", ".join(MERGED_FILES)
                 + ")"
             )
-        return assembly.batch()
+        return refuse_if_nothing_kept(assembly.batch())
 
 
 def discovery_feeds(document: Any) -> dict[str, str] | None:
@@ -183,6 +187,23 @@ class _Assembly:
         self.observations: list[Observation] = []
         # vehicles docked at a station are placed at the station once station_information is known
         self.docked: dict[str, str] = {}
+        # a station one file refuses is left out of the batch, whatever another file said of it
+        self.refused_stations: set[str] = set()
+        self.problems = Batch()  # the records refused, with their reasons
+
+    def _each(self, records: list[Any], where: str, read: Callable[[str, Any], None]) -> None:
+        """Each record of one file through `read`: one refused is counted and leaves nothing behind."""
+
+        def guarded(at: str, record: Any) -> None:
+            kept = len(self.observations)
+            try:
+                read(at, record)
+            except PayloadError:
+                del self.observations[kept:]
+                raise
+
+        read_records(self.problems, ((f"{where}[{i}]", record) for i, record in enumerate(records)), guarded,
+                     last=False)
 
     def add_file(self, document: Any, label: str) -> None:
         if not isinstance(document, dict):
@@ -216,7 +237,9 @@ class _Assembly:
 
     # --- stations -------------------------------------------------------------------------------------
 
-    def _station(self, record: Any, where: str) -> tuple[dict[str, Any], Entity]:
+    @contextmanager
+    def _station(self, record: Any, where: str) -> Iterator[tuple[dict[str, Any], Entity]]:
+        """The station a record describes; if the rest of the record is refused, so is the station."""
         if not isinstance(record, dict):
             raise PayloadError(f"{where}: expected a station object, got {type(record).__name__}")
         station_id = _identifier(record.get("station_id"), f"{where}.station_id")
@@ -231,12 +254,17 @@ class _Assembly:
                 attributes={"station_id": station_id},
             )
             self.stations[station_id] = entity
-        return record, entity
+        try:
+            yield record, entity
+        except PayloadError:
+            self.refused_stations.add(station_id)
+            raise
 
     def _station_information(self, stations: list[Any], updated: datetime, where: str) -> None:
-        for index, raw in enumerate(stations):
-            at = f"{where}[{index}]"
-            record, entity = self._station(raw, at)
+        self._each(stations, where, lambda at, raw: self._one_station_information(raw, updated, at))
+
+    def _one_station_information(self, raw: Any, updated: datetime, at: str) -> None:
+        with self._station(raw, at) as (record, entity):
             entity.name = localized(record.get("name"), f"{at}.name")
             entity.location = _position(record, at)
             if "capacity" in record:
@@ -251,9 +279,10 @@ class _Assembly:
                 entity.observed_at = updated
 
     def _station_status(self, stations: list[Any], updated: datetime, where: str) -> None:
-        for index, raw in enumerate(stations):
-            at = f"{where}[{index}]"
-            record, entity = self._station(raw, at)
+        self._each(stations, where, lambda at, raw: self._one_station_status(raw, updated, at))
+
+    def _one_station_status(self, raw: Any, updated: datetime, at: str) -> None:
+        with self._station(raw, at) as (record, entity):
             entity.observed_at = updated
             found_bikes = False
             for members, metric, unit in STATION_METRICS:
@@ -279,42 +308,43 @@ class _Assembly:
     # --- vehicles -------------------------------------------------------------------------------------
 
     def _vehicles(self, vehicles: list[Any], updated: datetime, where: str) -> None:
-        for index, record in enumerate(vehicles):
-            at = f"{where}[{index}]"
-            if not isinstance(record, dict):
-                raise PayloadError(f"{at}: expected a vehicle object, got {type(record).__name__}")
-            id_member = "vehicle_id" if "vehicle_id" in record else "bike_id"
-            vehicle_id = _identifier(record.get(id_member), f"{at}.{id_member}")
-            reserved = _flag(record.get("is_reserved", False), f"{at}.is_reserved")
-            disabled = _flag(record.get("is_disabled", False), f"{at}.is_disabled")
-            entity = Entity(
-                id=self.feed.urn(vehicle_id),
-                type="BikeShareVehicle",
-                agency=self.feed.agency,
-                sector=self.feed.sector,
-                feed=self.feed.name,
-                observed_at=updated,
-                attributes={"vehicle_id": vehicle_id, "is_reserved": reserved, "is_disabled": disabled},
-            )
-            has_position = record.get("lat") is not None or record.get("lon") is not None
-            position = _position(record, at) if has_position else None
-            # a reserved or disabled vehicle is not where a rider can take it: keep it off the map
-            if position is not None and not reserved and not disabled:
-                entity.location = position
-            if record.get("vehicle_type_id") is not None:
-                entity.attributes["vehicle_type_id"] = _identifier(record["vehicle_type_id"], f"{at}.vehicle_type_id")
-            if record.get("station_id") is not None:
-                station_id = _identifier(record["station_id"], f"{at}.station_id")
-                entity.attributes["station_id"] = station_id
-                if entity.location is None and position is None and not reserved and not disabled:
-                    self.docked[vehicle_id] = station_id
-            if record.get("current_range_meters") is not None:
-                range_m = _number(record["current_range_meters"], f"{at}.current_range_meters")
-                self._observe(entity, "current_range_meters", range_m, "m", updated)
-            if record.get("last_reported") is not None:
-                reported = _utc_time(record["last_reported"], f"{at}.last_reported")
-                entity.attributes["last_reported"] = to_iso(reported)
-            self.vehicles[vehicle_id] = entity
+        self._each(vehicles, where, lambda at, record: self._vehicle(record, updated, at))
+
+    def _vehicle(self, record: Any, updated: datetime, at: str) -> None:
+        if not isinstance(record, dict):
+            raise PayloadError(f"{at}: expected a vehicle object, got {type(record).__name__}")
+        id_member = "vehicle_id" if "vehicle_id" in record else "bike_id"
+        vehicle_id = _identifier(record.get(id_member), f"{at}.{id_member}")
+        reserved = _flag(record.get("is_reserved", False), f"{at}.is_reserved")
+        disabled = _flag(record.get("is_disabled", False), f"{at}.is_disabled")
+        entity = Entity(
+            id=self.feed.urn(vehicle_id),
+            type="BikeShareVehicle",
+            agency=self.feed.agency,
+            sector=self.feed.sector,
+            feed=self.feed.name,
+            observed_at=updated,
+            attributes={"vehicle_id": vehicle_id, "is_reserved": reserved, "is_disabled": disabled},
+        )
+        has_position = record.get("lat") is not None or record.get("lon") is not None
+        position = _position(record, at) if has_position else None
+        # a reserved or disabled vehicle is not where a rider can take it: keep it off the map
+        if position is not None and not reserved and not disabled:
+            entity.location = position
+        if record.get("vehicle_type_id") is not None:
+            entity.attributes["vehicle_type_id"] = _identifier(record["vehicle_type_id"], f"{at}.vehicle_type_id")
+        if record.get("station_id") is not None:
+            station_id = _identifier(record["station_id"], f"{at}.station_id")
+            entity.attributes["station_id"] = station_id
+            if entity.location is None and position is None and not reserved and not disabled:
+                self.docked[vehicle_id] = station_id
+        if record.get("current_range_meters") is not None:
+            range_m = _number(record["current_range_meters"], f"{at}.current_range_meters")
+            self._observe(entity, "current_range_meters", range_m, "m", updated)
+        if record.get("last_reported") is not None:
+            reported = _utc_time(record["last_reported"], f"{at}.last_reported")
+            entity.attributes["last_reported"] = to_iso(reported)
+        self.vehicles[vehicle_id] = entity
 
     # --- system ---------------------------------------------------------------------------------------
 
@@ -347,13 +377,16 @@ class _Assembly:
         self.observations.append(Observation(entity.id, metric, value, unit, moment))
 
     def batch(self) -> Batch:
+        refused = {self.stations[station_id].id for station_id in self.refused_stations}
+        stations = {key: entity for key, entity in self.stations.items() if entity.id not in refused}
         for vehicle_id, station_id in self.docked.items():
-            station = self.stations.get(station_id)
+            station = stations.get(station_id)
             if station is not None and station.location is not None:
                 self.vehicles[vehicle_id].location = station.location
         return Batch(
-            entities=[*self.systems, *self.stations.values(), *self.vehicles.values()],
-            observations=self.observations,
+            entities=[*self.systems, *stations.values(), *self.vehicles.values()],
+            observations=[o for o in self.observations if o.entity_id not in refused] if refused else self.observations,
+            problems=self.problems.problems,
         )
 
 

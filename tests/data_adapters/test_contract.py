@@ -417,6 +417,26 @@ def _observation_time_in_words(path: str) -> bytes:
     return json.dumps(document).encode()
 
 
+def _station_without_bike_count(path: str) -> bytes:
+    document = _json(path)
+    document["data"]["stations"][3]["num_bikes_available"] = "nhiều"
+    return json.dumps(document).encode()
+
+
+def _vehicle_with_range_in_words(path: str) -> bytes:
+    document = _json(path)
+    document["data"]["vehicles"][0]["current_range_meters"] = "far"
+    return json.dumps(document).encode()
+
+
+def _poll_of_two_alerts_one_sent_in_words(path: str) -> bytes:
+    # what the cap reader's fetch assembles from a feed of linked alerts: one document of every alert
+    alerts = [(FIXTURES / name).read_text(encoding="utf-8") for name in (path, "cap/oasis-spec-homeland-security.xml")]
+    alerts = [re.sub(r"^\s*<\?xml[^>]*\?>", "", alert) for alert in alerts]
+    alerts[0] = re.sub(r"<sent>[^<]*</sent>", "<sent>chiều nay</sent>", alerts[0], count=1)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<alerts>\n' + "\n".join(alerts) + "\n</alerts>\n").encode()
+
+
 # (reader, fixture, spoil, refused, words the reason must hold); `refused` False: kept, and the part left out said
 BAD_RECORDS = {
     "ngsi-ld-v2-boolean-precipitation": (
@@ -438,6 +458,13 @@ BAD_RECORDS = {
         "csv", "csv/danang-hospital-beds.csv", _row_with_words_for_beds, True, "total_beds"),
     "json-record-without-id": (
         "json", "json/danang-power-outages.json", _outage_without_id, True, "outage_id"),
+    "cap-alert-sent-in-words": (
+        "cap", "cap/oasis-spec-thunderstorm.xml", _poll_of_two_alerts_one_sent_in_words, True, "sent"),
+    "gbfs-station-with-words-for-bikes": (
+        "gbfs", "gbfs/oslo-bysykkel-v2.2/station_status.json", _station_without_bike_count, True,
+        "num_bikes_available"),
+    "gbfs-vehicle-with-words-for-range": (
+        "gbfs", "gbfs/spec-v3.0/vehicle_status.json", _vehicle_with_range_in_words, True, "current_range_meters"),
     "sensorthings-observation-time-in-words": (
         "sensorthings", "sensorthings/psnc-datastream-observations.json", _observation_time_in_words, True,
         "phenomenonTime"),

@@ -259,10 +259,27 @@ def test_wrong_documents_are_refused_with_the_member_named(document: object, whe
         GbfsReader().parse(json.dumps(document).encode(), FEED)
 
 
-def test_one_bad_station_refuses_the_whole_file() -> None:
+def test_one_bad_station_status_refuses_that_station_with_its_information() -> None:
+    merged = {
+        "station_information": json.loads((GBFS / "oslo-bysykkel-v2.2" / "station_information.json").read_bytes()),
+        "station_status": json.loads((GBFS / "oslo-bysykkel-v2.2" / "station_status.json").read_bytes()),
+    }
+    bad = merged["station_status"]["data"]["stations"][100]
+    bad["num_docks_available"] = "eight"
+    batch = parse(merged)
+    (problem,) = batch.problems
+    assert problem.refused and problem.where == "station_status.data.stations[100]"
+    assert "station_status.data.stations[100].num_docks_available" in problem.reason
+    # the station is left out whole (its information file said nothing wrong), the 259 others are kept
+    assert len(batch.entities) == 259 and bad["station_id"] not in by_id(batch)
+    assert not [o for o in batch.observations if o.entity_id.endswith(f":{bad['station_id']}")]
+
+
+def test_a_file_of_nothing_but_bad_stations_is_refused_whole() -> None:
     document = json.loads((GBFS / "oslo-bysykkel-v2.2" / "station_status.json").read_bytes())
-    document["data"]["stations"][100]["num_docks_available"] = "eight"
-    with pytest.raises(PayloadError, match=r"stations\[100\]\.num_docks_available"):
+    for station in document["data"]["stations"]:
+        station["num_docks_available"] = "eight"
+    with pytest.raises(PayloadError, match=r"every record refused \(260\).*stations\[0\]\.num_docks_available"):
         parse(document)
 
 
