@@ -116,7 +116,7 @@ class GeoJsonReader(Reader):
             entity, observations = _entity(feature, feed, where)
             if entity.observed_at is None and observations:
                 names = feed.mapping.get("time") or ", ".join(DEFAULT_TIME_PROPERTIES)
-                batch.note(where, f"no time property ({names}): its readings are dated when they were read",
+                batch.note(where, f"no time property ({names}): its readings are dated when read",
                            refused=False)
             batch.entities.append(entity)
             batch.observations.extend(observations)

@@ -258,6 +258,8 @@ class MappedRecords:
         time = self._time(record, m.time, locate)
         attributes = self._attributes(record)
         observed = time or self.read_at
+        # a mapped time left blank in this record (a column missing from the header is said once, for it)
+        undated = time is None and m.time is not None and self._get(record, m.time) is not MISSING
         values: dict[str, float] = {}
         observations: list[Observation] = []  # added once the whole record is read
         for metric, spec in m.metrics.items():
@@ -271,6 +273,9 @@ class MappedRecords:
             values[metric] = round(value, 9)  # no float noise such as 0.30000000000000004
             observations.append(Observation(entity_id, metric, values[metric], unit, observed))
         self._batch.observations.extend(observations)
+        if undated and observations:
+            where = self._where(locate, m.time)
+            self._batch.note(where, f"{where}: no time: its readings are dated when read", refused=False)
 
         entity = self._entities.get(entity_id)
         if entity is None:

@@ -264,8 +264,9 @@ def _read_entity(raw: Any, feed: FeedContext, where: str, batch: Batch) -> None:
         feed=feed.name,
         attributes={"source_id": source_id},
     )
-    # a model with no time at all (some WasteContainer feeds) is taken as of the moment it was read
+    # a model with no time at all (some WasteContainer feeds) is taken as of the moment it was read, and says so
     default_time = own_time or observed_at or utcnow()
+    observations_before = len(batch.observations)
     rules = TYPE_METRICS.get(entity_type)
     every_number = rules is None or entity_type in ALL_NUMERIC
     rules = {**COMMON_METRICS, **(rules or {})}
@@ -296,6 +297,9 @@ def _read_entity(raw: Any, feed: FeedContext, where: str, batch: Batch) -> None:
     if entity_type in ALL_NUMERIC and "measurand" in attributes:
         _measurands(batch, entity, attributes["measurand"], rules, default_time)
     _derive(batch, entity, entity_type, default_time)
+    if own_time is None and observed_at is None and len(batch.observations) > observations_before:
+        batch.note(where, f"no time ({', '.join(TIME_ATTRIBUTES)}, observedAt): its readings are dated when read",
+                   refused=False)
     batch.entities.append(entity)
 
 

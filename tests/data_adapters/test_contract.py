@@ -437,6 +437,16 @@ def _poll_of_two_alerts_one_sent_in_words(path: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<alerts>\n' + "\n".join(alerts) + "\n</alerts>\n").encode()
 
 
+def _without_date_observed(path: str) -> bytes:
+    entity = _json(path)
+    del entity["dateObserved"]
+    return json.dumps(entity).encode()
+
+
+def _row_without_its_time(path: str) -> bytes:
+    return (FIXTURES / path).read_bytes().replace(b";18/09/2024 07:45;", b";;", 1)
+
+
 # (reader, fixture, spoil, refused, words the reason must hold); `refused` False: kept, and the part left out said
 BAD_RECORDS = {
     "ngsi-ld-v2-boolean-precipitation": (
@@ -444,6 +454,10 @@ BAD_RECORDS = {
     "ngsi-ld-normalized-boolean-precipitation": (
         "ngsi-ld", "fiware-sdm/AirQualityObserved/example-normalized.jsonld", _precipitation_false, False,
         "precipitation"),
+    "ngsi-ld-entity-without-time": (
+        "ngsi-ld", "fiware-sdm/AirQualityObserved/example.json", _without_date_observed, False, "no time"),
+    "csv-row-without-its-time": (
+        "csv", "csv/danang-hospital-beds.csv", _row_without_its_time, False, "updated_at"),
     "gtfs-rt-vehicle-without-latitude": (
         "gtfs-rt", "gtfs-rt/caltrain-vehicle-positions.pb", _vehicle_without_latitude, True, "latitude"),
     "gtfs-rt-json-vehicle-without-latitude": (
