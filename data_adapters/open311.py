@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 from data_adapters.contract import (
@@ -172,13 +172,16 @@ def _from_xml(payload: bytes, feed: FeedContext) -> Batch:
     raise PayloadError(f"XML root <{kind}> is not an Open311 GeoReport v2 document")
 
 
-def _objects(items: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each item with its label for messages (`services[3]`), one at a time so errors come in document order."""
-    for index, item in enumerate(items):
-        label = f"{name}[{index}]"
+def _each_object(batch: Batch, items: list[Any], name: str, read: Callable[[str, dict[str, Any]], None]) -> Batch:
+    """`read(label, item)` for each item (`services[3]`): one that is no object, or that `read` refuses, is
+    counted on the batch with its reason and the others are read."""
+
+    def checked(label: str, item: Any) -> None:
         if not isinstance(item, dict):
             raise PayloadError(f"{label}: expected an object, got {item!r:.40}")
-        yield label, item
+        read(label, item)
+
+    return read_records(batch, ((f"{name}[{index}]", item) for index, item in enumerate(items)), checked)
 
 
 # --- service requests --------------------------------------------------------------------------------
@@ -187,15 +190,13 @@ def _objects(items: list[Any], name: str) -> Iterator[tuple[str, dict[str, Any]]
 def _requests(items: list[Any], feed: FeedContext) -> Batch:
     batch = Batch()
 
-    def read(label: str, item: Any) -> None:
-        if not isinstance(item, dict):
-            raise PayloadError(f"{label}: expected an object, got {item!r:.40}")
+    def read(label: str, item: dict[str, Any]) -> None:
         entity, observation = _request(item, label, feed)
         batch.entities.append(entity)
         if observation is not None:
             batch.observations.append(observation)
 
-    return read_records(batch, ((f"service_requests[{index}]", item) for index, item in enumerate(items)), read)
+    return _each_object(batch, items, "service_requests", read)
 
 
 def _request(item: dict[str, Any], label: str, feed: FeedContext) -> tuple[Entity, Observation | None]:
@@ -268,7 +269,8 @@ def _same_person(value: str) -> str:
 
 def _services(items: list[Any], feed: FeedContext) -> Batch:
     batch = Batch()
-    for label, item in _objects(items, "services"):
+
+    def read(label: str, item: dict[str, Any]) -> None:
         code = _scalar_text(item, "service_code", label)
         if not code:
             raise PayloadError(f"{label}.service_code: missing")
@@ -280,7 +282,8 @@ def _services(items: list[Any], feed: FeedContext) -> Batch:
         if _present(item, "metadata"):
             attributes["metadata"] = _boolean(item["metadata"], f"{label}.metadata")
         batch.entities.append(_service_entity(code, attributes, feed))
-    return batch
+
+    return _each_object(batch, items, "services", read)
 
 
 def _service_definition(definition: dict[str, Any], feed: FeedContext) -> Entity:

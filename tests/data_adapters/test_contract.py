@@ -447,6 +447,12 @@ def _row_without_its_time(path: str) -> bytes:
     return (FIXTURES / path).read_bytes().replace(b";18/09/2024 07:45;", b";;", 1)
 
 
+def _service_without_code(path: str) -> bytes:
+    services = _json(path)
+    del services[2]["service_code"]
+    return json.dumps(services).encode()
+
+
 # (reader, fixture, spoil, refused, words the reason must hold); `refused` False: kept, and the part left out said
 BAD_RECORDS = {
     "ngsi-ld-v2-boolean-precipitation": (
@@ -468,6 +474,8 @@ BAD_RECORDS = {
         "geojson", "geojson/danang-districts.geojson", _feature_off_the_globe, True, "WGS84"),
     "open311-request-time-in-words": (
         "open311", "open311/chicago-service-requests.json", _request_time_in_words, True, "requested_datetime"),
+    "open311-service-without-code": (
+        "open311", "open311/bloomington-services.json", _service_without_code, True, "service_code"),
     "csv-row-with-words-for-a-number": (
         "csv", "csv/danang-hospital-beds.csv", _row_with_words_for_beds, True, "total_beds"),
     "json-record-without-id": (
