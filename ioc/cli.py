@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,6 +177,22 @@ def cmd_adapters_run(args: argparse.Namespace) -> int:
 
 def serve_dashboard(settings, handle, host: str, port: int, *, demo: bool = False) -> None:  # noqa: ANN001
     """The control room on `handle`'s Redis until interrupted (`ioc serve`; `ioc demo` with its demo users)."""
+    from werkzeug.serving import make_server
+
+    app = prepare_dashboard(settings, handle, host, port, demo=demo)
+    # one process, a thread per request: right for a demo or a desk; `ioc serve --workers N` runs gunicorn
+    server = make_server(host, port, app.server, threaded=True)
+    print("serving in this process (threads); for a control room: ioc serve --workers N", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def prepare_dashboard(settings, handle, host: str, port: int, *, demo: bool = False):  # noqa: ANN001, ANN201
+    """The dashboard app with its first users in place (demo users, or the first administrator)."""
     from ioc.cli_users import seed_demo_users, seed_first_admin
     from ioc.store import Store
     from layouts.app import create_app
@@ -192,13 +209,26 @@ def serve_dashboard(settings, handle, host: str, port: int, *, demo: bool = Fals
     if not security.cookie_secure:
         print("session cookies: not Secure (plain http); serve behind HTTPS in production", flush=True)
     print(f"control room: http://{host}:{port}/ (sign in at /login)", flush=True)
-    app.run(host=host, port=port, debug=False)
+    return app
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ioc.redis_conn import connect
 
     settings = _settings(args)
+    if args.workers:
+        if not os.environ.get("IOC_REDIS_URL"):
+            print("error: several workers share one Redis: set IOC_REDIS_URL", file=sys.stderr)
+            return 2
+        handle = connect()
+        print(f"redis: {handle.description}", flush=True)
+        prepare_dashboard(settings, handle, args.host, args.port)  # the first administrator, if none yet
+        handle.close()
+        # gunicorn, the production server: N worker processes on ioc.wsgi, each with its own background builder
+        argv = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
+                "--bind", f"{args.host}:{args.port}", "ioc.wsgi:server"]
+        env = {**os.environ, "IOC_CONFIG_DIR": str(settings.directory)}
+        os.execvpe(sys.executable, argv, env)
     handle = connect()
     print(f"redis: {handle.description}", flush=True)
     serve_dashboard(settings, handle, args.host, args.port)
@@ -252,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the dashboard alone, on the Redis at IOC_REDIS_URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--workers", type=int, default=0,
+                       help="serve with gunicorn and this many worker processes (needs IOC_REDIS_URL)")
     serve.set_defaults(func=cmd_serve)
 
     adapters = sub.add_parser("adapters", help="the agency feeds and their readers")

@@ -157,3 +157,35 @@ def test_without_the_simulator_package_its_commands_say_what_is_missing(
     assert main(["backfill", "--days", "1"]) == 2
     assert main(["adapters", "test", "telex", "--file", "x"]) == 2  # the rest of the command line still runs
     assert "unknown reader 'telex'" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_serve_with_workers_runs_gunicorn_on_the_shared_redis(redis_server_url: str) -> None:
+    import httpx
+
+    from ioc.redis_conn import free_port
+    from tests.waiting import wait_until
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioc", "serve", "--workers", "2", "--port", str(port)], cwd=PROJECT_ROOT,
+        env={**os.environ, "IOC_REDIS_URL": redis_server_url}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )
+    try:
+        reply = wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2), timeout=60,
+                           message="gunicorn answering", ignoring=(httpx.HTTPError,))
+        assert reply.status_code == 200
+        assert reply.headers.get("server", "").startswith("gunicorn")
+        assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=5).status_code == 200
+    finally:
+        os.killpg(process.pid, 15)
+        output = process.communicate(timeout=30)[0]
+    assert "development server" not in output.lower()
+
+
+def test_serve_with_workers_needs_a_shared_redis() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "IOC_REDIS_URL"}
+    result = subprocess.run([sys.executable, "-m", "ioc", "serve", "--workers", "2"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2 and "IOC_REDIS_URL" in result.stderr
