@@ -68,9 +68,9 @@ class FeedHealth:
             "interval": self.interval,
             "lag_seconds": round(lag, 1) if lag is not None else None,
             "stale": self.stale_at(now),
+            # counts only: a reason may quote the value it refused, shown to those who may see raw payloads
             "records_refused": self.records_refused,
             "records_repaired": self.records_repaired,
-            "record_problems": [_problem_dict(problem) for problem in self.record_problems],
         }
 
 
