@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ import paho.mqtt.client as mqtt
 
 from ioc.areas import AreaIndex
 from ioc.config import Feed
+from ioc.model import Batch
 from ioc.rules import RuleEngine
 from ioc.runner import BatchListener, PollOutcome, ingest_payload, make_http_client, poll_feed
 from ioc.store import Store
@@ -59,6 +61,16 @@ def envelopes(messages: Sequence[tuple[str, bytes]]) -> bytes:
             payload = raw.decode("utf-8", errors="replace")
         items.append({"topic": topic, "payload": payload})
     return json.dumps(items, ensure_ascii=False).encode()
+
+
+# how the mqtt-json reader names the message of an envelope list it refused ("message[3] (topic)")
+_MESSAGE_LABEL = re.compile(r"message\[(\d+)\]")
+
+
+def _refused_messages(batch: Batch) -> list[int]:
+    """The positions of the messages the reader refused, in order, each once."""
+    found = (_MESSAGE_LABEL.match(problem.where) for problem in batch.refused)
+    return sorted({int(match.group(1)) for match in found if match})
 
 
 class MqttFeedWorker:
@@ -134,6 +146,11 @@ class MqttFeedWorker:
             # one bad message refused the lot: ingest one by one so every good message is kept
             for message in messages:
                 self._ingest([message])
+        elif outcome.batch is not None and len(messages) > 1:
+            # the good ones are stored; a message refused among them is a payload of its own with nothing in it
+            # to trust, so alone it is refused whole and kept for inspection like a polled payload
+            for index in _refused_messages(outcome.batch):
+                self._ingest([messages[index]])
         return outcome
 
     def _ingest(self, messages: Sequence[tuple[str, bytes]]) -> PollOutcome:

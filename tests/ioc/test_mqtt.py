@@ -48,6 +48,23 @@ def test_envelopes_keep_non_json_messages_as_text() -> None:
     assert isinstance(items[1]["payload"], str)
 
 
+def test_a_broken_message_among_good_ones_is_counted_and_kept_alone(fake_store: Store, settings) -> None:  # noqa: ANN001
+    # the worker's buffer as a busy broker fills it between two flushes; no connection is made
+    worker = MqttFeedWorker(_feed("mqtt://127.0.0.1:1/danang/drainage/flood/+"), store=fake_store,
+                            areas=area_index(settings.city), rules=None, city="danang", stop=threading.Event())
+    worker._buffer = [("danang/drainage/flood/FL-01", json.dumps(_message("FL-01", 12.5)).encode()),
+                      ("danang/drainage/flood/FL-03", b"{broken"),
+                      ("danang/drainage/flood/FL-02", json.dumps(_message("FL-02", 30.0)).encode())]
+    outcome = worker.flush()
+
+    assert outcome is not None and outcome.ok and outcome.records == 2
+    assert [problem.where for problem in outcome.batch.refused] == ["message[1]"]
+    # a message is a payload of its own: with nothing in it to trust it is kept to inspect, alone
+    (rejected,) = fake_store.rejected_payloads("flood-sensors")
+    assert "FL-03" in rejected["payload"] and "FL-01" not in rejected["payload"]
+    assert {e["id"].rsplit(":", 1)[-1] for e in fake_store.entities_of_feed("flood-sensors")} == {"FL-01", "FL-02"}
+
+
 def _run_worker(worker: MqttFeedWorker) -> threading.Thread:
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
