@@ -129,6 +129,8 @@ def load_json(payload: bytes | str) -> Any:
         return json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"not valid JSON: {exc}") from None
+    except RecursionError:  # orjson stops at 1024 levels; the standard library at the interpreter's limit
+        raise PayloadError("not read: nested deeper than any agency payload should be") from None
 
 
 def parse_time(value: Any, *, field_name: str = "time") -> datetime:

@@ -1,4 +1,5 @@
-"""The readers' shared HTTP layer: a plain GET, and following a paged collection into one payload.
+"""The readers' shared HTTP layer: a plain GET, following a paged collection into one payload, and the
+bounds every answer is held to (a total time and a size, whatever the server does).
 
 Servers page in one of four ways: a next link inside the body (SensorThings `@iot.nextLink`, a JSON `next`),
 an RFC 8288 `Link: <...>; rel="next"` header (NGSI-LD brokers), or only by offset and limit in the query
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,61 @@ from data_adapters.base import PayloadError
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 50
+# No agency payload we read comes near this; a larger one is a mistake or an attack, refused before it fills
+# the memory of the process that reads it.
+MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
+
+
+class PayloadTooLarge(httpx.RequestError):
+    """An answer longer than the limit: refused while it arrives, never read whole."""
+
+
+class BoundedTransport(httpx.BaseTransport):
+    """A transport whose every answer must arrive whole within `deadline` seconds and `max_bytes` bytes.
+
+    httpx's timeouts are per network phase: a server that trickles one byte a second never trips them and
+    holds a poll (and its feed's thread) for ever. This bounds the whole answer, and the size while it streams.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, deadline: float, max_bytes: int = MAX_PAYLOAD_BYTES) -> None:
+        self.inner, self.deadline, self.max_bytes = inner, deadline, max_bytes
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.monotonic()
+        response = self.inner.handle_request(request)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise PayloadTooLarge(f"{request.url} announces {int(declared):,} bytes, over the {self.max_bytes:,}"
+                                  " a payload may have", request=request)
+        response.stream = _BoundedStream(response.stream, request, started + self.deadline, self.deadline,
+                                         self.max_bytes)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _BoundedStream(httpx.SyncByteStream):
+    def __init__(self, inner: Any, request: httpx.Request, until: float, deadline: float, max_bytes: int) -> None:
+        self.inner, self.request, self.until, self.deadline, self.max_bytes = inner, request, until, deadline, max_bytes
+
+    def __iter__(self) -> Iterator[bytes]:
+        received = 0
+        for chunk in self.inner:
+            received += len(chunk)
+            if received > self.max_bytes:
+                raise PayloadTooLarge(f"{self.request.url} sent more than the {self.max_bytes:,} bytes a payload "
+                                      "may have", request=self.request)
+            if time.monotonic() > self.until:
+                raise httpx.ReadTimeout(f"no whole answer within {self.deadline:g} s (the feed's timeout, for "
+                                        "the whole answer)", request=self.request)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
 
 
 def get(client: httpx.Client, url: str | httpx.URL) -> httpx.Response:

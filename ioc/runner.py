@@ -22,6 +22,7 @@ import httpx
 import redis
 
 from data_adapters.base import FeedContext, PayloadError, Reader, get_reader
+from data_adapters.http import MAX_PAYLOAD_BYTES, BoundedTransport
 from ioc.areas import AreaIndex, area_index
 from ioc.config import Feed, Settings, load_settings
 from ioc.credentials import CredentialError, feed_credentials, redact, redact_payload, sent_by
@@ -292,9 +293,12 @@ def _log_recovery(feed: str) -> None:
         log.warning("feed %s recovered", feed)
 
 
-def make_http_client(timeout: float) -> httpx.Client:
+def make_http_client(timeout: float, max_bytes: int = MAX_PAYLOAD_BYTES) -> httpx.Client:
+    """A feed's HTTP client: `timeout` per network phase and for the whole of each answer, at most
+    `max_bytes` an answer."""
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
+        transport=BoundedTransport(httpx.HTTPTransport(), deadline=timeout, max_bytes=max_bytes),
         follow_redirects=True,
         headers={"User-Agent": "city-ioc/0.1 (+https://example.org/city-ioc)"},
     )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
+import tracemalloc
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from data_adapters.base import PayloadError, load_json
-from data_adapters.http import Paging, fetch_pages, parsed
+from data_adapters.http import Paging, PayloadTooLarge, fetch_pages, parsed
+from ioc.runner import make_http_client
 
 ITEMS = [{"id": str(n)} for n in range(7)]
 
@@ -91,3 +95,75 @@ def test_a_page_that_does_not_load_is_left_to_parse() -> None:
     assert payload == b"{oops"
     with pytest.raises(PayloadError):
         parsed(payload, load_json)
+
+
+# --- the bounds every answer is held to, against a real server on loopback ------------------------------
+
+
+class MisbehavingAgency:
+    """An agency server that trickles, floods or nests; each path is one way of being a bad neighbour."""
+
+    def __init__(self) -> None:
+        from werkzeug.serving import make_server
+
+        self.stop = threading.Event()
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ["PATH_INFO"]
+        if path == "/trickle":  # one byte at a time, each well within the read timeout, never finishing
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return self._trickle()
+        if path == "/flood":  # 50 MB without saying so in advance
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return (b"[" + b"0," * 512 * 1024 for _ in range(50))
+        if path == "/announced":
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(50 << 20))])
+            return [b"["]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"[" * 100_000 + b"]" * 100_000]  # /nested: deeper than any parser should follow
+
+    def _trickle(self) -> Iterator[bytes]:
+        yield b"["
+        while not self.stop.wait(0.1):
+            yield b" "
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+
+
+@pytest.fixture
+def misbehaving() -> Iterator[MisbehavingAgency]:
+    agency = MisbehavingAgency()
+    yield agency
+    agency.close()
+
+
+def test_a_trickling_answer_is_cut_at_the_whole_answer_deadline(misbehaving: MisbehavingAgency) -> None:
+    with make_http_client(timeout=1.0) as client, pytest.raises(httpx.ReadTimeout, match="whole answer"):
+        client.get(misbehaving.url + "/trickle")  # without the bound this never returns
+
+
+@pytest.mark.parametrize("path", ["/flood", "/announced"])
+def test_an_oversized_answer_is_refused_while_it_arrives_and_memory_stays_bounded(
+    misbehaving: MisbehavingAgency, path: str
+) -> None:
+    tracemalloc.start()
+    try:
+        with make_http_client(timeout=30.0, max_bytes=8 << 20) as client, pytest.raises(PayloadTooLarge):
+            client.get(misbehaving.url + path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20  # never the 50 MB: reading stopped past the 8 MB limit
+
+
+def test_a_deeply_nested_payload_is_a_refused_payload_not_a_crash(misbehaving: MisbehavingAgency) -> None:
+    with make_http_client(timeout=10.0) as client:
+        body = client.get(misbehaving.url + "/nested").content
+
+    with pytest.raises(PayloadError):
+        load_json(body)
