@@ -14,6 +14,8 @@ READER_TEMPLATE = '''"""Reader of {title}'s bespoke JSON feed: a list of station
 
 from __future__ import annotations
 
+from typing import Any
+
 from data_adapters.contract import (
     Batch,
     Entity,
@@ -26,6 +28,7 @@ from data_adapters.contract import (
     load_json,
     lon_lat,
     parse_time,
+    read_records,
     register,
 )
 
@@ -44,8 +47,8 @@ class {class_name}(Reader):
         metric = str(feed.mapping.get("metric", "value"))
         published_unit = str(feed.mapping.get("unit", ""))
         batch = Batch()
-        for index, record in enumerate(document):
-            where = f"records[{{index}}]"
+
+        def read(where: str, record: Any) -> None:
             if not isinstance(record, dict):
                 raise PayloadError(f"{{where}}: expected an object")
             if "id" not in record:
@@ -62,9 +65,12 @@ class {class_name}(Reader):
                 attributes={{metric: value, "status": record.get("status", "")}},
                 observed_at=time,
             )
+            # added only once the whole record is read, so a refused record leaves nothing behind
             batch.entities.append(entity)
             batch.observations.append(Observation(entity.id, metric, value, unit, time))
-        return batch
+
+        # a bad record is refused alone and counted with its reason (the feeds page shows it); the others are kept
+        return read_records(batch, ((f"records[{{index}}]", record) for index, record in enumerate(document)), read)
 '''
 
 TEST_TEMPLATE = '''"""The {reader_id} reader against its recorded payload, and what is particular to it.
@@ -105,8 +111,10 @@ def test_the_recorded_payload_parses() -> None:
     ids=["wrong_type", "no_id"],
 )
 def test_a_bad_record_is_refused_by_its_place(payload: bytes, where: str) -> None:
-    with pytest.raises(PayloadError, match=where):
+    with pytest.raises(PayloadError, match=where):  # the only record: nothing left, so the payload is refused
         parse(payload)
+    batch = parse(payload.replace(b"[", b"[" + SAMPLE.read_bytes().strip()[1:-1] + b",", 1))
+    assert len(batch.entities) == 2 and [p.where for p in batch.refused] == ["records[2]"]
 
 
 def test_an_empty_list_is_an_empty_batch() -> None:
