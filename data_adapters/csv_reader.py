@@ -55,21 +55,27 @@ class CsvReader(Reader):
                 # an export that leaves out one mapped column still says everything else
                 batch.note("row 1 (header)", f"{problem}; read without it", refused=False)
 
-            def numbered() -> Iterator[tuple[str, tuple[dict[str, str], int]]]:
+            def numbered() -> Iterator[tuple[str, tuple[list[str], int]]]:
+                pending: tuple[list[str], int] | None = None
                 for row in rows:
                     if not any(cell.strip() for cell in row):
                         continue  # blank lines between blocks are common in hand-edited exports
-                    number = rows.line_num
-                    if len(row) != len(header):  # the file's shape, not one row's values: refused whole
-                        raise PayloadError(
-                            f"row {number}: {len(row)} values for {len(header)} columns "
-                            "(a truncated file, or a delimiter inside an unquoted value)"
-                        )
-                    yield f"row {number}", (dict(zip(header, row, strict=True)), number)
+                    if pending is not None:
+                        yield f"row {pending[1]}", pending
+                    pending = (row, rows.line_num)
+                if pending is not None:
+                    row, number = pending
+                    if len(row) < len(header):  # a last row cut short is a truncated file: nothing to trust
+                        raise PayloadError(f"row {number}: {len(row)} values for {len(header)} columns "
+                                           "(a truncated file)")
+                    yield f"row {number}", pending
 
-            def read(_where: str, item: tuple[dict[str, str], int]) -> None:
-                record, number = item
-                records.add(record, lambda column: f"row {number}, column {column}")
+            def read(_where: str, item: tuple[list[str], int]) -> None:
+                row, number = item
+                if len(row) != len(header):  # a delimiter inside an unquoted value: this row only
+                    raise PayloadError(f"row {number}: {len(row)} values for {len(header)} columns "
+                                       "(a delimiter inside an unquoted value?)")
+                records.add(dict(zip(header, row, strict=True)), lambda column: f"row {number}, column {column}")
 
             return read_records(batch, numbered(), read)
         except csv.Error as exc:

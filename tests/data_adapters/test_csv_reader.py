@@ -165,6 +165,8 @@ def test_broken_files_are_refused_naming_row_and_column(payload: bytes, message:
         (_replace_cell(2, "16,0722", "116,0722"), "row 2", "row 2, column longitude/latitude", True),
         (_replace_cell(3, "18/09/2024 07:30", "2024-09-18T07:30"), "row 3", "row 3, column updated_at", True),
         (_replace_cell(5, "BV-DN-004", ""), "row 5", "row 5, column bed_facility_id: missing record id", True),
+        # a delimiter inside an unquoted value shifts that row's cells: that row is refused, not the file
+        (_replace_cell(4, "Nhi Đà Nẵng", "Nhi; Đà Nẵng"), "row 4", "row 4: 13 values for 12 columns", True),
         (_replace_cell(1, "occupied_beds", "occupied"), "row 1 (header)",
          "column 'occupied_beds': missing (mapping metrics.beds_occupied.field)", False),
     ],
