@@ -56,3 +56,47 @@ def test_runner_survives_a_redis_restart(settings) -> None:  # noqa: ANN001
         agency.server.shutdown()
         process.terminate()
         process.wait()
+
+
+WRITER = """
+import sys
+import redis
+from ioc.model import Batch, Entity
+from ioc.store import Store
+
+store = Store(redis.Redis.from_url(sys.argv[1], decode_responses=True), "danang")
+print("writing", flush=True)
+round_ = 0
+while True:  # every batch rewrites all 2,000 things of the feed with its round number
+    round_ += 1
+    store.write_batch("drill", Batch(entities=[
+        Entity(id=f"urn:ioc:danang:drill:{n}", type="Drill", agency="drill", sector="environment",
+               location=(108.2 + n * 1e-5, 16.05), attributes={"round": round_}, feed="drill")
+        for n in range(2000)]))
+"""
+
+
+def test_sigterm_during_ingestion_leaves_no_half_written_batch(redis_server_url: str, redis_client) -> None:  # noqa: ANN001
+    """Kill a writer with SIGTERM at several moments: the feed always holds one whole batch, never a mix."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ioc.config import PROJECT_ROOT
+
+    whole = 0
+    for delay in (0.3, 0.55, 0.8, 1.05):
+        redis_client.flushdb()
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, redis_server_url], cwd=PROJECT_ROOT,
+                                  stdout=subprocess.PIPE, text=True)
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        time.sleep(delay)  # a moment somewhere inside a batch: the batches take a few hundred ms each
+        writer.send_signal(signal.SIGTERM)
+        writer.wait(timeout=10)
+
+        things = Store(redis_client, "danang").entities_of_feed("drill")
+        rounds = {thing["attributes"]["round"] for thing in things}
+        assert len(things) in (0, 2000) and len(rounds) <= 1, f"after {delay} s: {len(things)}, rounds {rounds}"
+        whole += len(things) == 2000
+    assert whole  # the writer did get batches in before its SIGTERM: the drill really cut into a stream
