@@ -40,10 +40,10 @@ class FeedRow:
     last_error: str
     last_error_at_text: str
     consecutive_failures: int
-    # records the last stored poll's reader refused or repaired, and the first few, "where: reason"
+    # records the last stored poll's reader refused or repaired (counts only: a reason may quote the value it
+    # refused, so the reasons are in the details panel, behind the raw-payload permission)
     records_refused: int = 0
     records_repaired: int = 0
-    problems: tuple[str, ...] = ()
     problems_text: str = ""
 
     @property
@@ -150,7 +150,6 @@ def _problems(state: FeedHealth | None, lang: str) -> dict[str, Any]:
     return {
         "records_refused": state.records_refused,
         "records_repaired": state.records_repaired,
-        "problems": tuple(str(problem) for problem in state.record_problems),
         "problems_text": t("feeds.records.problems", lang, refused=state.records_refused,
                            repaired=state.records_repaired),
     }
