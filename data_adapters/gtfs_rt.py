@@ -11,6 +11,7 @@ Vehicle labels and licence plates are kept: they name a bus, not a person.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
@@ -108,15 +109,17 @@ class GtfsRealtimeReader(Reader):
 def decode_feed_message(payload: bytes) -> rt.FeedMessage:
     """Binary, proto3-JSON or text-format bytes to a FeedMessage; PayloadError if they are none of these."""
     message = rt.FeedMessage()
-    stripped = payload.lstrip()
+    stripped = payload.removeprefix(b"\xef\xbb\xbf").lstrip()  # a UTF-8 byte-order mark from some exporters
     if stripped[:1] == b"{":
         try:
-            json_format.Parse(payload.decode("utf-8"), message, ignore_unknown_fields=True)
+            json_format.Parse(stripped.decode("utf-8"), message, ignore_unknown_fields=True)
         except (UnicodeDecodeError, json_format.ParseError) as exc:
             # a binary message whose header length happens to be 123 also starts with '{' after a newline
             message = _binary_or_none(payload)
             if message is None:
                 raise PayloadError(f"not a GTFS-Realtime FeedMessage: JSON: {exc}") from None
+        if not message.HasField("header"):
+            raise PayloadError(f"not a GTFS-Realtime FeedMessage: a JSON object without 'header' ({_members(stripped)})")
     elif (text := _text_format(payload)) is not None:
         try:
             # agency extensions (e.g. [transit_realtime.nyct_trip_descriptor]) are not ours to know
@@ -134,6 +137,15 @@ def decode_feed_message(payload: bytes) -> rt.FeedMessage:
     if not message.HasField("header"):
         raise PayloadError("not a GTFS-Realtime FeedMessage: no header")
     return message
+
+
+def _members(document: bytes) -> str:
+    """The top-level members of a JSON object, to say what was sent instead of a FeedMessage."""
+    try:
+        members = list(json.loads(document))
+    except (ValueError, TypeError):
+        return "not valid JSON"
+    return "it has " + ", ".join(members[:8]) if members else "it is empty"
 
 
 def _looks_like(payload: bytes) -> str:

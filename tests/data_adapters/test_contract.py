@@ -544,6 +544,12 @@ REFUSED_WHOLE = {
     "gtfs-rt-given-json-array": (
         "gtfs-rt", "gtfs-rt/caltrain-vehicle-positions.pb.json",
         lambda path: b"[" + (FIXTURES / path).read_bytes() + b"]", "JSON"),
+    "gtfs-rt-given-another-json-object": (
+        "gtfs-rt", "gbfs/spec-v3.0/station_status.json", lambda path: (FIXTURES / path).read_bytes(),
+        "a JSON object without 'header'"),
+    "gtfs-rt-given-json-with-a-byte-order-mark": (
+        "gtfs-rt", "gbfs/spec-v3.0/station_status.json", lambda path: b"\xef\xbb\xbf" + (FIXTURES / path).read_bytes(),
+        "a JSON object without 'header'"),
     "gtfs-rt-given-xml": ("gtfs-rt", "open311/spec-service-requests.xml", lambda path: (FIXTURES / path).read_bytes(),
                           "XML"),
     "open311-utf16-without-bom": (
