@@ -287,3 +287,11 @@ def test_position_off_the_globe_is_refused() -> None:
 def test_message_without_entities_is_an_empty_batch(payload: bytes) -> None:
     batch = parse(payload)
     assert batch.entities == [] and batch.observations == [] and batch.events == []
+
+
+def test_json_with_a_byte_order_mark_reads_like_without() -> None:
+    payload = (FIXTURES / "caltrain-vehicle-positions.pb.json").read_bytes()
+    feed = FeedContext.for_test("gtfs-rt")
+    plain = GtfsRealtimeReader().parse(payload, feed)
+    marked = GtfsRealtimeReader().parse(b"\xef\xbb\xbf" + payload, feed)
+    assert marked.to_records() == plain.to_records() and plain.record_count
