@@ -81,7 +81,7 @@ def cmd_adapters_test(args: argparse.Namespace) -> int:
     """Parse a saved payload with a reader and print the normalized records; needs no Redis."""
     from data_adapters.base import FeedContext, PayloadError, get_reader
     from ioc.areas import area_index
-    from ioc.privacy import scrub_batch
+    from ioc.privacy import scrub_batch, scrub_text
     from ioc.runner import feed_context, place_in_areas
 
     try:
@@ -128,6 +128,9 @@ def cmd_adapters_test(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False, default=str))
         print(f"{len(batch.entities)} entities, {len(batch.observations)} observations, "
               f"{len(batch.events)} events", file=sys.stderr)
+    # what the reader left out or repaired, as the feeds page would say it (a reason may quote a value)
+    for problem in batch.problems:
+        print(f"{'refused' if problem.refused else 'repaired'}: {scrub_text(str(problem))}", file=sys.stderr)
     return 0
 
 

@@ -75,6 +75,22 @@ def test_adapters_test_explains_a_refused_payload(tmp_path: Path) -> None:
     assert "payload refused by reader 'gtfs-rt'" in result.stderr
 
 
+def test_adapters_test_says_which_records_it_left_out_and_why(tmp_path: Path) -> None:
+    good = {"service_request_id": "DN-1", "status": "open", "service_code": "street-light",
+            "requested_datetime": "2026-11-20T08:15:00+07:00", "lat": 16.0678, "long": 108.2208}
+    bad = {**good, "service_request_id": "DN-2", "requested_datetime": "call 0905 123 456"}
+    payload = tmp_path / "requests.json"
+    payload.write_text(json.dumps([good, bad]), encoding="utf-8")
+
+    result = ioc("adapters", "test", "open311", "--file", str(payload))
+
+    assert result.returncode == 0, result.stderr
+    assert "DN-1" in result.stdout and "DN-2" not in result.stdout
+    refused = [line for line in result.stderr.splitlines() if line.startswith("refused: ")]
+    assert len(refused) == 1
+    assert "0905 123 456" not in result.stderr  # a reason quoting a value is scrubbed like the records
+
+
 def test_adapters_test_names_unknown_readers() -> None:
     result = ioc("adapters", "test", "telex", "--file", "x")
     assert result.returncode == 2 and "unknown reader 'telex'" in result.stderr
