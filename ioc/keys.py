@@ -103,6 +103,23 @@ class Keys:
         """Sorted set: recent raise times of a rule for one entity (epoch seconds), to detect flapping."""
         return f"{self.prefix}:rule:{rule_id}:raises:{entity_id}"
 
+    # --- notifications (ioc.notifications) -------------------------------------------------------------
+    def notification(self, notification_id: str) -> str:
+        """Hash: one notification: alert, policy step, repeat, person, channel, status, attempts, last error."""
+        return f"{self.prefix}:notification:{notification_id}"
+
+    def notifications_planned(self, alert_id: str) -> str:
+        """Hash: (policy, step, repeat, person, channel) of one alert -> notification id, so each is queued once."""
+        return f"{self.prefix}:alert:{alert_id}:notifications"
+
+    def notifications_outbox(self) -> str:
+        """Sorted set: ids of notifications still to deliver, scored by their next attempt (epoch seconds)."""
+        return f"{self.prefix}:notifications:outbox"
+
+    def notifications_recent(self) -> str:
+        """Sorted set: ids of recent notifications scored by when they were queued (capped), for listing."""
+        return f"{self.prefix}:notifications:recent"
+
     # --- dashboard cache ---------------------------------------------------------------------------------
     def web_cache_prefix(self) -> str:
         """Prefix of the dashboard's flask-caching entries (shared by all workers of one city)."""
