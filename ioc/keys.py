@@ -38,6 +38,11 @@ class Keys:
         """Stream: recent observations of one metric of one entity (capped)."""
         return f"{self.prefix}:obs:{entity_id}:{metric}"
 
+    def archive(self) -> str:
+        """Stream: one entry per stored batch (its header, runs and changed records) until the archiver has
+        copied it to files; capped (see ioc.store_batch.ARCHIVE_ENTRIES)."""
+        return f"{self.prefix}:archive"
+
     # --- events -------------------------------------------------------------------------------------
     def events_of_feed(self, feed: str) -> str:
         """Hash: event id -> JSON record, the incidents and warnings a feed last delivered; an event a full
@@ -226,3 +231,9 @@ class Keys:
     def changes(self) -> str:
         """Counter bumped by every write, so screens skip redrawing when nothing changed."""
         return f"{self.prefix}:changes"
+
+
+def observation_parts(key: str) -> tuple[str, str]:
+    """(entity id, metric) of a `Keys.observations` key; an entity id may hold colons, a metric holds none."""
+    entity_id, _, metric = key.split(":obs:", 1)[1].rpartition(":")
+    return entity_id, metric

@@ -14,6 +14,9 @@ from ioc.keys import Keys
 from ioc.model import Batch, Entity, Event, to_iso
 
 OBSERVATIONS_PER_STREAM = 1_000  # recent history per entity and metric; rollups keep the long view
+# The archive stream keeps one entry per batch until the archiver (ioc.archive) has copied it to files; the
+# demo writes about 3,000 batches an hour, so this holds several hours for an archiver that was down
+ARCHIVE_ENTRIES = 20_000
 
 
 @dataclass(slots=True)
@@ -73,6 +76,7 @@ def batch_writes(keys: Keys, feed: str, batch: Batch, ingested: str, replace: bo
         "events_key": keys.events_active(), "changes": keys.changes(), "versions": keys.versions(),
         "digests": keys.layer_digests(), "feed": feed, "replace": replace,
         "digest": digest.hexdigest() if replace else "", "maxlen": OBSERVATIONS_PER_STREAM,
+        "archive": keys.archive(), "archive_maxlen": ARCHIVE_ENTRIES, "at": ingested,
     }
     return Writes(header, records, geo, observations, events)
 
@@ -137,9 +141,16 @@ for i = obs_end + 1, events_end, 3 do
   redis.call('ZADD', h.events_key, a[i + 2], a[i])
   redis.call('HSET', h.event_feeds, a[i], h.feed)
 end
-if h.digest == '' or redis.call('HGET', h.digests, h.feed) ~= h.digest then
+local moved = h.digest == '' or redis.call('HGET', h.digests, h.feed) ~= h.digest
+if moved then
   redis.call('HSET', h.digests, h.feed, h.digest)
   redis.call('HINCRBY', h.versions, h.feed, 1)
+end
+-- the batch as it came, for the archiver (ioc.archive): one entry, not one per observation; the records only
+-- when the feed's records or events changed, since an unchanged poll's are the previous one's
+if h.archive then
+  redis.call('XADD', h.archive, 'MAXLEN', '~', tostring(h.archive_maxlen), '*', 'h', ARGV[1], 'a', ARGV[2],
+             'r', moved and ARGV[3] or '')
 end
 return redis.call('INCR', h.changes)
 """
