@@ -28,6 +28,29 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const pulse = state === "live" ? ((window.iocBeats || 0) % 2 ? " ioc-beat-a" : " ioc-beat-b") : "";
             return [time, date, "ioc-heartbeat ioc-heartbeat--" + state + pulse, label];
         },
+        // The sound switch: the click is itself the gesture a browser waits for before it plays any sound.
+        enableSound: function (_clicks) {
+            return true;
+        },
+        // Plays the most urgent sounding alarm's sound (looped) while this screen's sound is on; stops it once
+        // every announced alarm is acknowledged (it leaves the list) or silenced here. Opens the pop-up.
+        annunciate: function (announced, soundOn, silenced) {
+            const quiet = new Set(silenced || []);
+            const sounding = (announced || []).filter(item => !quiet.has(item.id));
+            const wanted = sounding.some(item => item.sound === "urgent") ? "urgent" : (sounding.length ? "high" : "");
+            document.querySelectorAll("audio[data-sound]").forEach(audio => {
+                if (soundOn && audio.dataset.sound === wanted) {
+                    if (audio.paused) { audio.play().catch(() => {}); }
+                } else if (!audio.paused) {
+                    audio.pause();
+                    audio.currentTime = 0;
+                }
+            });
+            const open = sounding.length > 0;
+            return ["annunciator" + (open ? " annunciator--open" : ""),
+                    "sound-notice" + (open && !soundOn ? " sound-notice--shown" : ""),
+                    "annunciator-sound" + (soundOn ? " annunciator-sound--on" : "")];
+        },
         // How large this screen draws: the root font size over the 18 px of a 1920 px screen (see ioc.css).
         screenScale: function (_tick, current) {
             const root = parseFloat(window.getComputedStyle(document.documentElement).fontSize) || 18;

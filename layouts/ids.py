@@ -22,6 +22,20 @@ HEARTBEAT_LABEL = "ioc-heartbeat-label"
 HEARTBEAT_TICK = "ioc-heartbeat-tick"
 HEARTBEAT_STATE = "ioc-heartbeat-state"
 
+# --- the annunciator: alarms announced on every screen of a role that sees alerts ---------------------------
+ANNUNCIATOR = "ioc-annunciator"
+ANNUNCIATION_TICK = "ioc-annunciation-tick"
+ANNUNCIATION = "ioc-annunciation"  # the alarms to announce, from the server
+ANNUNCIATOR_LIST = "ioc-annunciator-list"
+SOUND_ON = "ioc-sound-on"  # whether this screen's sound has been switched on (browsers need a click first)
+SOUND_ENABLE = "ioc-sound-enable"
+SOUND_NOTICE = "ioc-sound-notice"
+SILENCE = "ioc-silence"
+SILENCED = "ioc-silenced"  # alarm ids this screen silenced
+SCREEN_ID = "ioc-screen-id"
+AUDIO_URGENT = "ioc-audio-urgent"
+AUDIO_HIGH = "ioc-audio-high"
+
 # --- control room -----------------------------------------------------------------------------------------
 CONTROL_ROOM_TICK = "control-room-tick"
 CONTROL_ROOM_SEEN = "control-room-seen"

@@ -9,12 +9,16 @@ import redis
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from ioc.access import may_open
+from ioc.auth import may
 from ioc.i18n import CITY_ZONE, DEFAULT_LANGUAGE, local_time, t
 from ioc.model import utcnow
 from ioc.pages import Callback, Frame, Page
 from ioc.web import WebContext, language
 from layouts import ids
 from layouts.admin import account_menu
+from layouts.annunciator import CALLBACKS as ANNUNCIATOR_CALLBACKS
+from layouts.annunciator import PERMISSION as ANNOUNCE_PERMISSION
+from layouts.annunciator import annunciator
 
 HEARTBEAT_MS = 2000
 # The clock counts the server lost after this long without a heartbeat (three missed beats).
@@ -96,6 +100,8 @@ def layout(context: WebContext) -> html.Div:
                 ],
             ),
             html.Main(dash.page_container, className="ioc-main"),
+            # every screen of a role that sees alerts announces the top-priority ones, whatever page it shows
+            *([annunciator(lang)] if may(ANNOUNCE_PERMISSION) else []),
         ],
     )
 
@@ -172,4 +178,5 @@ def frame(pages: tuple[Page, ...]) -> Frame:
             states=(State(ids.CITY_ZONE, "data"),),
             function=ClientsideFunction(namespace="ioc", function_name="clock"),
         ),
+        *ANNUNCIATOR_CALLBACKS,
     ))
