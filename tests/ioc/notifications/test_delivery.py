@@ -1,0 +1,261 @@
+"""Delivery through real servers on loopback (aiosmtpd, an HTTP recorder) from a real Redis outbox: sends,
+retries, give-ups, cancellations and restarts, each audited; time is an injected clock."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+
+import pytest
+import redis
+
+from ioc.alerts import AlertBook
+from ioc.audit import AuditQuery, AuditTrail
+from ioc.keys import Keys
+from ioc.model import Severity
+from ioc.notifications import NotificationSettings, Notifier, Outbox
+from tests.ioc.notifications.conftest import BOT_TOKEN, ZONE, Clock, raise_alert, settings_document
+from tests.ioc.notifications.local_servers import HttpRecorder, MailServer
+
+pytestmark = pytest.mark.integration
+KEYS = Keys("danang")
+
+
+def notifier(client: redis.Redis, smtp: MailServer, http: HttpRecorder, clock: Clock, **overrides: object
+             ) -> Notifier:
+    settings = NotificationSettings.model_validate(
+        settings_document(smtp_port=smtp.port, http_url=http.url, **overrides))
+    return Notifier(client, KEYS, settings, city="Đà Nẵng", zone=ZONE, clock=clock, threads=4)
+
+
+def audited(client: redis.Redis, action: str) -> list:
+    return AuditTrail(client, KEYS).search(AuditQuery(action=action, limit=1000))
+
+
+def test_email_webhook_and_telegram_reach_real_servers_and_each_send_is_audited(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    alert_id = raise_alert(redis_client)
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        report = worker.tick()
+    finally:
+        worker.close()
+
+    assert (report.sent, report.retrying, report.failed) == (3, 0, 0)
+    [mail] = smtp.received
+    assert mail.recipients == ["op-a@city.example"] and mail.sender == "ioc@city.example"
+    assert mail.message["Subject"] == "[IOC Đà Nẵng] SEVERE: Ngập sâu — Hải Châu"
+    assert alert_id in mail.message.get_content()
+    [hook] = http.received("/hook")
+    body = hook.json()
+    assert body["alert"]["id"] == alert_id and body["recipient"] == "op-a" and body["address"] == "op-a"
+    assert hook.headers["idempotency-key"] == body["id"]
+    expected = hmac.new(b"hook-secret", hook.body, hashlib.sha256).hexdigest()
+    assert hook.headers["x-ioc-signature"] == f"sha256={expected}"
+    [telegram] = http.received("/sendMessage")
+    assert telegram.path == f"/bot{BOT_TOKEN}/sendMessage"
+    assert telegram.json()["chat_id"] == "1001" and "Ngập sâu — Hải Châu" in telegram.json()["text"]
+    # the message says what the alert is, not the reading or anything a citizen reported
+    assert "0.62" not in telegram.json()["text"] and "level" not in mail.message.get_content()
+
+    sent = audited(redis_client, "notification.sent")
+    assert sorted((e.extra["person"], e.extra["channel"]) for e in sent) == [
+        ("op-a", "email"), ("op-a", "hook"), ("op-b", "telegram")]
+    assert all(e.object == f"alert:{alert_id}" and "@" not in e.note for e in sent)
+    timeline = AlertBook(redis_client, KEYS).timeline(alert_id)
+    assert Counter(entry["action"] for entry in timeline)["notification.sent"] == 3
+
+
+def test_zalo_oa_gets_its_documented_request(redis_client: redis.Redis, smtp: MailServer,
+                                             http: HttpRecorder) -> None:
+    clock = Clock()
+    raise_alert(redis_client)
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        worker.tick()
+        clock.advance(minutes=10)
+        report = worker.tick()
+    finally:
+        worker.close()
+
+    assert report.sent == 2  # the supervisor, by e-mail and by Zalo
+    [zalo] = http.received("/zalo")
+    assert zalo.path == "/zalo/v3.0/oa/message/cs" and zalo.headers["access_token"] == "zalo-access-token"
+    assert zalo.json()["recipient"] == {"user_id": "2002"} and "SEVERE" in zalo.json()["message"]["text"]
+
+
+def test_a_server_error_is_retried_after_a_backoff_and_every_failure_is_audited(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    alert_id = raise_alert(redis_client)
+    http.answer_next("/hook", 503)
+    http.answer_next("/hook", 502)
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        first = worker.tick()
+        clock.advance(seconds=29)
+        early = worker.tick()
+        clock.advance(seconds=1)
+        second = worker.tick()
+        clock.advance(seconds=59)
+        still_early = worker.tick()
+        clock.advance(seconds=1)
+        third = worker.tick()
+    finally:
+        worker.close()
+
+    assert (first.sent, first.retrying) == (2, 1)
+    assert (early.sent, early.retrying) == (0, 0)  # backoff 30 s: not before
+    assert (second.sent, second.retrying) == (0, 1)
+    assert (still_early.sent, still_early.retrying) == (0, 0)  # backoff doubled to 60 s
+    assert (third.sent, third.retrying) == (1, 0)
+    assert len(http.received("/hook")) == 3
+    failures = audited(redis_client, "notification.failed")
+    assert len(failures) == 2 and all("HTTP 50" in e.note and e.extra["channel"] == "hook" for e in failures)
+    [hook] = [n for n in Outbox(redis_client, KEYS, worker.settings.delivery).recent(alert_id=alert_id)
+              if n["channel"] == "hook"]
+    assert (hook["status"], hook["attempts"], hook["last_error"]) == ("sent", "3", "")
+
+
+def test_a_refused_request_is_given_up_at_once_and_a_silent_server_after_max_attempts(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    alert_id = raise_alert(redis_client)
+    http.answer_next(f"/bot{BOT_TOKEN}/sendMessage", 400,
+                     {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+    document = settings_document(smtp_port=smtp.port, http_url=http.url)
+    document["channels"]["hook"]["url"] = "http://127.0.0.1:9/hook"  # nothing listens there
+    worker = Notifier(redis_client, KEYS, NotificationSettings.model_validate(document), city="Đà Nẵng",
+                      zone=ZONE, clock=clock, threads=4)
+    try:
+        reports = [worker.tick()]
+        for _ in range(4):
+            clock.advance(minutes=5)
+            reports.append(worker.tick())
+    finally:
+        worker.close()
+
+    statuses = {n["channel"]: (n["status"], n["attempts"])
+                for n in worker.outbox.recent(alert_id=alert_id) if n["step"] == "0"}
+    assert statuses == {"email": ("sent", "1"), "telegram": ("failed", "1"), "hook": ("failed", "3")}
+    given_up = [e for e in audited(redis_client, "notification.failed") if "given up" in e.note]
+    assert sorted(e.extra["channel"] for e in given_up) == ["hook", "telegram"]
+    assert any("chat not found" in e.note for e in given_up)
+    assert all(BOT_TOKEN not in e.note for e in audited(redis_client, "notification"))
+
+
+def test_a_notification_queued_but_not_sent_when_the_worker_died_is_sent_once_by_the_next(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    alert_id = raise_alert(redis_client, severity=Severity.MODERATE)
+    first = notifier(redis_client, smtp, http, clock)
+    # the first worker queues, claims and dies before sending: nothing reached a server
+    queued = first.plan()
+    claimed = first.outbox.claim(clock())
+    first.close()
+    assert len(queued) == 3 and len(claimed) == 3 and smtp.received == [] and http.posted == []
+
+    second = notifier(redis_client, smtp, http, clock)  # a restart: a new process on the same Redis
+    try:
+        assert second.plan() == []  # already queued: not again
+        during_lease = second.deliver()
+        clock.advance(minutes=2)
+        after_lease = second.tick()
+        clock.advance(minutes=30)
+        later = second.tick()
+    finally:
+        second.close()
+
+    assert during_lease.sent == 0  # the dead worker's lease holds them for 2 minutes
+    assert after_lease.sent == 3 and later.sent == 0
+    assert [m.recipients for m in smtp.received] == [["op-a@city.example"]]
+    assert len(http.received("/hook")) == 1 and len(http.received("/sendMessage")) == 1
+    assert len(audited(redis_client, "notification.sent")) == 3
+    assert {n["status"] for n in second.outbox.recent(alert_id=alert_id)} == {"sent"}
+
+
+def test_two_workers_on_one_redis_send_each_notification_once(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    for number in range(5):
+        raise_alert(redis_client, entity=f"sensor-{number}")
+    one, two = notifier(redis_client, smtp, http, clock), notifier(redis_client, smtp, http, clock)
+    try:
+        one.plan(), two.plan()
+        reports = [two.deliver(), one.deliver()]
+    finally:
+        one.close(), two.close()
+    assert sum(r.sent for r in reports) == 15
+    assert len(smtp.received) == 5 and len(http.received("/hook")) == 5 and len(http.received("/sendMessage")) == 5
+
+
+def test_escalation_over_time_tells_the_supervisor_reminds_and_stops_once_acknowledged(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    alert_id = raise_alert(redis_client)
+    worker = notifier(redis_client, smtp, http, clock)
+    book = AlertBook(redis_client, KEYS)
+
+    def mailed_to() -> list[str]:
+        return [m.recipients[0] for m in smtp.received]
+
+    try:
+        worker.tick()
+        assert mailed_to() == ["op-a@city.example"]
+        clock.advance(minutes=9, seconds=59)
+        worker.tick()
+        assert mailed_to() == ["op-a@city.example"]
+        clock.advance(seconds=1)
+        worker.tick()
+        assert mailed_to() == ["op-a@city.example", "sup@city.example"]
+        clock.advance(minutes=15)
+        worker.tick()
+        assert mailed_to()[-1] == "sup@city.example" and len(mailed_to()) == 3  # reminder 1
+        assert "reminder 1" in smtp.received[-1].message.get_content()
+        book.acknowledge(alert_id, actor="op-a", now=clock())
+        clock.advance(minutes=30)
+        report = worker.tick()
+    finally:
+        worker.close()
+    assert report.sent == 0 and len(mailed_to()) == 3 and len(http.received("/sendMessage")) == 1
+
+
+def test_acknowledged_while_waiting_for_a_retry_is_cancelled_not_sent(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    alert_id = raise_alert(redis_client)
+    http.answer_next("/hook", 503)
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        worker.tick()
+        AlertBook(redis_client, KEYS).acknowledge(alert_id, actor="op-a", now=clock())
+        clock.advance(minutes=1)
+        report = worker.tick()
+    finally:
+        worker.close()
+    assert (report.sent, report.cancelled) == (0, 1) and len(http.received("/hook")) == 1
+    [cancelled] = audited(redis_client, "notification.cancelled")
+    assert cancelled.extra["channel"] == "hook" and "acknowledged" in cancelled.note
+
+
+def test_severity_escalated_by_the_rules_tells_the_new_policys_people_at_once(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    from datetime import timedelta
+
+    clock = Clock()
+    alert_id = raise_alert(redis_client, severity=Severity.MINOR)
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        assert worker.tick().sent == 0  # minor: no policy
+        clock.advance(minutes=15)
+        AlertBook(redis_client, KEYS).escalate(alert_id, after=timedelta(minutes=15), now=clock())  # -> moderate
+        assert worker.tick().sent == 3  # routine: the operators
+        clock.advance(minutes=15)
+        AlertBook(redis_client, KEYS).escalate(alert_id, after=timedelta(minutes=15), now=clock())  # -> severe
+        report = worker.tick()
+    finally:
+        worker.close()
+    # urgent at 30 min: the operators again (a new policy), the supervisor (reminder 1 due) and the director
+    assert report.sent == 3 + 2 + 1
