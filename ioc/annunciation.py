@@ -3,7 +3,7 @@ screen's silencing of them (audited)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,11 +34,12 @@ class Announcement:
                 "where": self.where, "since": self.since}
 
 
-def announcements(records: Iterable[AlertRecord], settings: Settings, lang: str, now: datetime
-                  ) -> list[Announcement]:
+def announcements(records: Iterable[AlertRecord], settings: Settings, lang: str, now: datetime,
+                  shelved: Collection[str] = ()) -> list[Announcement]:
     """The alarms every screen must announce, most severe and oldest first: open, of an announced priority,
-    and not yet acknowledged (acknowledging one anywhere stops it on every screen)."""
-    loud = [record.alert for record in records if is_loud(record) and record.alert.severity in SOUNDS]
+    not yet acknowledged (acknowledging one anywhere stops it on every screen) and not shelved."""
+    loud = [record.alert for record in records
+            if is_loud(record) and record.alert.severity in SOUNDS and record.alert.id not in shelved]
     return [Announcement(id=alert.id, sound=SOUNDS[alert.severity], severity_text=row.severity_text,
                          title=row.title, where=row.district, since=f"{row.raised_text} · {row.age_text}")
             for alert, row in zip(loud, alert_rows(loud, settings, lang, now), strict=True)]

@@ -12,6 +12,7 @@ from typing import Any
 import redis
 
 from ioc.alerts import AlertBook, AlertConflict, AlertNotFound, AlertRecord
+from ioc.alerts.shelf import Shelf, return_due
 from ioc.i18n import age_text, local_time
 from ioc.model import AlertState, from_iso, utcnow
 
@@ -108,6 +109,48 @@ def cmd_resolve(args: argparse.Namespace, book: AlertBook) -> int:
     return 0
 
 
+def _shelf(args: argparse.Namespace, book: AlertBook) -> Shelf:
+    from ioc.config import load_settings
+
+    return Shelf(book.redis, book.keys, load_settings(args.config).shelving)
+
+
+def _record(book: AlertBook, alert_id: str) -> AlertRecord:
+    record = book.get(alert_id)
+    if record is None:
+        raise AlertNotFound(alert_id)
+    return record
+
+
+def cmd_shelve(args: argparse.Namespace, book: AlertBook) -> int:
+    shelved = _shelf(args, book).shelve(_record(book, args.id), actor=args.actor, reason=args.reason,
+                                        minutes=args.minutes)
+    print(f"{shelved.alert_id} shelved by {shelved.by} until {local_time(shelved.until)}: {shelved.reason}")
+    return 0
+
+
+def cmd_unshelve(args: argparse.Namespace, book: AlertBook) -> int:
+    if not _shelf(args, book).unshelve(_record(book, args.id), actor=args.actor, note=args.note or ""):
+        print(f"{args.id} was not shelved", file=sys.stderr)
+        return 1
+    print(f"{args.id} back in the queue")
+    return 0
+
+
+def cmd_shelved(args: argparse.Namespace, book: AlertBook) -> int:
+    shelf = _shelf(args, book)
+    return_due(shelf, book.get)
+    found = shelf.shelved()
+    if args.json:
+        _print_json([{"id": s.alert_id, "reason": s.reason, "by": s.by, "at": s.at, "until": s.until}
+                     for s in found])
+    else:
+        for item in found:
+            print(f"{item.alert_id}  until {local_time(item.until)}  by {item.by}: {item.reason}")
+        print(f"{len(found)} shelved", file=sys.stderr)
+    return 0
+
+
 def _run(command: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -134,7 +177,7 @@ def _run(command: Any) -> Any:
 
 
 def register(subparsers: Any) -> None:
-    alerts = subparsers.add_parser("alerts", help="the alert queue: list, show, ack, assign, resolve")
+    alerts = subparsers.add_parser("alerts", help="the alert queue: list, show, ack, assign, resolve, shelve")
     sub = alerts.add_subparsers(dest="alerts_command", required=True)
 
     def command(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
@@ -160,3 +203,16 @@ def register(subparsers: Any) -> None:
             parser.add_argument("--to", required=True, help="agency id or person")
         parser.add_argument("--note", required=name == "resolve", help="what was done or decided")
         parser.add_argument("--actor", default=default_actor(), help="who acts (default: IOC_ACTOR or login)")
+
+    shelve = command("shelve", "put an alarm aside for a while, with a reason (rules.yaml: how long per priority)",
+                     cmd_shelve)
+    shelve.add_argument("id")
+    shelve.add_argument("--minutes", type=int, required=True)
+    shelve.add_argument("--reason", required=True, help="why it may wait (it is on the timeline and audited)")
+    shelve.add_argument("--actor", default=default_actor(), help="who acts (default: IOC_ACTOR or login)")
+    unshelve = command("unshelve", "bring a shelved alarm back before its time", cmd_unshelve)
+    unshelve.add_argument("id")
+    unshelve.add_argument("--note")
+    unshelve.add_argument("--actor", default=default_actor(), help="who acts (default: IOC_ACTOR or login)")
+    shelved = command("shelved", "the shelved alarms, soonest back first", cmd_shelved)
+    shelved.add_argument("--json", action="store_true")

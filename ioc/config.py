@@ -356,8 +356,24 @@ class Procedure(_Strict):
     steps: list[Text] = Field(min_length=1)
 
 
+class Shelving(_Strict):
+    """How long an operator may shelve an alarm (put it aside, with a reason) per priority, in minutes. A
+    priority not listed may not be shelved; a shelved alarm comes back by itself when its time is up."""
+
+    max_minutes: dict[Literal["extreme", "severe", "moderate", "minor", "unknown"], int] = Field(
+        default_factory=lambda: {"extreme": 30, "severe": 120, "moderate": 480, "minor": 1440})
+
+    @model_validator(mode="after")
+    def _positive(self) -> Shelving:
+        for severity, minutes in self.max_minutes.items():
+            if minutes <= 0:
+                raise ValueError(f"max_minutes.{severity}: must be more than 0 (leave the priority out to forbid it)")
+        return self
+
+
 class RuleFile(_Strict):
     procedures: dict[str, Procedure] = Field(default_factory=dict)
+    shelving: Shelving = Field(default_factory=Shelving)
     rules: list[Rule]
 
     @model_validator(mode="after")
@@ -400,6 +416,7 @@ class Settings(_Strict):
     feeds: list[Feed]
     rules: list[Rule]
     procedures: dict[str, Procedure] = Field(default_factory=dict)
+    shelving: Shelving = Field(default_factory=Shelving)
 
     def feed(self, name: str) -> Feed:
         for feed in self.feeds:
@@ -509,7 +526,7 @@ def load_settings(directory: str | Path | None = None) -> Settings:
     if problems:
         raise ConfigError("\n".join(problems))
     return Settings(directory=folder, city=city, feeds=agencies.feeds, rules=rules.rules,
-                    procedures=rules.procedures)
+                    procedures=rules.procedures, shelving=rules.shelving)
 
 
 def resolve_path(relative: str) -> Path:

@@ -99,6 +99,14 @@ class Keys:
         """Hash: the ticked steps of the alert's operating procedure (step number -> JSON who and when)."""
         return f"{self.prefix}:alert:{alert_id}:checklist"
 
+    def alerts_shelved(self) -> str:
+        """Sorted set: ids of shelved alerts, scored by when they come back by themselves (epoch seconds)."""
+        return f"{self.prefix}:alerts:shelved"
+
+    def alert_shelf(self, alert_id: str) -> str:
+        """Hash: why and by whom an alert is shelved, and until when: `reason by at until`."""
+        return f"{self.prefix}:alert:{alert_id}:shelf"
+
     # --- rule evaluation state ----------------------------------------------------------------------
     def rule_state(self, rule_id: str, entity_id: str) -> str:
         """Hash: a rule's condition for one entity (clear, pending since, active), shared by every runner."""

@@ -9,6 +9,7 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from ioc.alerts.shelf import Shelf, return_due
 from ioc.annunciation import announcements, record_silence
 from ioc.audit import AuditTrail
 from ioc.auth import current_actor, current_address
@@ -56,7 +57,11 @@ def annunciator(lang: str) -> html.Div:
 def refresh(context: WebContext, _tick: int | None, lang: str | None) -> tuple[Any, ...]:
     """The alarms to announce now, and their lines in the pop-up."""
     lang = language(lang)
-    found = announcements(context.store.alerts.records(), context.settings, lang, utcnow())
+    now = utcnow()
+    book = context.store.alerts
+    shelf = Shelf(book.redis, book.keys, context.settings.shelving)
+    return_due(shelf, book.get, now)
+    found = announcements(book.records(), context.settings, lang, now, shelved=shelf.shelved_ids(now))
     lines = [html.Div(className=f"annunciator-line annunciator-line--{item.sound}", **{"data-alert": item.id},
                       children=[html.Span(item.severity_text, className="annunciator-severity"),
                                 html.Span(item.title, className="annunciator-what"),

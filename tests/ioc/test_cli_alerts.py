@@ -95,3 +95,19 @@ def test_without_ioc_redis_url_it_says_so_and_starts_nothing() -> None:
     result = ioc("alerts", "list", url=None)
     assert result.returncode == 2
     assert "IOC_REDIS_URL is not set" in result.stderr
+
+
+def test_shelve_list_and_unshelve_from_a_terminal(queue: dict[str, str], redis_server_url: str) -> None:
+    refused = ioc("alerts", "shelve", queue["severe"], "--minutes", "100000", "--reason", "x", url=redis_server_url)
+    assert refused.returncode == 2 and "minutes" in refused.stderr
+
+    shelved = ioc("alerts", "shelve", queue["severe"], "--minutes", "30", "--reason", "crew on site",
+                  url=redis_server_url, actor="lan")
+    assert shelved.returncode == 0, shelved.stderr
+    listed = json.loads(ioc("alerts", "shelved", "--json", url=redis_server_url).stdout)
+    assert [(item["id"], item["by"], item["reason"]) for item in listed] == [(queue["severe"], "lan", "crew on site")]
+
+    back = ioc("alerts", "unshelve", queue["severe"], url=redis_server_url)
+    assert back.returncode == 0 and json.loads(ioc("alerts", "shelved", "--json", url=redis_server_url).stdout) == []
+    timeline = json.loads(ioc("alerts", "show", queue["severe"], "--json", url=redis_server_url).stdout)["timeline"]
+    assert [entry["action"] for entry in timeline][-2:] == ["shelved", "unshelved"]
