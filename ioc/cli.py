@@ -17,6 +17,7 @@ COMMAND_MODULES: list[str] = [
     "ioc.cli_alerts",
     "ioc.cli_users",
     "ioc.cli_reports",
+    "ioc.cli_notifications",
 ]
 
 # Commands the demo's simulator package provides: command -> the module whose `register(subparsers)` adds
