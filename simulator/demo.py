@@ -22,6 +22,23 @@ def _demo_history(settings: Settings, handle: RedisHandle, args: argparse.Namesp
     print(f"history: {result.records:,} records rolled up in {result.seconds:.0f} s", flush=True)
 
 
+def _demo_notifier(settings: Settings, handle: RedisHandle) -> tuple | None:
+    """Alert notifications in a thread, when notifications.yaml switches a channel on (all are off unless
+    their variable says otherwise, so the demo sends nothing by default)."""
+    from zoneinfo import ZoneInfo
+
+    from ioc.keys import Keys
+    from ioc.notifications import load_notifications, start_notifier
+
+    started = start_notifier(handle.client, Keys(settings.city.id), load_notifications(settings.directory),
+                             city=settings.city.name.vi, zone=ZoneInfo(settings.city.timezone))
+    if started is None:
+        print("notifications: off (no channel enabled in notifications.yaml)", flush=True)
+    else:
+        print(f"notifications: by {', '.join(started[0].senders) or 'no available channel'}", flush=True)
+    return started
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Simulator, adapters and dashboard in one process."""
     from ioc.cli import serve_dashboard
@@ -45,10 +62,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scheduler = FeedScheduler(settings, Store(handle.client, settings.city.id))
     scheduler.start()
     print(f"adapters: {len(scheduler.feeds)} feeds polling", flush=True)
+    notifier = _demo_notifier(settings, handle)
     try:
         serve_dashboard(settings, handle, args.host, args.port, demo=True)
     finally:
         scheduler.stop()
+        if notifier is not None:
+            notifier[2].set()
+            notifier[0].close()
         simulator.stop()
         handle.close()
     return 0
