@@ -134,7 +134,7 @@ class Store:
             pipe.hset(h["digests"], h["feed"], h["digest"])
             pipe.hincrby(h["versions"], h["feed"], 1)
         header, runs, records = w.script_args()
-        pipe.xadd(h["archive"], {"h": header, "a": runs, "r": records if moved else b""},
+        pipe.xadd(h["archive"], {"h": header, "a": runs, **({"r": records} if moved else {})},
                   maxlen=h["archive_maxlen"], approximate=True)
         pipe.incr(h["changes"])
         pipe.execute()

@@ -146,11 +146,16 @@ if moved then
   redis.call('HSET', h.digests, h.feed, h.digest)
   redis.call('HINCRBY', h.versions, h.feed, 1)
 end
--- the batch as it came, for the archiver (ioc.archive): one entry, not one per observation; the records only
--- when the feed's records or events changed, since an unchanged poll's are the previous one's
+-- the batch as it came, for the archiver (ioc.archive): one entry, not one per observation; the records (and
+-- the events, by the field's presence) only when the feed's records or events changed, since an unchanged
+-- poll's are the previous one's
 if h.archive then
-  redis.call('XADD', h.archive, 'MAXLEN', '~', tostring(h.archive_maxlen), '*', 'h', ARGV[1], 'a', ARGV[2],
-             'r', moved and ARGV[3] or '')
+  local cap = tostring(h.archive_maxlen)
+  if moved then
+    redis.call('XADD', h.archive, 'MAXLEN', '~', cap, '*', 'h', ARGV[1], 'a', ARGV[2], 'r', ARGV[3])
+  else
+    redis.call('XADD', h.archive, 'MAXLEN', '~', cap, '*', 'h', ARGV[1], 'a', ARGV[2])
+  end
 end
 return redis.call('INCR', h.changes)
 """
