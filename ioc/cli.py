@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "ioc.cli_users",
     "ioc.cli_reports",
     "ioc.cli_notifications",
+    "ioc.cli_archive",
 ]
 
 # Commands the demo's simulator package provides: command -> the module whose `register(subparsers)` adds
