@@ -32,8 +32,9 @@ def history(root: Path, kind: str, *, start: datetime, end: datetime, feed: str 
     if entity:
         where.append(f'"{ID_COLUMN[kind]}" = ?')
         params.append(entity)
-    sql = (f"SELECT * EXCLUDE (sid, n) FROM read_parquet([{sources}], union_by_name = true) "
-           f"WHERE {' AND '.join(where)} ORDER BY \"{column}\", sid, n LIMIT {int(limit)}")
+    # the folders' day= and feed= are for choosing files; the feed is a column of its own
+    sql = (f"SELECT * EXCLUDE (sid, n) FROM read_parquet([{sources}], union_by_name = true, "
+           f"hive_partitioning = false) WHERE {' AND '.join(where)} ORDER BY \"{column}\", sid, n LIMIT {int(limit)}")
     with duckdb.connect() as connection:
         connection.execute("SET TimeZone = 'UTC'")
         result = connection.sql(sql, params=params)
