@@ -46,8 +46,16 @@ class Outbox:
         by_alert: dict[str, list[Due]] = {}
         for due in dues:
             by_alert.setdefault(due.alert_id, []).append(due)
-        queued: list[str] = []
+        # the planner asks every round for every open alert: one read tells which alerts have anything new,
+        # and only those pay for a transaction
+        pipe = self.redis.pipeline(transaction=False)
         for alert_id, group in by_alert.items():
+            pipe.hmget(self.keys.notifications_planned(alert_id), [due.key for due in group])
+        known = pipe.execute()
+        queued: list[str] = []
+        for (alert_id, group), marks in zip(by_alert.items(), known, strict=True):
+            if all(marks):
+                continue
             queued += self._queue_alert(alert_id, group, now, states.get(alert_id, AlertState.NEW))
         return queued
 

@@ -259,3 +259,30 @@ def test_severity_escalated_by_the_rules_tells_the_new_policys_people_at_once(
         worker.close()
     # urgent at 30 min: the operators again (a new policy), the supervisor (reminder 1 due) and the director
     assert report.sent == 3 + 2 + 1
+
+
+def test_the_shipped_configuration_sends_nothing_until_a_channel_is_switched_on_then_delivers_in_a_thread(
+        fake_redis: redis.Redis, http: HttpRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ioc.config import DEFAULT_CONFIG_DIR
+    from ioc.model import utcnow
+    from ioc.notifications import load_notifications, start_notifier
+    from tests.waiting import wait_until
+
+    assert start_notifier(fake_redis, KEYS, load_notifications(DEFAULT_CONFIG_DIR), city="Đà Nẵng",
+                          zone=ZONE) is None
+    monkeypatch.setenv("IOC_NOTIFY_WEBHOOK", "true")
+    monkeypatch.setenv("IOC_NOTIFY_WEBHOOK_URL", f"{http.url}/duty")
+    monkeypatch.setenv("IOC_NOTIFY_WEBHOOK_SECRET", "s3cret")
+    alert_id = raise_alert(fake_redis, at=utcnow())
+    started = start_notifier(fake_redis, KEYS, load_notifications(DEFAULT_CONFIG_DIR), city="Đà Nẵng",
+                             zone=ZONE, interval=0.05)
+    assert started is not None
+    notifier, thread, stop = started
+    try:
+        # every shift of the shipped rota has an operator on the duty webhook
+        posted = wait_until(lambda: http.received("/duty"), message="the on-duty operator's webhook post")
+    finally:
+        stop.set()
+        thread.join(5)
+        notifier.close()
+    assert posted[0].json()["alert"]["id"] == alert_id and posted[0].json()["recipient"].startswith("op-")
