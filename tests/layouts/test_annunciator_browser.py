@@ -24,7 +24,8 @@ PLAYING = "return Array.from(document.querySelectorAll('audio[data-sound]')).fil
 
 
 def popup_open(driver: WebDriver) -> bool:
-    return "annunciator--open" in (css(driver, f"#{ids.ANNUNCIATOR}")[0].get_attribute("class") or "")
+    found = css(driver, f"#{ids.ANNUNCIATOR}")  # none until the page has drawn
+    return bool(found) and "annunciator--open" in (found[0].get_attribute("class") or "")
 
 
 def raise_(store: Store, name: str, severity: Severity) -> str:

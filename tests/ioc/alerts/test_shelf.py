@@ -83,7 +83,9 @@ def test_shelving_limits_in_rules_yaml_are_validated(tmp_path) -> None:  # noqa:
     folder = tmp_path / "city"
     shutil.copytree(DEFAULT_CONFIG_DIR, folder)
     rules = folder / "rules.yaml"
-    rules.write_text("shelving:\n  max_minutes: {severe: 0}\n" + rules.read_text(encoding="utf-8"), encoding="utf-8")
+    text = rules.read_text(encoding="utf-8")
+    assert "  max_minutes: {extreme: 30," in text
+    rules.write_text(text.replace("  max_minutes: {extreme: 30,", "  max_minutes: {extreme: 0,"), encoding="utf-8")
 
-    with pytest.raises(ConfigError, match="rules.yaml.*shelving.*max_minutes.severe"):
+    with pytest.raises(ConfigError, match="rules.yaml.*shelving.*max_minutes.extreme"):
         load_settings(folder)
