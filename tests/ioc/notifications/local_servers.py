@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from ioc.redis_conn import free_port
 
@@ -38,12 +39,28 @@ class _MailHandler:
 
 
 class MailServer:
-    """aiosmtpd on 127.0.0.1: every message accepted and kept in `received`."""
+    """aiosmtpd on 127.0.0.1: every message accepted and kept in `received`; with `login`, only after AUTH
+    with that user name and password (over plain loopback: the test has no certificate)."""
 
-    def __init__(self) -> None:
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.handler = _MailHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+        options: dict[str, Any] = {}
+        if login is not None:
+            options = {"authenticator": self._authenticator(login), "auth_required": True,
+                       "auth_require_tls": False}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
+
+    def _authenticator(self, login: tuple[str, str]) -> Any:
+        def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            given = (data.login.decode(), data.password.decode()) if isinstance(data, LoginPassword) else None
+            if given == login:
+                self.logins.append(given[0])
+                return AuthResult(success=True)
+            return AuthResult(success=False, handled=False)
+
+        return check
 
     @property
     def received(self) -> list[ReceivedMail]:
@@ -52,8 +69,8 @@ class MailServer:
 
 
 @contextmanager
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
+def mail_server(login: tuple[str, str] | None = None) -> Iterator[MailServer]:
+    server = MailServer(login)
     server.controller.start()
     try:
         yield server

@@ -286,3 +286,83 @@ def test_the_shipped_configuration_sends_nothing_until_a_channel_is_switched_on_
         thread.join(5)
         notifier.close()
     assert posted[0].json()["alert"]["id"] == alert_id and posted[0].json()["recipient"].startswith("op-")
+
+
+# the test's SMTP server has no certificate; a real relay's login goes over STARTTLS or TLS
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_logs_in_with_the_secrets_it_is_given_by_reference_and_a_wrong_password_is_given_up(
+        redis_client: redis.Redis, http: HttpRecorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ioc.notifications.local_servers import mail_server
+
+    monkeypatch.setenv("TEST_SMTP_USER", "ioc-relay")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "relay-password")
+    clock = Clock()
+    alert_id = raise_alert(redis_client, severity=Severity.MODERATE)
+    with mail_server(login=("ioc-relay", "relay-password")) as smtp:
+        document = settings_document(smtp_port=smtp.port, http_url=http.url)
+        document["channels"]["email"].update(username={"env": "TEST_SMTP_USER"},
+                                             password={"env": "TEST_SMTP_PASSWORD"})
+        worker = Notifier(redis_client, KEYS, NotificationSettings.model_validate(document), city="Đà Nẵng",
+                          zone=ZONE, clock=clock)
+        try:
+            assert worker.tick().sent == 3
+        finally:
+            worker.close()
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong-password")
+        other = raise_alert(redis_client, severity=Severity.MODERATE, entity="sensor-2")
+        wrong = Notifier(redis_client, KEYS, NotificationSettings.model_validate(document), city="Đà Nẵng",
+                         zone=ZONE, clock=clock)
+        try:
+            report = wrong.tick()
+        finally:
+            wrong.close()
+    assert smtp.logins == ["ioc-relay"] and [m.recipients for m in smtp.received] == [["op-a@city.example"]]
+    assert (report.sent, report.failed) == (2, 1)  # 535 refuses the login: no retry will change it
+    [refused] = [n for n in worker.outbox.recent(alert_id=other) if n["channel"] == "email"]
+    assert refused["status"] == "failed" and "535" in refused["last_error"]
+    assert "wrong-password" not in refused["last_error"] and alert_id != other
+
+
+KILLED_WORKER = """
+import os, signal, sys
+import redis
+from ioc.keys import Keys
+from ioc.notifications import NotificationSettings, Notifier
+from tests.ioc.notifications.conftest import T0, ZONE, settings_document
+
+client = redis.Redis.from_url(sys.argv[1], decode_responses=True)
+settings = NotificationSettings.model_validate(settings_document(smtp_port=int(sys.argv[2]), http_url=sys.argv[3]))
+worker = Notifier(client, Keys("danang"), settings, city="Da Nang", zone=ZONE, clock=lambda: T0)
+queued = worker.plan()
+claimed = worker.outbox.claim(T0)
+print(len(queued), len(claimed), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_worker_process_killed_after_claiming_leaves_nothing_lost_and_nothing_twice(
+        redis_client: redis.Redis, redis_server_url: str, smtp: MailServer, http: HttpRecorder) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from ioc.config import PROJECT_ROOT
+
+    alert_id = raise_alert(redis_client)
+    killed = subprocess.run([sys.executable, "-c", KILLED_WORKER, redis_server_url, str(smtp.port), http.url],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert killed.stdout.split() == ["3", "3"] and smtp.received == [] and http.posted == []
+
+    clock = Clock()
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        assert worker.tick().sent == 0  # still leased to the dead process
+        clock.advance(minutes=2)
+        assert worker.tick().sent == 3
+        clock.advance(minutes=1)
+        assert worker.tick().sent == 0
+    finally:
+        worker.close()
+    assert len(smtp.received) == 1 and len(http.received("/hook")) == 1 and len(http.received("/sendMessage")) == 1
+    assert {n["status"] for n in worker.outbox.recent(alert_id=alert_id)} == {"sent"}
