@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -126,7 +126,7 @@ class SmtpSender:
         email["Subject"] = message.subject
         email["Date"] = format_datetime(datetime.now().astimezone())
         # the same notification sent twice (a worker dying after the send) carries the same Message-ID
-        email["Message-ID"] = make_msgid(idstring=message.id, domain=self.channel.sender.split("@")[1])
+        email["Message-ID"] = f"<{message.id}@{self.channel.sender.split('@')[1]}>"
         email.set_content(message.text)
         for attempt in (1, 2):
             smtp = getattr(self._local, "smtp", None)

@@ -48,6 +48,8 @@ def test_email_webhook_and_telegram_reach_real_servers_and_each_send_is_audited(
     assert mail.recipients == ["op-a@city.example"] and mail.sender == "ioc@city.example"
     assert mail.message["Subject"] == "[IOC Đà Nẵng] SEVERE: Ngập sâu — Hải Châu"
     assert alert_id in mail.message.get_content()
+    [emailed] = [n for n in worker.outbox.recent(alert_id=alert_id) if n["channel"] == "email"]
+    assert mail.message["Message-ID"] == f"<{emailed['id']}@city.example>"  # the same if ever sent again
     [hook] = http.received("/hook")
     body = hook.json()
     assert body["alert"]["id"] == alert_id and body["recipient"] == "op-a" and body["address"] == "op-a"
