@@ -368,3 +368,24 @@ def test_a_worker_process_killed_after_claiming_leaves_nothing_lost_and_nothing_
         worker.close()
     assert len(smtp.received) == 1 and len(http.received("/hook")) == 1 and len(http.received("/sendMessage")) == 1
     assert {n["status"] for n in worker.outbox.recent(alert_id=alert_id)} == {"sent"}
+
+
+def test_telegram_asking_to_slow_down_is_retried_no_sooner_than_it_said(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    raise_alert(redis_client)
+    http.answer_next(f"/bot{BOT_TOKEN}/sendMessage", 429, {
+        "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 120",
+        "parameters": {"retry_after": 120}})
+    worker = notifier(redis_client, smtp, http, clock)
+    try:
+        first = worker.tick()
+        clock.advance(seconds=119)
+        early = worker.tick()  # the 30 s backoff has passed, Telegram's 120 s not
+        clock.advance(seconds=1)
+        later = worker.tick()
+    finally:
+        worker.close()
+    assert (first.sent, first.retrying) == (2, 1)
+    assert (early.sent, early.retrying) == (0, 0) and (later.sent, later.retrying) == (1, 0)
+    assert len(http.received("/sendMessage")) == 2
