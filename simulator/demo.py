@@ -39,6 +39,18 @@ def _demo_notifier(settings: Settings, handle: RedisHandle) -> tuple | None:
     return started
 
 
+def _demo_archiver(settings: Settings, handle: RedisHandle) -> tuple:
+    """The history archive in a thread: a round every `interval` of archive.yaml, into its folder."""
+    from ioc.archive import load_archive_settings, start_archiver
+    from ioc.keys import Keys
+
+    archive = load_archive_settings(settings.directory)
+    folder = archive.directory()
+    print(f"archive: {folder}, a round every {archive.interval:g} s", flush=True)
+    return start_archiver(handle.client, Keys(settings.city.id), folder, interval=archive.interval,
+                          retention=archive.retention.days())
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Simulator, adapters and dashboard in one process."""
     from ioc.cli import serve_dashboard
@@ -63,10 +75,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scheduler.start()
     print(f"adapters: {len(scheduler.feeds)} feeds polling", flush=True)
     notifier = _demo_notifier(settings, handle)
+    archiver = _demo_archiver(settings, handle)
     try:
         serve_dashboard(settings, handle, args.host, args.port, demo=True)
     finally:
         scheduler.stop()
+        archiver[1].set()  # a last round archives what the feeds wrote until now
+        archiver[0].join(timeout=30)
         if notifier is not None:
             notifier[2].set()
             notifier[0].close()

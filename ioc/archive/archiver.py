@@ -91,18 +91,21 @@ class Archiver:
         return done
 
     def run(self, stop: threading.Event, *, interval: float, retention: dict[str, int]) -> None:
-        """Archive every `interval` seconds until `stop` is set; old day partitions go after each round."""
-        while True:
-            try:
-                done = self.archive_once()
-                if done.missed:
-                    log.warning("archive: entries were trimmed from %s before they were archived",
-                                self.keys.archive())
-                apply_retention(self.root, retention, utcnow().date())
-            except (redis.RedisError, OSError) as error:  # Redis restarting, disk full: try next round
-                log.warning("archive round failed: %s", error)
-            if stop.wait(interval):
-                return
+        """Archive every `interval` seconds until `stop` is set, then a last round for what came since; old day
+        partitions go after each round."""
+        while not stop.is_set():
+            self._round(retention)
+            stop.wait(interval)
+        self._round(retention)
+
+    def _round(self, retention: dict[str, int]) -> None:
+        try:
+            done = self.archive_once()
+            if done.missed:
+                log.warning("archive: entries were trimmed from %s before they were archived", self.keys.archive())
+            apply_retention(self.root, retention, utcnow().date())
+        except (redis.RedisError, OSError) as error:  # Redis restarting, disk full: try next round
+            log.warning("archive round failed: %s", error)
 
     def _acknowledge(self, stream: str, ids: list[Any]) -> None:
         self.redis.xack(stream, GROUP, *ids)
@@ -237,3 +240,14 @@ def _number(value: Any) -> tuple[float | None, str | None]:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def start_archiver(client: redis.Redis, keys: Keys, root: Path, *, interval: float,
+                   retention: dict[str, int]) -> tuple[threading.Thread, threading.Event]:
+    """The archiver in a daemon thread (the demo's); set the event to stop it after its round."""
+    stop = threading.Event()
+    archiver = Archiver(client, keys, root)
+    thread = threading.Thread(target=archiver.run, args=(stop,), kwargs={"interval": interval, "retention": retention},
+                              name="ioc-archiver", daemon=True)
+    thread.start()
+    return thread, stop

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from ioc.archive import Archiver, apply_retention, history
+from ioc.archive import Archiver, apply_retention, history, start_archiver
 from ioc.archive.files import files_of
 from ioc.keys import Keys
 from ioc.model import Alert, Batch, Entity, Event, Observation, Severity
@@ -165,3 +165,20 @@ def _crash(*_: object) -> None:
 
 def test_keys_used_are_the_citys(store: Store) -> None:
     assert store.keys == Keys("danang") and store.keys.archive() == "ioc:{danang}:archive"
+
+
+def test_the_archiver_thread_archives_what_came_before_it_was_stopped(store: Store, tmp_path: Path) -> None:
+    thread, stop = start_archiver(store.redis, store.keys, tmp_path, interval=3600, retention={"alerts": 1})
+    store.write_batch("air-stations", _batch(0))
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert _archived(tmp_path) == _expected(range(1))
+
+
+def test_the_in_process_redis_is_archived_too(fake_redis: redis.Redis, tmp_path: Path) -> None:
+    store = Store(fake_redis, "danang")  # no scripting: the batch goes through MULTI/EXEC
+    for poll in range(2):
+        store.write_batch("air-stations", _batch(poll))
+    assert Archiver(fake_redis, store.keys, tmp_path).archive_once().rows["entities"] == 8
+    assert _archived(tmp_path) == _expected(range(2))
