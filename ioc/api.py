@@ -253,6 +253,47 @@ def events() -> flask.Response:
     return _answer(rows, _point, next_path=next_path)
 
 
+def history() -> flask.Response:
+    """Archived rows of any period (ioc.archive): observations, entity records, events or alert transitions."""
+    from ioc.archive import history as archived
+    from ioc.archive import load_archive_settings
+    from ioc.archive.files import KINDS, TIME_COLUMN
+    from ioc.model import from_iso
+
+    args = flask.request.args
+    kind = args.get("kind", "observations")
+    try:
+        start, end = from_iso(args.get("from")), from_iso(args.get("to"))
+    except ValueError:
+        start = end = None
+    if kind not in KINDS or start is None or end is None:
+        return _json({"error": f"from and to: ISO date-times; kind: one of {', '.join(KINDS)}", "status": 400},
+                     status=400)
+    after = None
+    if args.get("cursor"):
+        key = _decode_cursor(args["cursor"], ["", "", 0])
+        after = (str(key[0]), str(key[1]), int(key[2]))
+    settings = _context().settings
+    folder = load_archive_settings(settings.directory).directory()
+    limit = _limit()
+    rows = archived(folder, kind, start=start, end=end, feed=args.get("feed"), entity=args.get("entity"),
+                    limit=limit + 1, paged=True, after=after)
+    next_path = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        query = [(name, value) for name, value in args.items(multi=True) if name != "cursor"]
+        query.append(("cursor", _encode_cursor([last[TIME_COLUMN[kind]], last["sid"], last["n"]])))
+        next_path = f"{flask.request.script_root}{flask.request.path}?{urlencode(query)}"
+    items = []
+    for row in rows:
+        row = {key: value for key, value in row.items() if key not in ("sid", "n", "actor", "note")}  # staff
+        if "record" in row:
+            row["record"] = json.loads(row["record"])
+        items.append(row)
+    return _answer(items, _point, next_path=next_path)
+
+
 def openapi() -> flask.Response:
     return _json(openapi_document())
 
@@ -318,6 +359,14 @@ def openapi_document() -> dict[str, Any]:
                                  "schema": {"type": "string", "enum": ["vi", "en"]}}], geo=False),
             "/alerts": operation("Open alerts", common),
             "/events": operation("Warnings and incidents in force", common),
+            "/history": operation(
+                "Archived rows of any period: observations, entity records, events, alert transitions",
+                [{"name": "from", "in": "query", "required": True, "schema": {"type": "string"}},
+                 {"name": "to", "in": "query", "required": True, "schema": {"type": "string"}},
+                 {"name": "kind", "in": "query", "required": False,
+                  "schema": {"type": "string", "enum": ["observations", "entities", "events", "alerts"]}},
+                 {"name": "feed", "in": "query", "required": False, "schema": {"type": "string"}},
+                 {"name": "entity", "in": "query", "required": False, "schema": {"type": "string"}}, *common]),
         },
     }
 
@@ -328,6 +377,7 @@ ROUTES: dict[str, Callable[[], flask.Response]] = {
     "/kpis": kpis,
     "/alerts": alerts,
     "/events": events,
+    "/history": history,
 }
 
 

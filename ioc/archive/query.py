@@ -12,13 +12,17 @@ from ioc.archive.files import KINDS, TIME_COLUMN, files_of
 
 # the column `--entity` matches, per kind
 ID_COLUMN = {"observations": "entity", "entities": "entity", "events": "event", "alerts": "alert"}
+_SID_MS = "CAST(split_part(sid, '-', 1) AS BIGINT)"
+_SID_SEQ = "CAST(split_part(sid, '-', 2) AS BIGINT)"
 HISTORY_LIMIT = 1_000_000  # rows one question returns at most: a year of a busy feed is for a notebook
 
 
 def history(root: Path, kind: str, *, start: datetime, end: datetime, feed: str | None = None,
-            entity: str | None = None, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+            entity: str | None = None, limit: int = HISTORY_LIMIT,
+            paged: bool = False, after: tuple[str, str, int] | None = None) -> list[dict[str, Any]]:
     """Rows of `kind` whose time lies in [start, end), of one feed and entity or all, oldest first; times as
-    ISO 8601 in UTC like the live API's."""
+    ISO 8601 in UTC like the live API's. `paged` keeps each row's `sid` and `n`, and with `after` (a row's
+    time, `sid` and `n`) only the rows after that one are returned."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
     start, end = _utc(start), _utc(end)
@@ -32,9 +36,16 @@ def history(root: Path, kind: str, *, start: datetime, end: datetime, feed: str 
     if entity:
         where.append(f'"{ID_COLUMN[kind]}" = ?')
         params.append(entity)
+    # stream ids order by their two numbers, not as text
+    order = f"\"{column}\", {_SID_MS}, {_SID_SEQ}, n"
+    if after is not None:
+        where.append(f"({order}) > (?::TIMESTAMPTZ, ?, ?, ?)")
+        ms, _, seq = after[1].partition("-")
+        params += [after[0], int(ms), int(seq or 0), int(after[2])]
+    kept = "*" if paged else "* EXCLUDE (sid, n)"
     # the folders' day= and feed= are for choosing files; the feed is a column of its own
-    sql = (f"SELECT * EXCLUDE (sid, n) FROM read_parquet([{sources}], union_by_name = true, "
-           f"hive_partitioning = false) WHERE {' AND '.join(where)} ORDER BY \"{column}\", sid, n LIMIT {int(limit)}")
+    sql = (f"SELECT {kept} FROM read_parquet([{sources}], union_by_name = true, hive_partitioning = false) "
+           f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {int(limit)}")
     with duckdb.connect() as connection:
         connection.execute("SET TimeZone = 'UTC'")
         result = connection.sql(sql, params=params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import dash
 import pytest
@@ -209,3 +210,26 @@ def test_a_cursor_the_api_did_not_give_is_refused(app: dash.Dash, key: str) -> N
     for cursor in ("not-a-cursor", "e30", "W10"):
         response = get(client, f"/api/v1/entities?cursor={cursor}", key)
         assert response.status_code == 400 and "cursor" in response.get_json()["error"]  # type: ignore[attr-defined]
+
+
+def test_history_pages_through_the_archive_without_staff_names(
+        app: dash.Dash, key: str, fake_store: Store, settings: Settings, tmp_path: object,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ioc.archive import Archiver
+
+    monkeypatch.setenv("IOC_ARCHIVE_DIR", str(tmp_path))
+    Archiver(fake_store.redis, fake_store.keys, tmp_path).archive_once()  # type: ignore[arg-type]
+    client = app.server.test_client()
+    now = utcnow()
+    period = {"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+    first = get(client, "/api/v1/history?" + urlencode({**period, "feed": settings.feeds[0].name, "limit": 2}),
+                key).get_json()  # type: ignore[attr-defined]
+    assert first["count"] == 2 and first["next"]
+    rest = get(client, first["next"], key).get_json()  # type: ignore[attr-defined]
+    assert rest["count"] == 1 and rest["next"] is None
+    assert sorted(row["value"] for row in first["items"] + rest["items"]) == [20.0, 21.0, 22.0]
+    alerts = get(client, "/api/v1/history?" + urlencode({**period, "kind": "alerts"}), key).get_json()  # type: ignore[attr-defined]
+    assert [row["action"] for row in alerts["items"]] == ["raised", "assigned"]
+    assert "operator-lan" not in json.dumps(alerts) and "actor" not in alerts["items"][0]
+    wrong = get(client, "/api/v1/history?" + urlencode({"from": "soon", "to": "later"}), key)
+    assert wrong.status_code == 400  # type: ignore[attr-defined]
