@@ -20,6 +20,7 @@ import httpx
 
 from ioc.alerts import AlertRecord
 from ioc.credentials import CredentialError, read_secret, redact
+from ioc.i18n import t
 from ioc.notifications.config import Channel, SmtpChannel, TelegramChannel, WebhookChannel, ZaloChannel
 from ioc.privacy import scrub_text
 
@@ -44,21 +45,32 @@ class Message:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# the message's own words; severity names are the control room's (ioc/locales)
+WORDS: dict[str, dict[str, str]] = {
+    "vi": {"area": "Khu vực", "raised": "Phát sinh", "new": "cảnh báo mới, chưa ai xác nhận",
+           "waiting": "chưa ai xác nhận sau {minutes:g} phút", "reminder": "nhắc lại lần {n}", "status": "Tình trạng"},
+    "en": {"area": "Area", "raised": "Raised", "new": "new alert, not acknowledged",
+           "waiting": "not acknowledged for {minutes:g} min", "reminder": "reminder {n}", "status": "Status"},
+}
+
+
 def compose(notification_id: str, record: AlertRecord, *, city: str, step: int, repeat: int, after_minutes: float,
-            person: str, zone: ZoneInfo) -> Message:
+            person: str, zone: ZoneInfo, language: str = "vi") -> Message:
+    words = WORDS.get(language, WORDS["vi"])
     alert = record.alert
     # titles are built from rule titles and places, but a relayed warning's may quote its source: scrubbed
     title = scrub_text(alert.title)
     place = scrub_text(record.place or alert.district or "")
+    severity = t(f"control_room.severity.{alert.severity}", language)
     raised = alert.raised_at.astimezone(zone).strftime("%H:%M %d/%m/%Y") if alert.raised_at else ""
-    waiting = f"not acknowledged for {after_minutes:g} min" if after_minutes else "new alert"
+    waiting = words["waiting"].format(minutes=after_minutes) if after_minutes else words["new"]
     if repeat:
-        waiting += f", reminder {repeat}"
-    subject = f"[IOC {city}] {str(alert.severity).upper()}: {title}"
-    lines = [f"{alert.id} · {str(alert.severity).upper()} · {alert.sector}", title]
+        waiting += ", " + words["reminder"].format(n=repeat)
+    subject = f"[IOC {city}] {severity}: {title}"
+    lines = [f"{alert.id} · {severity} · {alert.sector}", title]
     if place:
-        lines.append(f"Area: {place}")
-    lines += [f"Raised: {raised}", f"Status: {waiting}"]
+        lines.append(f"{words['area']}: {place}")
+    lines += [f"{words['raised']}: {raised}", f"{words['status']}: {waiting}"]
     data = {
         "id": notification_id,
         "alert": {"id": alert.id, "title": title, "severity": str(alert.severity), "sector": alert.sector,

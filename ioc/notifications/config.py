@@ -169,6 +169,7 @@ class Delivery(_Strict):
 
 
 class NotificationSettings(_Strict):
+    language: Literal["vi", "en"] = Field(default="vi", description="the language messages are written in")
     channels: dict[str, Channel] = Field(default_factory=dict)
     people: list[Person] = Field(default_factory=list)
     shifts: list[Shift] = Field(default_factory=list)

@@ -113,7 +113,8 @@ class Notifier:
         policy = next((p for p in self.settings.policies if p.id == fields.get("policy")), None)
         after = policy.steps[step].after.total_seconds() / 60 if policy and step < len(policy.steps) else 0.0
         message = compose(fields["id"], record, city=self.city, step=step, repeat=int(fields.get("repeat") or 0),
-                          after_minutes=after, person=person_id, zone=self.zone)
+                          after_minutes=after, person=person_id, zone=self.zone,
+                          language=self.settings.language)
         try:
             sender.send(message, address)
         except DeliveryError as exc:

@@ -47,7 +47,7 @@ def test_email_webhook_and_telegram_reach_real_servers_and_each_send_is_audited(
     assert (report.sent, report.retrying, report.failed) == (3, 0, 0)
     [mail] = smtp.received
     assert mail.recipients == ["op-a@city.example"] and mail.sender == "ioc@city.example"
-    assert mail.message["Subject"] == "[IOC Đà Nẵng] SEVERE: Ngập sâu — Hải Châu"
+    assert mail.message["Subject"] == "[IOC Đà Nẵng] Nghiêm trọng: Ngập sâu — Hải Châu"
     assert alert_id in mail.message.get_content()
     [emailed] = [n for n in worker.outbox.recent(alert_id=alert_id) if n["channel"] == "email"]
     assert mail.message["Message-ID"] == f"<{emailed['id']}@city.example>"  # the same if ever sent again
@@ -71,6 +71,24 @@ def test_email_webhook_and_telegram_reach_real_servers_and_each_send_is_audited(
     assert Counter(entry["action"] for entry in timeline)["notification.sent"] == 3
 
 
+def test_messages_are_written_in_the_configured_language(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    clock = Clock()
+    raise_alert(redis_client)
+    worker = notifier(redis_client, smtp, http, clock, language="en")
+    try:
+        worker.tick()
+        clock.advance(minutes=25)
+        worker.tick()
+    finally:
+        worker.close()
+    first, reminder = (m.message for m in smtp.received if m.recipients[0] in ("op-a@city.example",
+                                                                                  "sup@city.example"))
+    assert first["Subject"] == "[IOC Đà Nẵng] Severe: Ngập sâu — Hải Châu"
+    assert "Status: new alert, not acknowledged" in first.get_content()
+    assert "Status: not acknowledged for 10 min, reminder 1" in reminder.get_content()
+
+
 def test_zalo_oa_gets_its_documented_request(redis_client: redis.Redis, smtp: MailServer,
                                              http: HttpRecorder) -> None:
     clock = Clock()
@@ -86,7 +104,7 @@ def test_zalo_oa_gets_its_documented_request(redis_client: redis.Redis, smtp: Ma
     assert report.sent == 2  # the supervisor, by e-mail and by Zalo
     [zalo] = http.received("/zalo")
     assert zalo.path == "/zalo/v3.0/oa/message/cs" and zalo.headers["access_token"] == "zalo-access-token"
-    assert zalo.json()["recipient"] == {"user_id": "2002"} and "SEVERE" in zalo.json()["message"]["text"]
+    assert zalo.json()["recipient"] == {"user_id": "2002"} and "Nghiêm trọng" in zalo.json()["message"]["text"]
 
 
 def test_a_server_error_is_retried_after_a_backoff_and_every_failure_is_audited(
@@ -218,7 +236,7 @@ def test_escalation_over_time_tells_the_supervisor_reminds_and_stops_once_acknow
         clock.advance(minutes=15)
         worker.tick()
         assert mailed_to()[-1] == "sup@city.example" and len(mailed_to()) == 3  # reminder 1
-        assert "reminder 1" in smtp.received[-1].message.get_content()
+        assert "nhắc lại lần 1" in smtp.received[-1].message.get_content()
         book.acknowledge(alert_id, actor="op-a", now=clock())
         clock.advance(minutes=30)
         report = worker.tick()
