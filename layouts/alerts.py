@@ -24,6 +24,8 @@ from ioc.model import utcnow
 from ioc.pages import Callback, Page
 from ioc.web import WebContext, age_step, language, map_base_layer
 from layouts import ids
+from layouts.alerts_shelf import CALLBACKS as SHELF_CALLBACKS
+from layouts.alerts_shelf import shelf_controls, shelved_panel
 
 REFRESH_MS = 2000
 MAP_CONFIG = {"displayModeBar": False, "scrollZoom": True}
@@ -100,11 +102,13 @@ def layout(context: WebContext, alert: str | None = None, **_query: Any) -> html
                                                 ],
                                             ),
                                             html.Div(id=ids.ALERTS_FEEDBACK, className="alerts-feedback"),
+                                            shelf_controls(),
                                         ],
                                     ),
                                 ],
                             ),
                             html.Div(id=ids.ALERTS_HISTORY, className="alerts-history"),
+                            shelved_panel(),
                         ],
                     ),
                 ],
@@ -456,5 +460,6 @@ PAGE = Page(
             permission="alerts.act",
             prevent_initial_call=True,
         ),
+        *SHELF_CALLBACKS,
     ),
 )

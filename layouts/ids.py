@@ -97,6 +97,13 @@ ALERTS_ACK = "alerts-ack"
 ALERTS_ASSIGN = "alerts-assign"
 ALERTS_RESOLVE = "alerts-resolve"
 ALERTS_FEEDBACK = "alerts-feedback"
+ALERTS_SHELVE = "alerts-shelve"
+ALERTS_SHELVE_MINUTES = "alerts-shelve-minutes"
+ALERTS_SHELF_FEEDBACK = "alerts-shelf-feedback"
+ALERTS_SHELVED = "alerts-shelved"
+ALERTS_SHELF_CHANGED = "alerts-shelf-changed"  # bumped when someone brings an alarm back
+# pattern-matching type of the shelved list's "back now" buttons: {"type": ALERT_UNSHELVE, "alert": <id>}
+ALERT_UNSHELVE = "alerts-unshelve"
 # pattern-matching types: {"type": ALERT_ROW, "alert": <id>} and {"type": ALERT_STEP, "step": <n>}
 ALERT_ROW = "alerts-row"
 ALERT_STEP = "alerts-step"

@@ -112,3 +112,34 @@ def test_an_alert_arrives_and_is_acknowledged_assigned_and_resolved(
     assert record.state == AlertState.RESOLVED and record.assignee == "Đội thoát nước số 3"
     assert (record.acknowledged_by, record.assigned_by, record.resolved_by) == (OPERATOR, OPERATOR, OPERATOR)
     assert all(button.get_attribute("disabled") for button in css(browser, ".alerts-button"))
+
+
+def test_an_alarm_is_shelved_with_the_note_as_reason_and_brought_back(
+    browser: WebDriver, served: tuple[str, Store]
+) -> None:
+    url, store = served
+    alert, _ = store.alerts.raise_alert(
+        Alert(id="", rule_id="flood-level-high", entity_id="urn:ioc:danang:flood-sensors:FL-09",
+              title="Ngập sâu tại cảm biến — FL-09", severity=Severity.SEVERE, sector="emergency",
+              agency="danang-drainage", district="Cẩm Lệ"))
+    sign_in(browser, url, OPERATOR)
+    browser.get(url + "/alerts")
+    row = f'.aq-row[data-alert="{alert.id}"]'
+    wait_for(browser, 30, "the alert in the queue", lambda d: css(d, row))
+    css(browser, row)[0].click()
+    wait_for(browser, 15, "the alert's detail", lambda d: css(d, f'.detail-title[data-alert="{alert.id}"]'))
+
+    press(browser, "alerts-shelve")  # no reason yet: refused, and nothing shelved
+    wait_for(browser, 10, "the reason asked for", lambda d: css(d, "#alerts-shelf-feedback .alerts-feedback-line--problem"))
+    type_into(browser, "#alerts-note", "Đội thoát nước đang ở hiện trường")
+    press(browser, "alerts-shelve")
+
+    shelved = f'.alerts-shelved-line[data-alert="{alert.id}"]'
+    wait_for(browser, 15, "the alarm on the shelved list", lambda d: css(d, shelved))
+    assert "Đội thoát nước đang ở hiện trường" in css(browser, shelved)[0].text
+    assert timeline_actions(browser)[:1] == ["shelved"] or wait_for(
+        browser, 10, "the shelving on the timeline", lambda d: timeline_actions(d)[:1] == ["shelved"])
+
+    css(browser, f"{shelved} .alerts-button--unshelve")[0].click()
+    wait_for(browser, 15, "the alarm back", lambda d: not css(d, shelved))
+    assert [e["action"] for e in store.alerts.timeline(alert.id)][-1] == "unshelved"
