@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from ioc.alerts import AlertRecord
+from ioc.config import resolve_path
 from ioc.credentials import CredentialError, read_secret, redact
 from ioc.i18n import t
 from ioc.notifications.config import Channel, SmtpChannel, TelegramChannel, WebhookChannel, ZaloChannel
@@ -118,13 +119,14 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.channel
+        # always verified: a city relay with its own CA names it in ca_file rather than switching checks off
+        context = ssl.create_default_context(cafile=str(resolve_path(c.ca_file)) if c.ca_file else None)
         if c.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout,
-                                                  context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
         else:
             smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
             if c.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=context)
         if self._login is not None:
             smtp.login(*self._login)
         with self._lock:

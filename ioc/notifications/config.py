@@ -54,6 +54,8 @@ class SmtpChannel(_Channel):
     username: str | SecretRef | None = None
     password: SecretRef | None = None
     sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="the From address")
+    ca_file: str | None = Field(default=None, description="PEM of a private CA the relay's certificate is "
+                                "checked against (default: the system's), relative to the project unless absolute")
 
     @field_validator("host", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -42,14 +43,16 @@ class MailServer:
     """aiosmtpd on 127.0.0.1: every message accepted and kept in `received`; with `login`, only after AUTH
     with that user name and password (over plain loopback: the test has no certificate)."""
 
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+    def __init__(self, login: tuple[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.handler = _MailHandler()
         self.port = free_port()
         self.logins: list[str] = []
         options: dict[str, Any] = {}
         if login is not None:
             options = {"authenticator": self._authenticator(login), "auth_required": True,
-                       "auth_require_tls": False}
+                       "auth_require_tls": tls is not None}
+        if tls is not None:
+            options.update(tls_context=tls, require_starttls=True)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
 
     def _authenticator(self, login: tuple[str, str]) -> Any:
@@ -69,8 +72,9 @@ class MailServer:
 
 
 @contextmanager
-def mail_server(login: tuple[str, str] | None = None) -> Iterator[MailServer]:
-    server = MailServer(login)
+def mail_server(login: tuple[str, str] | None = None, tls: ssl.SSLContext | None = None
+                ) -> Iterator[MailServer]:
+    server = MailServer(login, tls)
     server.controller.start()
     try:
         yield server

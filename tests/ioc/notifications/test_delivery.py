@@ -410,3 +410,49 @@ def test_telegram_asking_to_slow_down_is_retried_no_sooner_than_it_said(
     assert (first.sent, first.retrying) == (2, 1)
     assert (early.sent, early.retrying) == (0, 0) and (later.sent, later.retrying) == (1, 0)
     assert len(http.received("/sendMessage")) == 2
+
+
+
+def test_smtp_over_starttls_checks_the_relays_certificate_and_logs_in_inside_tls(
+        redis_client: redis.Redis, http: HttpRecorder, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    import shutil
+    import ssl
+    import subprocess
+
+    from tests.conftest import missing_service
+    from tests.ioc.notifications.local_servers import mail_server
+
+    if not shutil.which("openssl"):
+        missing_service("openssl (to make the test relay's certificate)")
+    cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "relay-password")
+    clock = Clock()
+    raise_alert(redis_client, severity=Severity.MODERATE)
+    with mail_server(login=("ioc-relay", "relay-password"), tls=tls) as smtp:
+        document = settings_document(smtp_port=smtp.port, http_url=http.url)
+        document["channels"]["email"].update(security="starttls", username="ioc-relay",
+                                             password={"env": "TEST_SMTP_PASSWORD"})
+        unverified = Notifier(redis_client, KEYS, NotificationSettings.model_validate(document),
+                              city="Đà Nẵng", zone=ZONE, clock=clock)
+        try:
+            unverified.plan()
+            refused = unverified.deliver()  # the system's CAs do not know the relay's certificate
+        finally:
+            unverified.close()
+        document["channels"]["email"]["ca_file"] = str(cert)
+        clock.advance(minutes=1)
+        verified = Notifier(redis_client, KEYS, NotificationSettings.model_validate(document),
+                            city="Đà Nẵng", zone=ZONE, clock=clock)
+        try:
+            sent = verified.deliver()
+        finally:
+            verified.close()
+    assert (refused.sent, refused.retrying) == (2, 1)
+    [failure] = audited(redis_client, "notification.failed")
+    assert "CERTIFICATE_VERIFY_FAILED" in failure.note and failure.extra["channel"] == "email"
+    assert sent.sent == 1 and smtp.logins == ["ioc-relay"] and len(smtp.received) == 1
