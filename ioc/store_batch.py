@@ -14,9 +14,10 @@ from ioc.keys import Keys
 from ioc.model import Batch, Entity, Event, to_iso
 
 OBSERVATIONS_PER_STREAM = 1_000  # recent history per entity and metric; rollups keep the long view
-# The archive stream keeps one entry per batch until the archiver (ioc.archive) has copied it to files; the
-# demo writes about 3,000 batches an hour, so this holds several hours for an archiver that was down
-ARCHIVE_ENTRIES = 20_000
+# The archive stream keeps one entry per batch until the archiver (ioc.archive) has copied it to files and
+# trimmed it; the demo writes about 3,000 batches an hour (30 KB each on average), so an archiver may be down
+# about three hours (near 300 MB) before the oldest entries go unarchived
+ARCHIVE_ENTRIES = 10_000
 
 
 @dataclass(slots=True)

@@ -74,6 +74,7 @@ class Archiver:
         """Drain both streams: first what was read before and never acknowledged, then every new entry."""
         self.ensure_groups()
         done = Round(missed=self._missed())
+        last = "0-0"
         for stream, convert in ((self.keys.archive(), self._batch_rows), (self.keys.audit(), self._alert_rows)):
             for start in ("0", ">"):
                 while True:
@@ -88,6 +89,11 @@ class Archiver:
                     done.files += self._write(buffer, done)
                     self._acknowledge(stream, [sid for sid, _ in entries])
                     done.entries += len(entries)
+                    last = _text(entries[-1][0])
+            if stream == self.keys.archive() and done.entries:
+                # archived entries are on disk: drop them, so Redis holds only what waits for the archiver
+                # (the cap bounds that while no archiver runs). Never the audit stream, which is kept whole.
+                self.redis.xtrim(stream, minid=last, approximate=True)
         return done
 
     def run(self, stop: threading.Event, *, interval: float, retention: dict[str, int]) -> None:
