@@ -60,6 +60,11 @@ class Archiver:
         self.count = count
         self._highest: dict[Path, tuple[int, int]] = {}  # partition folder -> last stream id on disk
         self._parts: dict[str, tuple[str, str]] = {}  # observation stream key -> (entity id, metric)
+        # (feed, entity id) -> hash of the record last archived, without its ingest time: a poll that moved
+        # its feed archives only the records that changed. Kept in memory, so after a restart each entity's
+        # first record is archived again; `_changed` holds a chunk's new hashes until its files are written.
+        self._records_seen: dict[tuple[str, str], int] = {}
+        self._changed: dict[tuple[str, str], int] = {}
 
     def ensure_groups(self) -> None:
         """The consumer group on both streams, from their first entry: a new archiver takes what is there."""
@@ -83,11 +88,13 @@ class Archiver:
                     if not entries:
                         break
                     buffer: _Buffer = {}
+                    self._changed = {}
                     for sid, fields in entries:
                         if fields:  # a pending entry the cap trimmed comes back empty
                             convert(_text(sid), {_text(k): v for k, v in fields.items()}, buffer)
                     done.files += self._write(buffer, done)
                     self._acknowledge(stream, [sid for sid, _ in entries])
+                    self._records_seen.update(self._changed)
                     done.entries += len(entries)
                     last = _text(entries[-1][0])
             if stream == self.keys.archive() and done.entries:
@@ -203,10 +210,17 @@ class Archiver:
         raw = records.encode() if isinstance(records, str) else records
         columns = _columns(buffer, "entities", at[:10], feed)
         offset = 0
+        seen, changed = self._records_seen, self._changed
         for n, i in enumerate(range(0, len(lengths), 2)):
             end = offset + lengths[i + 1]
             record = raw[offset:end]
             offset = end
+            # the record ends with its ingest time, which every poll renews: compare what comes before it
+            digest = hash(record[: record.rfind(b',"ingested_at":')])
+            entity = (feed, lengths[i])
+            if changed.get(entity, seen.get(entity)) == digest:
+                continue
+            changed[entity] = digest
             parsed = orjson.loads(record)
             for name, item in (("sid", sid), ("n", n), ("feed", feed), ("entity", lengths[i]),
                                ("lon", parsed.get("lon")), ("lat", parsed.get("lat")),

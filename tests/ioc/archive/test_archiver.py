@@ -194,3 +194,17 @@ def test_archived_entries_leave_redis_and_the_audit_trail_stays_whole(store: Sto
     assert store.redis.xlen(store.keys.archive()) < 100
     assert store.redis.xlen(store.keys.audit()) == 1
     assert _archived(tmp_path) == _expected(range(250), stations=1)
+
+
+def test_only_the_records_that_changed_are_archived(store: Store, tmp_path: Path) -> None:
+    first = _batch(0)
+    store.write_batch("air-stations", first, now=T0)
+    second = _batch(0)
+    second.entities[1].attributes = {"pm25": 99}  # one station changed, three did not
+    store.write_batch("air-stations", second, now=T0 + timedelta(seconds=10))
+    archiver = Archiver(store.redis, store.keys, tmp_path, count=1)
+    assert archiver.archive_once().rows["entities"] == 4 + 1
+    rows = history(tmp_path, "entities", **WIDE)
+    assert [r["entity"] for r in rows[4:]] == ["urn:ioc:danang:air:1"] and '"pm25":99' in rows[4]["record"]
+    store.write_batch("air-stations", second, now=T0 + timedelta(seconds=20))  # only the ingest time moved
+    assert archiver.archive_once().rows["entities"] == 0
