@@ -10,7 +10,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import redis
 from ioc.archive.files import (
     SCHEMAS,
     apply_retention,
+    compact,
     last_archived,
     partition_dir,
     stream_order,
@@ -116,7 +117,9 @@ class Archiver:
             done = self.archive_once()
             if done.missed:
                 log.warning("archive: entries were trimmed from %s before they were archived", self.keys.archive())
-            apply_retention(self.root, retention, utcnow().date())
+            today = utcnow().date()
+            apply_retention(self.root, retention, today)
+            compact(self.root, today - timedelta(days=1))  # a day late: an hour's late data still lands apart
         except (redis.RedisError, OSError) as error:  # Redis restarting, disk full: try next round
             log.warning("archive round failed: %s", error)
 

@@ -101,8 +101,57 @@ def files_of(root: Path, kind: str, first_day: date, last_day: date, feed: str |
             continue
         feeds = [day_dir / f"feed={_safe(feed)}"] if feed else sorted(day_dir.glob("feed=*"))
         for feed_dir in feeds:
-            found.extend(sorted(feed_dir.glob("part-*.parquet")))
+            found.extend(_current(feed_dir)[0])
     return found
+
+
+def _range(path: Path) -> tuple[tuple[int, int], tuple[int, int]]:
+    first, _, last = path.name[5:-8].partition("_")
+    return stream_order(first), stream_order(last or first)
+
+
+def _current(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(the partition's files, the files a merged file covers): a merge that stopped before deleting what it
+    merged leaves them behind, and they must not be read twice."""
+    ranges = sorted(((_range(path), path) for path in folder.glob("part-*.parquet")),
+                    key=lambda item: (item[0][0], (-item[0][1][0], -item[0][1][1])))
+    kept: list[Path] = []
+    covered: list[Path] = []
+    reach = (-1, -1)  # the furthest last id of the files before, in order of first id (the widest first)
+    for (_, last), path in ranges:
+        (covered if last <= reach else kept).append(path)
+        reach = max(reach, last)
+    return kept, covered
+
+
+def compact(root: Path, before: date) -> list[Path]:
+    """Merge each partition of a day before `before` (a day that is over) into one file: a round writes a small
+    file per feed, and each file carries its own schema and statistics. Returns the merged files."""
+    merged: list[Path] = []
+    for kind in KINDS:
+        for day_dir in sorted((root / kind).glob("day=*")):
+            day = _day_of(day_dir.name)
+            if day is None or day >= before:
+                continue
+            for folder in sorted(day_dir.glob("feed=*")):
+                files, covered = _current(folder)
+                for path in covered:
+                    path.unlink()
+                if len(files) < 2:
+                    continue
+                table = pa.concat_tables([pq.read_table(path, schema=SCHEMAS[kind]) for path in files])
+                if kind in _SORT:
+                    table = table.sort_by(_SORT[kind])
+                first, last = min(_range(p)[0] for p in files), max(_range(p)[1] for p in files)
+                path = folder / f"part-{first[0]}-{first[1]}_{last[0]}-{last[1]}.parquet"
+                partial = path.with_suffix(".parquet.partial")
+                pq.write_table(table, partial, compression="zstd", use_dictionary=True)
+                os.replace(partial, path)  # from here the merged file supersedes the others, even unremoved
+                for old in files:
+                    if old != path:
+                        old.unlink()
+                merged.append(path)
+    return merged
 
 
 def apply_retention(root: Path, days: dict[str, int], today: date) -> list[Path]:

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from ioc.archive import Archiver, apply_retention, history, start_archiver
-from ioc.archive.files import files_of
+from ioc.archive.files import compact, files_of
 from ioc.keys import Keys
 from ioc.model import Alert, Batch, Entity, Event, Observation, Severity
 from ioc.store import Store
@@ -208,3 +208,25 @@ def test_only_the_records_that_changed_are_archived(store: Store, tmp_path: Path
     assert [r["entity"] for r in rows[4:]] == ["urn:ioc:danang:air:1"] and '"pm25":99' in rows[4]["record"]
     store.write_batch("air-stations", second, now=T0 + timedelta(seconds=20))  # only the ingest time moved
     assert archiver.archive_once().rows["entities"] == 0
+
+
+def test_a_days_files_are_merged_into_one_and_read_the_same(store: Store, tmp_path: Path) -> None:
+    for poll in range(6):
+        store.write_batch("air-stations", _batch(poll))
+    Archiver(store.redis, store.keys, tmp_path, count=1).archive_once()  # a file per batch
+    folder = tmp_path / "observations" / "day=2026-03-02" / "feed=air-stations"
+    parts = sorted(folder.iterdir())
+    assert len(parts) == 5
+    leftover = parts[0].read_bytes()
+    merged = [path for path in compact(tmp_path, before=date(2026, 3, 3)) if path.parent == folder]
+    assert len(merged) == 1 and list(folder.iterdir()) == merged
+    assert _archived(tmp_path) == _expected(range(6))
+    # a merge that stopped before deleting what it merged: the merged file wins, the next merge tidies up
+    parts[0].write_bytes(leftover)
+    assert _archived(tmp_path) == _expected(range(6))
+    compact(tmp_path, before=date(2026, 3, 3))
+    assert len(list(folder.iterdir())) == 1
+    # a later poll of that day lands after the merged file, nothing twice
+    store.write_batch("air-stations", _batch(6))
+    Archiver(store.redis, store.keys, tmp_path).archive_once()
+    assert _archived(tmp_path) == _expected(range(7))
