@@ -6,7 +6,7 @@ The page (layouts/alerts.py) turns these into components; everything here is tes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,8 +82,8 @@ class Badge:
     kind: str  # "escalated", "flapping"
 
 
-def badges(record: AlertRecord, lang: str) -> list[Badge]:
-    found = []
+def badges(record: AlertRecord, lang: str, shelved: bool = False) -> list[Badge]:
+    found = [Badge(t("alerts.badge.shelved", lang), "shelved")] if shelved else []
     if record.escalations:
         found.append(Badge(t("alerts.badge.escalated", lang, n=record.escalations), "escalated"))
     if record.flapping:
@@ -109,8 +109,9 @@ class QueueRow:
     id_text: str
 
 
-def queue_row(record: AlertRecord, settings: Settings, lang: str, now: datetime, selected: str | None
-              ) -> QueueRow:
+def queue_row(record: AlertRecord, settings: Settings, lang: str, now: datetime, selected: str | None,
+              shelved: Collection[str] = ()) -> QueueRow:
+    """One line of the queue; a shelved alarm says so and does not pulse (it is set aside, not forgotten)."""
     alert = record.alert
     meta = [alert.district or t("map.outside", lang), sector_name(settings, alert.sector, lang),
             t(f"control_room.state.{alert.state}", lang)]
@@ -119,10 +120,11 @@ def queue_row(record: AlertRecord, settings: Settings, lang: str, now: datetime,
     age = (now - alert.raised_at).total_seconds() if alert.raised_at else None
     return QueueRow(
         id=alert.id, severity=str(alert.severity), state=str(alert.state),
-        colour=SEVERITY_COLOURS[alert.severity], loud=is_loud(record), selected=alert.id == selected,
+        colour=SEVERITY_COLOURS[alert.severity], loud=is_loud(record) and alert.id not in shelved,
+        selected=alert.id == selected,
         severity_text=t(f"control_room.severity.{alert.severity}", lang),
         title=alert_title(record, settings, lang),
-        badges=badges(record, lang), meta_text=" · ".join(meta), age_text=age_text(age, lang),
+        badges=badges(record, lang, alert.id in shelved), meta_text=" · ".join(meta), age_text=age_text(age, lang),
         id_text=f"{alert.id} · {t('alerts.row.occurrences', lang, n=alert.occurrences)}",
     )
 

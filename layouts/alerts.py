@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, dcc, html
 from ioc import alert_queue
 from ioc.alert_map import alert_map, empty_map
 from ioc.alerts import OPEN, AlertQuery, AlertRecord, operator_action
+from ioc.alerts.shelf import Shelf
 from ioc.city_map import SEVERITY_COLOURS
 from ioc.config import Settings
 from ioc.i18n import DEFAULT_LANGUAGE, t
@@ -201,8 +202,9 @@ def refresh_queue(context: WebContext,
     if seen == signature:
         return (dash.no_update,) * 4
     records, open_records = alert_queue.read_queue(context.store.alerts, query)
+    shelved = Shelf(context.store.redis, context.store.keys, context.settings.shelving).shelved_ids(now)
     rows: Any = (
-        [queue_row(alert_queue.queue_row(record, context.settings, lang, now, selected))
+        [queue_row(alert_queue.queue_row(record, context.settings, lang, now, selected, shelved))
          for record in records]
         if records else html.Div(t("alerts.empty", lang), className="aq-empty")
     )

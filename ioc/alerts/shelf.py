@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import redis
 
-from ioc.alerts.record import AlertRecord
+from ioc.alerts.record import AlertRecord, mark_changed
 from ioc.alerts.timeline import write_entry
 from ioc.config import Shelving
 from ioc.keys import Keys
@@ -56,6 +56,7 @@ class Shelf:
                                                                 "at": to_iso(now), "until": to_iso(until)})
             write_entry(pipe, self.keys, alert.id, actor=actor, action="shelved", at=now, to_state=alert.state,
                         from_state=alert.state, note=f"{reason.strip()} (until {to_iso(until)})")
+            mark_changed(pipe, self.keys)  # every alert panel and the map redraw it as shelved
             pipe.execute()
         return Shelved(alert.id, reason.strip(), actor, now, until)
 
@@ -71,6 +72,7 @@ class Shelf:
             with self.redis.pipeline(transaction=True) as pipe:
                 write_entry(pipe, self.keys, alert.id, actor=actor, action="unshelved", at=now,
                             to_state=alert.state, from_state=alert.state, note=note)
+                mark_changed(pipe, self.keys)
                 pipe.execute()
         return bool(removed)
 
