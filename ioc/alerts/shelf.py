@@ -30,6 +30,12 @@ class Shelved:
     until: datetime | None
 
 
+def shelved_ids(client: redis.Redis, keys: Keys, now: datetime | None = None) -> set[str]:
+    """Alarms on the shelf now (their time not yet up): for whoever only needs to leave them out."""
+    now = now or utcnow()
+    return set(client.zrangebyscore(keys.alerts_shelved(), f"({now.timestamp()}", "+inf"))
+
+
 class Shelf:
     """The shelved alarms of one city."""
 
@@ -83,8 +89,7 @@ class Shelf:
 
     def shelved_ids(self, now: datetime | None = None) -> set[str]:
         """Alarms on the shelf now (their time not yet up)."""
-        now = now or utcnow()
-        return set(self.redis.zrangebyscore(self.keys.alerts_shelved(), f"({now.timestamp()}", "+inf"))
+        return shelved_ids(self.redis, self.keys, now)
 
     def shelved(self, now: datetime | None = None) -> list[Shelved]:
         """The shelved list, soonest back first."""

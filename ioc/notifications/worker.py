@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from ioc.alerts import AlertBook, AlertRecord
+from ioc.alerts.shelf import shelved_ids
 from ioc.credentials import CredentialError
 from ioc.keys import Keys
 from ioc.model import AlertState, utcnow
@@ -65,7 +66,9 @@ class Notifier:
     def plan(self, now: datetime | None = None) -> list[str]:
         """Queue what every open alert is due now; returns the ids queued by this call."""
         now = now or self.clock()
-        records = self.book.records(limit=10_000)
+        # a shelved alarm is set aside by an operator who knows of it: nobody more is told until it comes back
+        shelved = shelved_ids(self.book.redis, self.book.keys, now)
+        records = [record for record in self.book.records(limit=10_000) if record.id not in shelved]
         dues = [due for record in records for due in due_notifications(record, now, self.settings, self.zone)]
         return self.outbox.queue(dues, now, {r.id: r.state for r in records}) if dues else []
 

@@ -456,3 +456,31 @@ def test_smtp_over_starttls_checks_the_relays_certificate_and_logs_in_inside_tls
     [failure] = audited(redis_client, "notification.failed")
     assert "CERTIFICATE_VERIFY_FAILED" in failure.note and failure.extra["channel"] == "email"
     assert sent.sent == 1 and smtp.logins == ["ioc-relay"] and len(smtp.received) == 1
+
+
+def test_a_shelved_alarm_escalates_to_nobody_until_it_comes_back(
+        redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
+    from ioc.alerts.shelf import Shelf
+    from ioc.config import Shelving
+
+    clock = Clock()
+    alert_id = raise_alert(redis_client)
+    worker = notifier(redis_client, smtp, http, clock)
+    book = AlertBook(redis_client, KEYS)
+
+    def mailed_to() -> list[str]:
+        return [m.recipients[0] for m in smtp.received]
+
+    try:
+        worker.tick()
+        assert mailed_to() == ["op-a@city.example"]
+        Shelf(redis_client, KEYS, Shelving()).shelve(book.get(alert_id), actor="op-a", reason="crew on site",
+                                                     minutes=20, now=clock())
+        clock.advance(minutes=15)
+        worker.tick()
+        assert mailed_to() == ["op-a@city.example"]  # past the supervisor's 10 minutes, but shelved
+        clock.advance(minutes=6)
+        worker.tick()
+        assert "sup@city.example" in mailed_to()  # back from the shelf, still unacknowledged: escalated
+    finally:
+        worker.close()
