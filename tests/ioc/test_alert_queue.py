@@ -145,3 +145,14 @@ def test_filter_choices_and_labels(settings: Settings) -> None:
     assert "Hải Châu" in [o["value"] for o in choices.districts]
     assert alert_queue.filter_labels("vi") == [t(f"alerts.filter.{n}", "vi") for n in alert_queue.FILTERS]
     assert alert_queue.assignee_choices(settings) == sorted(set(alert_queue.assignee_choices(settings)))
+
+
+@pytest.mark.parametrize("action", ["shelved", "unshelved", "notification.sent", "notification.failed",
+                                    "notification.cancelled", "notification.unreachable"])
+def test_shelving_and_notifications_read_in_both_languages_on_the_timeline(action: str) -> None:
+    from ioc.alert_queue import timeline_text
+    from ioc.i18n import t
+
+    key = f"alerts.timeline.{action}"
+    assert t(key, "vi") != key and t(key, "en") != key  # said in words, not as the raw action name
+    assert timeline_text({"action": action}, "vi") == t(key, "vi") != t(key, "en")
