@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from ioc.config_base import SLUG, ConfigError, Text, _Strict, expand_env
+from ioc.config_base import FROM_ENV, SLUG, ConfigError, Text, _Strict, expand_env
 from ioc.feed_credentials import (
     ApiKeyAuth,
     BasicAuth,
@@ -86,8 +86,8 @@ class Feed(_Strict):
     agency_short: Text | None = None
     sector: str
     reader: str
-    url: str
-    fallback_url: str | None = Field(
+    url: Annotated[str, FROM_ENV]
+    fallback_url: Annotated[str, FROM_ENV] | None = Field(
         default=None, description="for pushed feeds (mqtt://): an HTTP URL polled while the broker is unreachable"
     )
     interval: float = Field(gt=0, description="seconds between polls")
@@ -98,11 +98,6 @@ class Feed(_Strict):
     kpi: FeedKpi | None = None
     enabled: bool = True
     auth: FeedAuth | None = Field(default=None, description="credentials, by reference to where they are kept")
-
-    @field_validator("url", "fallback_url")
-    @classmethod
-    def _expand_env(cls, url: str | None) -> str | None:
-        return expand_env(url) if url else url
 
 
 class AgencyFile(_Strict):

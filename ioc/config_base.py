@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 _ENV_REF = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -46,5 +47,14 @@ def expand_env(text: str) -> str:
 
     return _ENV_REF.sub(_sub, text)
 
+
+
+def _expanded(value: Any) -> Any:
+    return expand_env(value) if isinstance(value, str) else value
+
+
+# A setting that may say ${VAR} or ${VAR:-default} (URLs, hosts, switches that differ per deployment): expanded
+# from the environment before it is checked. Use as Annotated[str, FROM_ENV].
+FROM_ENV = BeforeValidator(_expanded)
 
 _Strict = Strict  # the name the configuration modules use

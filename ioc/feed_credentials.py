@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from ioc.config_base import _Strict, expand_env
+from ioc.config_base import FROM_ENV, _Strict
 
 
 class SecretRef(_Strict):
@@ -66,7 +66,7 @@ class OAuth2ClientCredentials(_Strict):
     shortly before it expires, fetched again then or when the agency answers 401."""
 
     type: Literal["oauth2_client_credentials"]
-    token_url: str = Field(pattern=r"^https?://")
+    token_url: Annotated[str, FROM_ENV] = Field(pattern=r"^https?://")
     client_id: str | SecretRef
     client_secret: SecretRef
     scope: str = ""
@@ -74,11 +74,6 @@ class OAuth2ClientCredentials(_Strict):
     # "body": in the form, for servers that only read them there
     client_auth: Literal["basic", "body"] = "basic"
     refresh_margin: float = Field(default=60.0, ge=0, description="seconds before expiry a token is renewed")
-
-    @field_validator("token_url", mode="before")
-    @classmethod
-    def _expand_env(cls, url: Any) -> Any:
-        return expand_env(url) if isinstance(url, str) else url
 
 
 FeedAuth = Annotated[BearerAuth | ApiKeyAuth | BasicAuth | OAuth2ClientCredentials, Field(discriminator="type")]

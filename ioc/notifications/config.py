@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ioc.config import SLUG, ConfigError, SecretRef, _Strict, _validate, expand_env
+from ioc.config import SLUG, ConfigError, SecretRef, _Strict, _validate
+from ioc.config_base import FROM_ENV
 from ioc.model import Severity
 
 FILE_NAME = "notifications.yaml"
@@ -35,20 +36,15 @@ Duration = Annotated[timedelta, Field(description="30s, 10m, 2h")]
 
 class _Channel(_Strict):
     # `enabled: ${IOC_NOTIFY_EMAIL:-false}` lets a deployment switch a channel on without editing the file
-    enabled: bool = False
+    enabled: Annotated[bool, FROM_ENV] = False
     timeout: float = Field(default=10.0, gt=0, description="seconds for one send")
-
-    @field_validator("enabled", mode="before")
-    @classmethod
-    def _enabled_from_env(cls, value: Any) -> Any:
-        return expand_env(value) if isinstance(value, str) else value
 
 
 class SmtpChannel(_Channel):
     """E-mail through an SMTP server (the city's relay)."""
 
     type: Literal["smtp"]
-    host: str
+    host: Annotated[str, FROM_ENV]
     port: int = Field(default=587, gt=0, lt=65536)
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | SecretRef | None = None
@@ -57,24 +53,14 @@ class SmtpChannel(_Channel):
     ca_file: str | None = Field(default=None, description="PEM of a private CA the relay's certificate is "
                                 "checked against (default: the system's), relative to the project unless absolute")
 
-    @field_validator("host", mode="before")
-    @classmethod
-    def _host_from_env(cls, value: Any) -> Any:
-        return expand_env(value) if isinstance(value, str) else value
-
 
 class WebhookChannel(_Channel):
     """A JSON POST to one URL per notification (a paging system, a chat bridge); signed when a secret is set."""
 
     type: Literal["webhook"]
     # a webhook URL often is the credential itself (a token in its path), so it may be given by reference
-    url: str | SecretRef
+    url: Annotated[str, FROM_ENV] | SecretRef
     secret: SecretRef | None = Field(default=None, description="HMAC-SHA256 key for the X-IOC-Signature header")
-
-    @field_validator("url", mode="before")
-    @classmethod
-    def _url_from_env(cls, value: Any) -> Any:
-        return expand_env(value) if isinstance(value, str) else value
 
 
 class TelegramChannel(_Channel):
