@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import random
 import secrets
 import shutil
@@ -33,20 +32,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+from bench.common import bench_redis, chromium, sign_in, stop  # noqa: E402
 from ioc.config import load_settings  # noqa: E402
 from ioc.model import Alert, Severity, utcnow  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
 from layouts.app import create_app  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 DISTRICTS = ("Hải Châu", "Thanh Khê", "Sơn Trà", "Ngũ Hành Sơn", "Liên Chiểu", "Cẩm Lệ", "Hòa Vang")
 # records, in the page, when each alert row first appears (Date.now(), the clock the raise is timed on)
 PAGES = {  # page -> (path, the CSS selector of one alert row carrying data-alert)
@@ -73,24 +69,7 @@ def alert(number: int, rng: random.Random) -> Alert:
                  updated_at=now, location=(rng.uniform(108.15, 108.25), rng.uniform(16.0, 16.09)))
 
 
-def browser(profile: str) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1920,1080", f"--user-data-dir={profile}"):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-def sign_in(driver: webdriver.Chrome, base: str, name: str, password: str) -> None:
-    driver.get(base + "/login")
-    driver.find_element(By.NAME, "username").send_keys(name)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(driver, 20, poll_frequency=0.1).until(lambda d: "/login" not in d.current_url)
-
-
-def load_time(driver: webdriver.Chrome, url: str, row_selector: str, rows: int) -> float:
+def load_time(driver: WebDriver, url: str, row_selector: str, rows: int) -> float:
     """Seconds from navigation to the queue's rows on screen, from a blank page."""
     driver.get("about:blank")
     started = time.perf_counter()
@@ -109,14 +88,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would bury the figures
 
-    url = os.environ.get("IOC_BENCH_REDIS_URL")
-    process = None
-    if not url:
-        binary = shutil.which("redis-server")
-        if not binary:
-            print("error: no redis-server on PATH and no IOC_BENCH_REDIS_URL", file=sys.stderr)
-            return 2
-        process, url = start_redis_server(binary)
+    url, process = bench_redis()
     client = redis.Redis.from_url(url, decode_responses=True)
     client.flushdb()
     settings = load_settings()
@@ -132,7 +104,7 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     profile = tempfile.mkdtemp(prefix="ioc-bench-chromium-")
-    driver = browser(profile)
+    driver = chromium(1920, 1080, profile)
     try:
         sign_in(driver, base, "bench", password)
         path, row_selector = PAGES[args.page]
@@ -152,9 +124,7 @@ def main() -> int:
         driver.quit()
         server.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+        stop(process)
 
     result = {
         "page": args.page,

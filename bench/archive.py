@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import statistics
@@ -35,10 +34,10 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import redis  # noqa: E402
 
+from bench.common import bench_redis, one_core, stop  # noqa: E402
 from ioc.archive import Archiver  # noqa: E402
 from ioc.archive.files import disk_bytes  # noqa: E402
 from ioc.model import Batch, Entity, Observation  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -131,16 +130,8 @@ def one_case(client: redis.Redis, store: Store, feed: str, batches: list[Batch],
 
 
 def run(rounds: int) -> list[dict[str, Any]]:
-    url = os.environ.get("IOC_BENCH_REDIS_URL")
-    process = None
-    if not url:
-        binary = shutil.which("redis-server")
-        if not binary:
-            raise SystemExit("needs redis-server on PATH or IOC_BENCH_REDIS_URL")
-        process, url = start_redis_server(binary)
-    # Pin this process (not the redis-server started above) to one core: "obs/s on one core".
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    url, process = bench_redis()
+    one_core()  # this process, not the redis-server it may have started
     client = redis.Redis.from_url(url, decode_responses=True)
     store = Store(client, "bench")
     rng = random.Random(7)
@@ -150,8 +141,7 @@ def run(rounds: int) -> list[dict[str, Any]]:
     finally:
         client.flushdb()
         client.close()
-        if process:
-            process.terminate()
+        stop(process)
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -39,12 +38,12 @@ from dash._utils import to_json  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_caching import Cache  # noqa: E402
 
+from bench.common import bench_redis, stop  # noqa: E402
 from bench.dash_screen import percentile  # noqa: E402
 from ioc.city_map import district_layer  # noqa: E402
 from ioc.config import Feed, Settings, load_settings  # noqa: E402
 from ioc.control_room import LiveCity  # noqa: E402
 from ioc.model import Alert, Batch, Entity, Observation, Severity, utcnow  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
 from ioc.web import cache_config  # noqa: E402
 from layouts.control_room import screen_update  # noqa: E402
@@ -155,10 +154,7 @@ def main() -> None:
     parser.add_argument("--entities", type=int, nargs="+", default=[1000, 10000, 50000, 100000])
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    binary = shutil.which("redis-server")
-    if not binary:
-        raise SystemExit("needs redis-server on PATH")
-    process, url = start_redis_server(binary)
+    url, process = bench_redis()
     settings = load_settings()
     feeds = [f for f in settings.feeds if f.enabled]
     busiest = feeds[2]  # the buses: the feed that moves most in a real city
@@ -188,7 +184,7 @@ def main() -> None:
             print(row("nothing changed", one["idle"] + every["idle"], None))
             client.close()
     finally:
-        process.terminate()
+        stop(process)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -36,10 +34,10 @@ import orjson  # noqa: E402
 import redis  # noqa: E402
 from google.transit import gtfs_realtime_pb2  # noqa: E402
 
+from bench.common import bench_redis, one_core, stop  # noqa: E402
 from ioc.areas import area_index  # noqa: E402
 from ioc.config import Feed, load_settings  # noqa: E402
 from ioc.model import Batch, Entity, to_iso  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.runner import ingest_payload  # noqa: E402
 from ioc.store import Store  # noqa: E402
 
@@ -203,16 +201,8 @@ def screen_read(client: redis.Redis, store: Store, rounds: int, entities: int = 
 def run(rounds: int) -> list[dict[str, object]]:
     settings = load_settings()
     areas = area_index(settings.city)
-    url = os.environ.get("IOC_BENCH_REDIS_URL")
-    process = None
-    if not url:
-        binary = shutil.which("redis-server")
-        if not binary:
-            raise SystemExit("needs redis-server on PATH or IOC_BENCH_REDIS_URL")
-        process, url = start_redis_server(binary)
-    # Pin this process (not the redis-server started above) to one core: "obs/s on one core".
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    url, process = bench_redis()
+    one_core()  # this process, not the redis-server it may have started
     client = redis.Redis.from_url(url, decode_responses=True)
     store = Store(client, "bench")
     rng = random.Random(7)
@@ -247,8 +237,7 @@ def run(rounds: int) -> list[dict[str, object]]:
         results.append(screen_read(client, store, rounds))
     finally:
         client.close()
-        if process:
-            process.terminate()
+        stop(process)
     return results
 
 

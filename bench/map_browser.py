@@ -32,20 +32,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis  # noqa: E402
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+from bench.common import bench_redis, chromium, sign_in, stop  # noqa: E402
 from bench.control_room import rewrite  # noqa: E402
 from ioc.config import Feed, load_settings  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
 from layouts.app import create_app  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 TICK_SECONDS = 2.0
 # installed before the page's own scripts run, so the first load's tasks are caught too
 OBSERVER = """
@@ -55,27 +52,7 @@ new PerformanceObserver(list => list.getEntries().forEach(entry => window.iocLon
 """
 
 
-def browser(profile: str) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-dev-shm-usage", "--window-size=1920,1080", f"--user-data-dir={profile}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
-    return driver
-
-
-def sign_in(driver: webdriver.Chrome, base: str, name: str, password: str) -> None:
-    driver.get(base + "/login")
-    driver.find_element(By.NAME, "username").send_keys(name)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(driver, 20, poll_frequency=0.1).until(lambda d: "/login" not in d.current_url)
-
-
-def take_tasks(driver: webdriver.Chrome) -> list[float]:
+def take_tasks(driver: WebDriver) -> list[float]:
     return driver.execute_script("const t = window.iocLongTasks.splice(0); return t;") or []
 
 
@@ -100,13 +77,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    binary = shutil.which("redis-server")
-    if not binary:
-        print("error: no redis-server on PATH", file=sys.stderr)
-        return 2
-    process, url = start_redis_server(binary)
+    url, process = bench_redis()
     settings = load_settings()
-    store = Store(redis.Redis.from_url(url, decode_responses=True), settings.city.id)
+    client = redis.Redis.from_url(url, decode_responses=True)
+    client.flushdb()
+    store = Store(client, settings.city.id)
     feeds = [f for f in settings.feeds if f.enabled]
     shares = {f.name: args.entities // len(feeds) + (1 if i < args.entities % len(feeds) else 0)
               for i, f in enumerate(feeds)}
@@ -120,7 +95,7 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     profile = tempfile.mkdtemp(prefix="ioc-bench-chromium-")
-    driver = browser(profile)
+    driver = chromium(1920, 1080, profile)
 
     def writer(changing: list[Feed]) -> Callable[[], None]:
         return lambda: rewrite(store, settings, changing, shares, rng)
@@ -155,8 +130,7 @@ def main() -> int:
         driver.quit()
         server.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
     return 0
 
 

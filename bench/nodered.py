@@ -39,6 +39,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import redis  # noqa: E402
 
+from bench.common import stop  # noqa: E402
 from data_adapters.base import FeedContext, get_reader  # noqa: E402
 from ioc.areas import AreaIndex, area_index  # noqa: E402
 from ioc.config import Feed, load_settings  # noqa: E402
@@ -278,16 +279,6 @@ def serve_directory(directory: Path, probe: str) -> tuple[subprocess.Popen[bytes
                 time.sleep(0.1)
         stop(process)
     raise BenchError("could not start python3 -m http.server on loopback")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass(slots=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import smtplib
 import statistics
 import sys
@@ -35,11 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 import redis  # noqa: E402
 
+from bench.common import bench_redis  # noqa: E402
+from bench.common import stop as stop_redis  # noqa: E402
 from ioc.alerts import AlertBook  # noqa: E402
 from ioc.keys import Keys  # noqa: E402
 from ioc.model import Alert, Severity, utcnow  # noqa: E402
 from ioc.notifications import NotificationSettings, Notifier  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 
 # the same loopback servers the notification tests send to
 from tests.ioc.notifications.local_servers import http_recorder, mail_server  # noqa: E402
@@ -106,13 +106,7 @@ def main() -> int:
     token = "123456:bench-token"
     os.environ["BENCH_BOT_TOKEN"] = token
 
-    process = None
-    url = os.environ.get("IOC_BENCH_REDIS_URL")
-    if not url:
-        binary = shutil.which("redis-server")
-        if not binary:
-            raise SystemExit("needs redis-server on PATH or IOC_BENCH_REDIS_URL")
-        process, url = start_redis_server(binary)
+    url, process = bench_redis()
     client = redis.Redis.from_url(url, decode_responses=True)
     client.flushdb()
     book = AlertBook(client, KEYS)
@@ -142,9 +136,7 @@ def main() -> int:
     finally:
         client.flushdb()
         client.close()
-        if process is not None:
-            process.terminate()
-            process.wait(10)
+        stop_redis(process)
 
     result = {
         "recipients": n, "messages_per_escalation": 2 * n, "runs": args.runs, "interval_s": args.interval,

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import shutil
 import statistics
 import sys
 import time
@@ -33,13 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 import redis  # noqa: E402
 
+from bench.common import bench_redis, stop  # noqa: E402
 from ioc.config import load_settings  # noqa: E402
 from ioc.i18n import CITY_ZONE  # noqa: E402
 from ioc.kpis.catalogue import QUANTILES, Kpi, load_catalogue  # noqa: E402
 from ioc.kpis.periods import make_range  # noqa: E402
 from ioc.kpis.records import Contribution  # noqa: E402
 from ioc.kpis.report import compute_report  # noqa: E402
-from ioc.redis_conn import start_redis_server  # noqa: E402
 from ioc.store import Store  # noqa: E402
 from layouts import ids  # noqa: E402
 from simulator.backfill import backfill  # noqa: E402
@@ -137,13 +135,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    url = os.environ.get("IOC_BENCH_REDIS_URL")
-    process = None
-    if not url:
-        binary = shutil.which("redis-server")
-        if not binary:
-            raise SystemExit("needs redis-server on PATH or IOC_BENCH_REDIS_URL")
-        process, url = start_redis_server(binary)
+    url, process = bench_redis()
     client = redis.Redis.from_url(url, decode_responses=True)
     client.flushdb()
     try:
@@ -229,9 +221,7 @@ def main() -> int:
               + ", ".join(f"{kpi_id} {difference:.2%}" for difference, kpi_id in worst[:4]))
     finally:
         client.close()
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+        stop(process)
     return 0
 
 

@@ -10,42 +10,16 @@ live parts have drawn. Needs Debian's `chromium` and `chromedriver` (as the brow
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import chromium, sign_in  # noqa: E402
 
 SETTLE_SECONDS = 4.0  # two refresh ticks: the map, the tiles and the alerts have all drawn
-# Debian's packages: the driver matches the browser, and nothing is downloaded
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-def browser(width: int, height: int) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 f"--window-size={width},{height}", "--hide-scrollbars"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    # the window size includes the browser's own chrome in headless mode; the viewport is what a screen shows
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-    return driver
-
-
-def sign_in(driver: webdriver.Chrome, url: str, user: str, password: str) -> None:
-    driver.get(url + "/login")
-    driver.find_element(By.NAME, "username").send_keys(user)
-    driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form.ioc-signin-form button[type=submit]").click()
-    deadline = time.monotonic() + 20
-    while "/login" in driver.current_url:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"error: {user} could not sign in at {url}")
-        time.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,13 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for size in args.size or ["1920x1080"]:
         width, height = (int(part) for part in size.lower().split("x"))
-        driver = browser(width, height)
+        driver = chromium(width, height)
         try:
             sign_in(driver, url, args.user, args.password)
             for page in args.page or ["/"]:
                 driver.get(url + page)
                 time.sleep(SETTLE_SECONDS)
-                name = (page.strip("/").replace("/", "-") or "control-room") + f"-{width}{args.suffix}.png"
+                # a path with a query ("/alerts?alert=A000001") makes a plain file name
+                name = (re.sub(r"[^A-Za-z0-9]+", "-", page).strip("-") or "control-room") + f"-{width}{args.suffix}.png"
                 driver.save_screenshot(str(args.out / name))
                 print(args.out / name)
         finally:
