@@ -9,6 +9,7 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from ioc.alerts import ALERTS_LAYER
 from ioc.alerts.shelf import Shelf, return_due
 from ioc.annunciation import announcements, record_silence
 from ioc.audit import AuditTrail
@@ -16,7 +17,7 @@ from ioc.auth import current_actor, current_address
 from ioc.i18n import t
 from ioc.model import utcnow
 from ioc.pages import Callback
-from ioc.web import WebContext, language
+from ioc.web import WebContext, age_step, language
 from layouts import ids
 
 ANNOUNCE_MS = 2000
@@ -34,6 +35,7 @@ def annunciator(lang: str) -> html.Div:
         children=[
             dcc.Interval(id=ids.ANNUNCIATION_TICK, interval=ANNOUNCE_MS),
             dcc.Store(id=ids.ANNUNCIATION, data=[]),
+            dcc.Store(id=ids.ANNUNCIATION_SEEN),
             dcc.Store(id=ids.SOUND_ON, data=False),
             dcc.Store(id=ids.SILENCED, storage_type="session", data=[]),
             dcc.Store(id=ids.SCREEN_ID, storage_type="local"),
@@ -54,20 +56,24 @@ def annunciator(lang: str) -> html.Div:
     )
 
 
-def refresh(context: WebContext, _tick: int | None, lang: str | None) -> tuple[Any, ...]:
-    """The alarms to announce now, and their lines in the pop-up."""
+def refresh(context: WebContext, _tick: int | None, lang: str | None, seen: str | None) -> tuple[Any, ...]:
+    """The alarms to announce now, and their lines in the pop-up; nothing read or sent while no alert changed
+    (every screen asks every 2 s) and the ages shown have not stepped on."""
     lang = language(lang)
     now = utcnow()
     book = context.store.alerts
     shelf = Shelf(book.redis, book.keys, context.settings.shelving)
-    return_due(shelf, book.get, now)
+    return_due(shelf, book.get, now)  # an alarm back from the shelf is an alert change, so it is drawn below
+    key = f"{context.store.layer_versions().get(ALERTS_LAYER, 0)}:{lang}:{age_step(now)}"
+    if key == seen:
+        return dash.no_update, dash.no_update, dash.no_update
     found = announcements(book.records(), context.settings, lang, now, shelved=shelf.shelved_ids(now))
     lines = [html.Div(className=f"annunciator-line annunciator-line--{item.sound}", **{"data-alert": item.id},
                       children=[html.Span(item.severity_text, className="annunciator-severity"),
                                 html.Span(item.title, className="annunciator-what"),
                                 html.Span(f"{item.where} · {item.since}", className="annunciator-where")])
              for item in found]
-    return [item.to_dict() for item in found], lines
+    return [item.to_dict() for item in found], lines, key
 
 
 def silence(context: WebContext, clicks: int | None, announced: list[dict[str, Any]] | None,
@@ -85,8 +91,10 @@ def silence(context: WebContext, clicks: int | None, announced: list[dict[str, A
 
 CALLBACKS = (
     Callback(
-        outputs=(Output(ids.ANNUNCIATION, "data"), Output(ids.ANNUNCIATOR_LIST, "children")),
+        outputs=(Output(ids.ANNUNCIATION, "data"), Output(ids.ANNUNCIATOR_LIST, "children"),
+                 Output(ids.ANNUNCIATION_SEEN, "data")),
         inputs=(Input(ids.ANNUNCIATION_TICK, "n_intervals"), Input(ids.LANG, "data")),
+        states=(State(ids.ANNUNCIATION_SEEN, "data"),),
         function=refresh,
         permission=PERMISSION,
     ),

@@ -26,6 +26,7 @@ HEARTBEAT_STATE = "ioc-heartbeat-state"
 ANNUNCIATOR = "ioc-annunciator"
 ANNUNCIATION_TICK = "ioc-annunciation-tick"
 ANNUNCIATION = "ioc-annunciation"  # the alarms to announce, from the server
+ANNUNCIATION_SEEN = "ioc-annunciation-seen"  # what the pop-up last drew: nothing is sent until it changes
 ANNUNCIATOR_LIST = "ioc-annunciator-list"
 SOUND_ON = "ioc-sound-on"  # whether this screen's sound has been switched on (browsers need a click first)
 SOUND_ENABLE = "ioc-sound-enable"
