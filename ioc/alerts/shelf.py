@@ -92,13 +92,15 @@ class Shelf:
         return shelved_ids(self.redis, self.keys, now)
 
     def shelved(self, now: datetime | None = None) -> list[Shelved]:
-        """The shelved list, soonest back first."""
-        found = []
-        for alert_id in sorted(self.shelved_ids(now), key=lambda i: self.redis.zscore(self.keys.alerts_shelved(), i)):
-            raw = self.redis.hgetall(self.keys.alert_shelf(alert_id))
-            found.append(Shelved(alert_id, raw.get("reason", ""), raw.get("by", ""), from_iso(raw.get("at")),
-                                 from_iso(raw.get("until"))))
-        return found
+        """The shelved list, soonest back first (the sorted set's own order), read in one round trip."""
+        now = now or utcnow()
+        ids = self.redis.zrangebyscore(self.keys.alerts_shelved(), f"({now.timestamp()}", "+inf")
+        with self.redis.pipeline(transaction=False) as pipe:
+            for alert_id in ids:
+                pipe.hgetall(self.keys.alert_shelf(alert_id))
+            shelves = pipe.execute()
+        return [Shelved(alert_id, raw.get("reason", ""), raw.get("by", ""), from_iso(raw.get("at")),
+                        from_iso(raw.get("until"))) for alert_id, raw in zip(ids, shelves, strict=True)]
 
 
 def return_due(shelf: Shelf, get: Callable[[str], AlertRecord | None], now: datetime | None = None) -> list[str]:
