@@ -214,6 +214,11 @@ def test_two_workers_on_one_redis_send_each_notification_once(
     assert len(smtp.received) == 5 and len(http.received("/hook")) == 5 and len(http.received("/sendMessage")) == 5
 
 
+def mailed_to(smtp: MailServer) -> list[str]:
+    """Who the relay received mail for, in order."""
+    return [m.recipients[0] for m in smtp.received]
+
+
 def test_escalation_over_time_tells_the_supervisor_reminds_and_stops_once_acknowledged(
         redis_client: redis.Redis, smtp: MailServer, http: HttpRecorder) -> None:
     clock = Clock()
@@ -221,28 +226,25 @@ def test_escalation_over_time_tells_the_supervisor_reminds_and_stops_once_acknow
     worker = notifier(redis_client, smtp, http, clock)
     book = AlertBook(redis_client, KEYS)
 
-    def mailed_to() -> list[str]:
-        return [m.recipients[0] for m in smtp.received]
-
     try:
         worker.tick()
-        assert mailed_to() == ["op-a@city.example"]
+        assert mailed_to(smtp) == ["op-a@city.example"]
         clock.advance(minutes=9, seconds=59)
         worker.tick()
-        assert mailed_to() == ["op-a@city.example"]
+        assert mailed_to(smtp) == ["op-a@city.example"]
         clock.advance(seconds=1)
         worker.tick()
-        assert mailed_to() == ["op-a@city.example", "sup@city.example"]
+        assert mailed_to(smtp) == ["op-a@city.example", "sup@city.example"]
         clock.advance(minutes=15)
         worker.tick()
-        assert mailed_to()[-1] == "sup@city.example" and len(mailed_to()) == 3  # reminder 1
+        assert mailed_to(smtp)[-1] == "sup@city.example" and len(mailed_to(smtp)) == 3  # reminder 1
         assert "nhắc lại lần 1" in smtp.received[-1].message.get_content()
         book.acknowledge(alert_id, actor="op-a", now=clock())
         clock.advance(minutes=30)
         report = worker.tick()
     finally:
         worker.close()
-    assert report.sent == 0 and len(mailed_to()) == 3 and len(http.received("/sendMessage")) == 1
+    assert report.sent == 0 and len(mailed_to(smtp)) == 3 and len(http.received("/sendMessage")) == 1
 
 
 def test_acknowledged_while_waiting_for_a_retry_is_cancelled_not_sent(
@@ -468,19 +470,16 @@ def test_a_shelved_alarm_escalates_to_nobody_until_it_comes_back(
     worker = notifier(redis_client, smtp, http, clock)
     book = AlertBook(redis_client, KEYS)
 
-    def mailed_to() -> list[str]:
-        return [m.recipients[0] for m in smtp.received]
-
     try:
         worker.tick()
-        assert mailed_to() == ["op-a@city.example"]
+        assert mailed_to(smtp) == ["op-a@city.example"]
         Shelf(redis_client, KEYS, Shelving()).shelve(book.get(alert_id), actor="op-a", reason="crew on site",
                                                      minutes=20, now=clock())
         clock.advance(minutes=15)
         worker.tick()
-        assert mailed_to() == ["op-a@city.example"]  # past the supervisor's 10 minutes, but shelved
+        assert mailed_to(smtp) == ["op-a@city.example"]  # past the supervisor's 10 minutes, but shelved
         clock.advance(minutes=6)
         worker.tick()
-        assert "sup@city.example" in mailed_to()  # back from the shelf, still unacknowledged: escalated
+        assert "sup@city.example" in mailed_to(smtp)  # back from the shelf, still unacknowledged: escalated
     finally:
         worker.close()
