@@ -19,12 +19,10 @@ import argparse
 import json
 import logging
 import random
-import secrets
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -35,13 +33,11 @@ import redis  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
-from bench.common import bench_redis, chromium, sign_in, stop  # noqa: E402
+from bench.common import BENCH_USER, bench_redis, chromium, serve_dashboard, sign_in, stop  # noqa: E402
 from ioc.config import load_settings  # noqa: E402
 from ioc.model import Alert, Severity, utcnow  # noqa: E402
 from ioc.store import Store  # noqa: E402
-from layouts.app import create_app  # noqa: E402
 
 DISTRICTS = ("Hải Châu", "Thanh Khê", "Sơn Trà", "Ngũ Hành Sơn", "Liên Chiểu", "Cẩm Lệ", "Hòa Vang")
 # records, in the page, when each alert row first appears (Date.now(), the clock the raise is timed on)
@@ -97,16 +93,11 @@ def main() -> int:
     for number in range(args.queue):
         store.alerts.raise_alert(alert(number, rng))
 
-    app = create_app(store, settings, redis_kind="server", cookie_secure=False)
-    password = secrets.token_urlsafe(16)
-    app.server.extensions["ioc_security"].users.add("bench", "operator", password, actor="bench")
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base, server, password = serve_dashboard(store, settings)
     profile = tempfile.mkdtemp(prefix="ioc-bench-chromium-")
     driver = chromium(1920, 1080, profile)
     try:
-        sign_in(driver, base, "bench", password)
+        sign_in(driver, base, BENCH_USER, password)
         path, row_selector = PAGES[args.page]
         load_time(driver, base + path, row_selector, args.queue)  # warm: assets cached as on a wall screen
         loads = [load_time(driver, base + path, row_selector, args.queue) for _ in range(5)]

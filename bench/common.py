@@ -1,11 +1,14 @@
 """What the benchmarks share: their Redis (IOC_BENCH_REDIS_URL, else a private redis-server), one core for
-"per core" figures, and a headless Chromium at a given viewport, signed in through the real form."""
+"per core" figures, the dashboard served in a thread, and a headless Chromium at a given viewport, signed in
+through the real form."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
+import threading
 import time
 from typing import Any
 
@@ -13,6 +16,7 @@ from ioc.redis_conn import start_redis_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+BENCH_USER = "bench"  # the account the browser benchmarks sign in with
 
 
 def bench_redis() -> tuple[str, subprocess.Popen[bytes] | None]:
@@ -78,3 +82,18 @@ def sign_in(driver: Any, base: str, name: str, password: str, timeout: float = 2
         if time.monotonic() > deadline:
             raise SystemExit(f"error: {name} could not sign in at {base}")
         time.sleep(0.1)
+
+
+def serve_dashboard(store: Any, settings: Any) -> tuple[str, Any, str]:
+    """The dashboard on `store`, served in a thread on a free loopback port, with an operator account of its
+    own: (base URL, the server to shut down, the operator's password)."""
+    from werkzeug.serving import make_server
+
+    from layouts.app import create_app
+
+    app = create_app(store, settings, redis_kind="server", cookie_secure=False)
+    password = secrets.token_urlsafe(16)
+    app.server.extensions["ioc_security"].users.add(BENCH_USER, "operator", password, actor="bench")
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server, password

@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import logging
 import random
-import secrets
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,13 +33,11 @@ import redis  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
-from bench.common import bench_redis, chromium, sign_in, stop  # noqa: E402
+from bench.common import BENCH_USER, bench_redis, chromium, serve_dashboard, sign_in, stop  # noqa: E402
 from bench.control_room import rewrite  # noqa: E402
 from ioc.config import Feed, load_settings  # noqa: E402
 from ioc.store import Store  # noqa: E402
-from layouts.app import create_app  # noqa: E402
 
 TICK_SECONDS = 2.0
 # installed before the page's own scripts run, so the first load's tasks are caught too
@@ -88,12 +84,7 @@ def main() -> int:
     rng = random.Random(5)
     rewrite(store, settings, feeds, shares, rng)
 
-    app = create_app(store, settings, redis_kind="server", cookie_secure=False)
-    password = secrets.token_urlsafe(16)
-    app.server.extensions["ioc_security"].users.add("bench", "operator", password, actor="bench")
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base, server, password = serve_dashboard(store, settings)
     profile = tempfile.mkdtemp(prefix="ioc-bench-chromium-")
     driver = chromium(1920, 1080, profile)
 
@@ -101,7 +92,7 @@ def main() -> int:
         return lambda: rewrite(store, settings, changing, shares, rng)
 
     try:
-        sign_in(driver, base, "bench", password)
+        sign_in(driver, base, BENCH_USER, password)
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER})
         driver.get(base + "/")
         WebDriverWait(driver, 60, poll_frequency=0.1).until(
