@@ -23,7 +23,7 @@ MINUTES = (15, 30, 60, 120, 480)
 def shelf_controls() -> html.Div:
     return html.Div(className="alerts-shelf-controls", children=[
         dcc.Dropdown(id=ids.ALERTS_SHELVE_MINUTES, options=[], value=30, clearable=False,
-                     className="alerts-shelve-minutes"),
+                     className="alerts-dropdown alerts-shelve-minutes"),
         html.Button(id=ids.ALERTS_SHELVE, n_clicks=0, className="alerts-button alerts-button--shelve"),
         html.Div(id=ids.ALERTS_SHELF_FEEDBACK, className="alerts-feedback"),
     ])
