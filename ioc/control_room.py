@@ -31,7 +31,7 @@ LOCAL_LAYERS = 4
 # How often the background builder looks for new data, and how long after a screen's last tick in a language
 # it keeps building that language's layers (no screen watching, no work).
 WARM_EVERY_SECONDS = 0.5
-WATCHED_FOR_SECONDS = 60.0
+WATCHED_FOR_SECONDS = 10.0  # five missed 2 s ticks: the screens have gone
 
 
 @dataclass

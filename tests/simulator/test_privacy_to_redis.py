@@ -25,20 +25,25 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
 def _every_string(client: redis.Redis) -> list[str]:
-    found: list[str] = []
-    for key in client.scan_iter(count=1000):
-        kind = client.type(key)
-        if kind == "hash":
-            found.extend(client.hgetall(key).values())
-        elif kind == "stream":
-            found.extend(v for _, fields in client.xrange(key) for v in fields.values())
-        elif kind == "list":
-            found.extend(client.lrange(key, 0, -1))
-        elif kind == "string":
-            found.append(client.get(key) or "")
-        elif kind == "set":
-            found.extend(client.smembers(key))
-    return found
+    """Every value in the Redis, as text. Read as bytes: some values are not UTF-8 (the dashboard's cache keeps
+    pickled map layers), and those are searched too, as far as they hold text."""
+    raw = redis.Redis(connection_pool=redis.ConnectionPool(**{**client.connection_pool.connection_kwargs,
+                                                              "decode_responses": False}))
+    found: list[bytes] = []
+    for key in raw.scan_iter(count=1000):
+        kind = raw.type(key)
+        if kind == b"hash":
+            found.extend(raw.hgetall(key).values())
+        elif kind == b"stream":
+            found.extend(v for _, fields in raw.xrange(key) for v in fields.values())
+        elif kind == b"list":
+            found.extend(raw.lrange(key, 0, -1))
+        elif kind == b"string":
+            found.append(raw.get(key) or b"")
+        elif kind == b"set":
+            found.extend(raw.smembers(key))
+    raw.close()
+    return [value.decode("utf-8", errors="replace") for value in found]
 
 
 def test_no_phone_or_email_of_any_simulated_agency_reaches_redis(
