@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from ioc.config_alarms import Grouping, MaintenanceWindow
 from ioc.config_base import FROM_ENV, SLUG, ConfigError, Text, _Strict, expand_env
 from ioc.feed_credentials import (
     ApiKeyAuth,
@@ -261,11 +262,19 @@ Rule = Annotated[
 ]
 
 
+class ProcedureStep(Text):
+    """One step of an operating procedure, in both languages, and optionally who does it: a role in the
+    control room or on site (`role`, both languages) and the agency that acts (`agency`)."""
+
+    role: Text | None = None
+    agency: str | None = None
+
+
 class Procedure(_Strict):
     """An operating procedure: the checklist an operator works through on an alert of a rule."""
 
     title: Text
-    steps: list[Text] = Field(min_length=1)
+    steps: list[ProcedureStep] = Field(min_length=1)
 
 
 class Shelving(_Strict):
@@ -283,9 +292,24 @@ class Shelving(_Strict):
         return self
 
 
+class AlarmSystem(_Strict):
+    """How the alarm system's own performance is measured (EEMUA 191, ISA-18.2; ioc.alerts.metrics): how many
+    operator positions share the alert queue, and what counts as a flood, a chattering and a stale alarm."""
+
+    operator_positions: int = Field(default=1, ge=1)
+    flood_per_10_minutes: int = Field(default=10, ge=1)  # more than this per position in 10 min is a flood
+    chatter_raises: int = Field(default=3, ge=2)  # this many raises of one alarm ...
+    chatter_seconds: int = Field(default=60, gt=0)  # ... within this many seconds is chattering
+    stale_hours: float = Field(default=24, gt=0)  # open longer than this is stale
+    window_hours: int = Field(default=24, ge=1, le=24 * 31)  # what the alert page's panel measures
+
+
 class RuleFile(_Strict):
     procedures: dict[str, Procedure] = Field(default_factory=dict)
     shelving: Shelving = Field(default_factory=Shelving)
+    alarm_system: AlarmSystem = Field(default_factory=AlarmSystem)
+    grouping: Grouping = Field(default_factory=Grouping)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     rules: list[Rule]
 
     @model_validator(mode="after")
@@ -329,6 +353,9 @@ class Settings(_Strict):
     rules: list[Rule]
     procedures: dict[str, Procedure] = Field(default_factory=dict)
     shelving: Shelving = Field(default_factory=Shelving)
+    alarm_system: AlarmSystem = Field(default_factory=AlarmSystem)
+    grouping: Grouping = Field(default_factory=Grouping)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
 
     def feed(self, name: str) -> Feed:
         for feed in self.feeds:
@@ -421,10 +448,20 @@ def load_settings(directory: str | Path | None = None) -> Settings:
                 problems.append(
                     f"{folder / 'rules.yaml'}: rules[{index}] ({rule.id}): readers: unknown reader '{reader}'"
                 )
+    agencies_known = {feed.agency for feed in agencies.feeds} | {rule.agency for rule in rules.rules}
+    for name, procedure in rules.procedures.items():
+        for number, step in enumerate(procedure.steps):
+            if step.agency and step.agency not in agencies_known:
+                problems.append(f"{folder / 'rules.yaml'}: procedures.{name}: steps[{number}]: agency: "
+                                f"'{step.agency}' is not an agency of a feed or a rule")
+    for index, window in enumerate(rules.maintenance):
+        problems.extend(f"{folder / 'rules.yaml'}: maintenance[{index}] ({window.id}): feeds: '{name}' is not a "
+                        "declared feed" for name in window.feeds if name not in feed_names)
     if problems:
         raise ConfigError("\n".join(problems))
     return Settings(directory=folder, city=city, feeds=agencies.feeds, rules=rules.rules,
-                    procedures=rules.procedures, shelving=rules.shelving)
+                    procedures=rules.procedures, shelving=rules.shelving, alarm_system=rules.alarm_system,
+                    grouping=rules.grouping, maintenance=rules.maintenance)
 
 
 def resolve_path(relative: str) -> Path:
