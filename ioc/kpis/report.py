@@ -24,6 +24,7 @@ import redis
 from ioc.areas import area_index
 from ioc.config import Settings
 from ioc.kpis.aggregates import CITY, Agg, district_scope, value_of
+from ioc.kpis.archive_reader import archive_folder, kpi_reader
 from ioc.kpis.catalogue import DATA_AGGREGATES, PERCENT_AGGREGATES, Catalogue, Kpi, load_catalogue
 from ioc.kpis.forecast import Forecast, forecast
 from ioc.kpis.periods import Period, day_start
@@ -363,7 +364,9 @@ def compute_report(
         today=now.astimezone(zone).date(), zone=zone, elapsed=max(_covered_days(period, now, zone), 1 / 24),
         lang=lang,
     )
-    reads = _read(RollupReader(store, zone), settings, kpis, period, context.scope, first)
+    # Redis rollups, and the history archive's KPI aggregates for the days Redis no longer (or never) held
+    reader = kpi_reader(store, zone, archive_folder(settings), first, period.end)
+    reads = _read(reader, settings, kpis, period, context.scope, first)
     results = [
         _data_result(kpi, settings, reads, context) if kpi.aggregate in DATA_AGGREGATES
         else _record_result(kpi, catalogue, reads, context)
@@ -372,6 +375,7 @@ def compute_report(
     return Report(
         period=period, previous_period=previous, next_period=context.next, district=district, sector=sector,
         generated_at=now, rollup_version=reads.version, districts=districts, results=results,
+        sources=reader.sources(period),
     )
 
 
@@ -384,8 +388,8 @@ CACHE_SECONDS = 3600
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 # bumped when Report's fields (or the module its classes are pickled from) change, so a shared cache never
-# hands a new server an old shape; 5: the classes moved to ioc.kpis.results
-REPORT_SCHEMA = 5
+# hands a new server an old shape; 5: the classes moved to ioc.kpis.results; 6: Report.sources
+REPORT_SCHEMA = 6
 
 
 def report_cache_key(store: Store, settings: Settings, catalogue: Catalogue, period: Period,

@@ -120,6 +120,8 @@ class Report:
     rollup_version: int
     districts: list[str]
     results: list[KpiResult]
+    # KPI id -> {source: days of the period it answered}: "rollups" (Redis) or "archive" (ioc.kpis.archive_reader)
+    sources: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def counts(self) -> dict[Status, int]:
         counted: dict[Status, int] = dict.fromkeys(STATUSES, 0)
