@@ -29,6 +29,8 @@ def _archive_settings(args: argparse.Namespace) -> tuple[Any, Any, Path]:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
+    if getattr(args, "action", None) == "compact":
+        return cmd_compact(args)
     from ioc.archive import Archiver
     from ioc.redis_conn import connect
     from ioc.store import Store
@@ -52,6 +54,21 @@ def cmd_archive(args: argparse.Namespace) -> int:
         return 0
     finally:
         handle.close()
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    """Roll up each finished day of archived observations into KPI aggregates (needs no Redis)."""
+    from zoneinfo import ZoneInfo
+
+    from ioc.kpis.archive_rollups import compact_kpis
+    from ioc.kpis.catalogue import load_catalogue
+    from ioc.model import utcnow
+
+    settings, _, folder = _archive_settings(args)
+    days = compact_kpis(folder, load_catalogue(settings), ZoneInfo(settings.city.timezone), utcnow())
+    print(json.dumps({"folder": str(folder), "days": len(days),
+                      "first": days[0].isoformat() if days else None, "last": days[-1].isoformat() if days else None}))
+    return 0
 
 
 def parse_bound(text: str, *, end: bool = False) -> datetime:
@@ -94,6 +111,8 @@ def _cell(value: Any) -> Any:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     archive = subparsers.add_parser("archive", help="copy the city's history from Redis to Parquet files")
+    archive.add_argument("action", nargs="?", choices=["compact"],
+                         help="compact: roll up finished days of observations into KPI aggregates for reports")
     archive.add_argument("--once", action="store_true", help="one round (catch up and stop), then print it")
     archive.add_argument("--folder", help="the archive folder (default: archive.yaml, else IOC_ARCHIVE_DIR)")
     archive.set_defaults(func=cmd_archive)

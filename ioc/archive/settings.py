@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ioc.archive.files import KINDS
 
+KPI_FOLDER = "kpis"  # beside the kinds: the KPI aggregates' folder (ioc.kpis.archive_rollups.KPI_KIND)
+
 
 class Retention(BaseModel):
     """Days each kind is kept on disk, counted back from today (UTC); a whole day partition goes at once."""
@@ -19,9 +21,12 @@ class Retention(BaseModel):
     entities: int = Field(default=90, ge=1)
     events: int = Field(default=400, ge=1)
     alerts: int = Field(default=3650, ge=1)
+    # the KPI aggregates rolled up from observations (ioc.kpis.archive_rollups): a few hundred rows a day,
+    # so reports reach back over years after the observations themselves are gone
+    kpis: int = Field(default=3660, ge=1)
 
     def days(self) -> dict[str, int]:
-        return {kind: getattr(self, kind) for kind in KINDS}
+        return {**{kind: getattr(self, kind) for kind in KINDS}, KPI_FOLDER: self.kpis}
 
 
 class ArchiveSettings(BaseModel):

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ioc.archive.files import files_of
+from ioc.archive.settings import KPI_FOLDER
 from ioc.kpis import sketch
 from ioc.kpis.aggregates import Agg, hour_above
 from ioc.kpis.catalogue import Catalogue, Kpi
@@ -37,7 +38,7 @@ from ioc.kpis.periods import day_start
 from ioc.kpis.records import Contribution, _entity_record, contribution
 from ioc.model import Entity, from_iso
 
-KPI_KIND = "kpis"  # the archive's folder of KPI aggregates, beside observations, entities, events, alerts
+KPI_KIND = KPI_FOLDER  # the archive's folder of KPI aggregates, beside observations, entities, events, alerts
 DAYS_FILE, HOURS_FILE = "days.parquet", "hours.parquet"
 ARCHIVED_RECORDS = frozenset({"observations"})
 # an observation's entity record is the one archived last before it; the archiver writes a record again

@@ -13,7 +13,8 @@ CITY = Path(__file__).resolve().parents[3] / "config" / "danang"
 
 def test_the_citys_archive_file_loads_with_a_retention_per_kind() -> None:
     settings = load_archive_settings(CITY)
-    assert settings.retention.days() == {"observations": 400, "entities": 90, "events": 400, "alerts": 3650}
+    assert settings.retention.days() == {"observations": 400, "entities": 90, "events": 400, "alerts": 3650,
+                                         "kpis": 3660}
 
 
 @pytest.mark.parametrize(("text", "named"), [

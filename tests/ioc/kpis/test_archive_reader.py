@@ -224,3 +224,30 @@ def test_compaction_redoes_a_day_only_when_its_observations_changed(archived) ->
     assert changed == {date(2026, 11, 21)}
     # the running day is not rolled up until it is over
     assert not kpi_day_dir(root, FIRST_DAY + timedelta(days=DAYS)).exists()
+
+
+def test_ioc_archive_compact_rolls_up_the_citys_kpis(store: Store, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`ioc archive compact` on an archive of the demo city's catalogue: no Redis needed."""
+    import json
+
+    from ioc.cli import main
+
+    root = tmp_path / "archive"
+    moment = datetime(2026, 3, 2, 3, 0, tzinfo=ZONE)
+    store.write_batch("air-stations", Batch(entities=[station(1, DISTRICTS[0])],
+                                            observations=[pm25(1, 42.0, moment)]), now=moment)
+    Archiver(store.redis, store.keys, root).archive_once()
+    assert main(["archive", "compact", "--folder", str(root)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"folder": str(root), "days": 1, "first": "2026-03-02", "last": "2026-03-02"}
+    rows = ArchiveKpiReader(root, date(2026, 3, 2), date(2026, 3, 2)).days(
+        [(k, CITY) for k in archived_kpis(_demo_catalogue())], date(2026, 3, 2), date(2026, 3, 2))
+    assert rows[("pm25-mean", CITY)][date(2026, 3, 2)].s == 42.0
+
+
+def _demo_catalogue() -> Catalogue:
+    from ioc.config import load_settings
+    from ioc.kpis.catalogue import load_catalogue
+
+    return load_catalogue(load_settings())
