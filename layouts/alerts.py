@@ -25,6 +25,8 @@ from ioc.model import utcnow
 from ioc.pages import Callback, Page
 from ioc.web import WebContext, age_step, language, map_base_layer
 from layouts import ids
+from layouts.alerts_metrics import CALLBACKS as METRICS_CALLBACKS
+from layouts.alerts_metrics import metrics_panel
 from layouts.alerts_shelf import CALLBACKS as SHELF_CALLBACKS
 from layouts.alerts_shelf import shelf_controls, shelved_panel
 
@@ -69,6 +71,7 @@ def layout(context: WebContext, alert: str | None = None, **_query: Any) -> html
                     _filter(ids.ALERTS_FILTER_STATE, options[6], multi=False, value=OPEN),
                 ],
             ),
+            metrics_panel(),
             html.Div(
                 className="alerts-body",
                 children=[
@@ -463,5 +466,6 @@ PAGE = Page(
             prevent_initial_call=True,
         ),
         *SHELF_CALLBACKS,
+        *METRICS_CALLBACKS,
     ),
 )

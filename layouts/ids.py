@@ -143,3 +143,11 @@ REPORTS_EXPORT_CSV = "reports-export-csv"
 REPORTS_EXPORT_XLSX = "reports-export-xlsx"
 REPORTS_EXPORT_PDF = "reports-export-pdf"
 REPORTS_DOWNLOAD = "reports-download"
+
+# --- the alarm system's own measures (alert page panel, report section) -------------------------------------
+ALERTS_METRICS = "alerts-metrics"
+ALERTS_METRICS_HEAD = "alerts-metrics-head"
+ALERTS_METRICS_TILES = "alerts-metrics-tiles"
+ALERTS_METRICS_LISTS = "alerts-metrics-lists"
+ALERTS_METRICS_SEEN = "alerts-metrics-seen"
+REPORTS_ALARMS = "reports-alarms"
