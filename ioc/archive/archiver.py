@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +27,9 @@ from ioc.archive.files import (
     stream_order,
     write_partition,
 )
+from ioc.archive.snapshots import SNAPSHOTS, Snapshot, take_snapshot
 from ioc.keys import Keys, observation_parts
+from ioc.lifecycle import GONE_FIELD
 from ioc.model import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 GROUP = "archiver"
 READ_COUNT = 500  # stream entries per read: a batch entry holds up to a few thousand observations
 ALERTS_FEED = "alerts"  # alert transitions belong to no feed; they get a partition of their own
+# seconds between snapshots of the whole city (ioc.archive.snapshots): playback reads the last one before the
+# minute asked and at most this long of changes after it
+SNAPSHOT_EVERY = 900
 
 _Buffer = dict[tuple[str, str, str], dict[str, list[Any]]]
 
@@ -66,6 +72,11 @@ class Archiver:
         # first record is archived again; `_changed` holds a chunk's new hashes until its files are written.
         self._records_seen: dict[tuple[str, str], int] = {}
         self._changed: dict[tuple[str, str], int] = {}
+        # feed -> the entity ids of its last full poll with records: one that a later full poll no longer lists
+        # is archived as gone at that poll (ioc.playback then stops drawing it); in memory like the hashes, and
+        # the lifecycle sweep marks gone what a restart missed
+        self._members: dict[str, set[str]] = {}
+        self._snapshot_at: float | None = None  # monotonic time of the last snapshot
 
     def ensure_groups(self) -> None:
         """The consumer group on both streams, from their first entry: a new archiver takes what is there."""
@@ -117,11 +128,22 @@ class Archiver:
             done = self.archive_once()
             if done.missed:
                 log.warning("archive: entries were trimmed from %s before they were archived", self.keys.archive())
+            self.snapshot_if_due()
             today = utcnow().date()
-            apply_retention(self.root, retention, today)
+            apply_retention(self.root, {**retention, SNAPSHOTS: retention.get("entities", 90)}, today)
             compact(self.root, today - timedelta(days=1))  # a day late: an hour's late data still lands apart
         except (redis.RedisError, OSError) as error:  # Redis restarting, disk full: try next round
             log.warning("archive round failed: %s", error)
+
+    def snapshot_if_due(self, now: float | None = None) -> Snapshot | None:
+        """Every SNAPSHOT_EVERY seconds, the city's records as they are (playback starts from the last one)."""
+        now = time.monotonic() if now is None else now
+        if self._snapshot_at is not None and now - self._snapshot_at < SNAPSHOT_EVERY:
+            return None
+        taken = take_snapshot(self.redis, self.keys, self.root)
+        if taken is not None:  # nothing written yet: try again next round
+            self._snapshot_at = now
+        return taken
 
     def _acknowledge(self, stream: str, ids: list[Any]) -> None:
         self.redis.xack(stream, GROUP, *ids)
@@ -169,7 +191,16 @@ class Archiver:
 
     # --- stream entries -> rows --------------------------------------------------------------------------
 
+    def entry_rows(self, sid: str, fields: dict[str, Any], buffer: _Buffer) -> None:
+        """The rows one archive stream entry makes, into `buffer` ((kind, day, feed) -> columns): playback reads
+        the entries an archiver has not written yet this way."""
+        self._batch_rows(sid, {_text(k): v for k, v in fields.items()}, buffer)
+
     def _batch_rows(self, sid: str, fields: dict[str, Any], buffer: _Buffer) -> None:
+        if GONE_FIELD in fields:
+            gone = orjson.loads(fields[GONE_FIELD])
+            self._gone_rows(sid, gone["feed"], gone["at"], gone["ids"], buffer)
+            return
         header = orjson.loads(fields["h"])
         runs = orjson.loads(fields["a"])
         feed, at = header["feed"], header.get("at", "")
@@ -196,6 +227,13 @@ class Archiver:
                 columns[name].append(item)
         records = fields.get("r")
         if records is not None:  # present when the feed's records or events changed
+            if header.get("replace"):
+                listed = set(runs[: header["n_records"]:2])
+                before = self._members.get(feed)
+                if before is not None and before - listed:
+                    # numbered after the batch's records, so (sid, n) stays one row's
+                    self._gone_rows(sid, feed, at, sorted(before - listed), buffer, first=len(listed))
+                self._members[feed] = listed
             if records:
                 self._record_rows(sid, feed, at, runs[: header["n_records"]], records, buffer)
             events = _columns(buffer, "events", at[:10], feed) if obs_end < len(runs) else None
@@ -229,6 +267,21 @@ class Archiver:
                                ("lon", parsed.get("lon")), ("lat", parsed.get("lat")),
                                ("observed_at", parsed.get("observed_at") or ""), ("ingested_at", at),
                                ("record", record.decode())):
+                columns[name].append(item)
+
+    def _gone_rows(self, sid: str, feed: str, at: str, ids: list[str], buffer: _Buffer, first: int = 0) -> None:
+        """Entities that left: an `entities` row each with no position and a record saying `gone`; their
+        next record is archived whatever it holds."""
+        columns = _columns(buffer, "entities", at[:10], feed)
+        members = self._members.get(feed)
+        for n, entity_id in enumerate(ids, start=first):
+            self._records_seen.pop((feed, entity_id), None)
+            self._changed.pop((feed, entity_id), None)
+            if members is not None:
+                members.discard(entity_id)
+            record = orjson.dumps({"id": entity_id, "feed": feed, "gone": True, "ingested_at": at}).decode()
+            for name, item in (("sid", sid), ("n", n), ("feed", feed), ("entity", entity_id), ("lon", None),
+                               ("lat", None), ("observed_at", ""), ("ingested_at", at), ("record", record)):
                 columns[name].append(item)
 
     def _alert_rows(self, sid: str, fields: dict[str, Any], buffer: _Buffer) -> None:
