@@ -417,7 +417,13 @@ def install(server: flask.Flask, security: Security) -> flask.Blueprint:
         blueprint.add_url_rule(path, view.__name__, view, methods=["GET"])
     blueprint.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
     blueprint.register_error_handler(BadCursor, _bad_cursor)
-    blueprint.before_request(lambda: _rate_limited(security))
-    blueprint.after_request(_rate_headers)
+    rate_limit(blueprint, security)
     server.register_blueprint(blueprint)
     return blueprint
+
+
+def rate_limit(blueprint: flask.Blueprint, security: Security) -> None:
+    """Count each call of `blueprint` against its caller's API rate (one budget per key across the open-data
+    routes, /api/v1 and OData alike) and put the rate headers on its answers."""
+    blueprint.before_request(lambda: _rate_limited(security))
+    blueprint.after_request(_rate_headers)

@@ -16,7 +16,7 @@ import redis
 from dash import ClientsideFunction
 from flask_caching import Cache
 
-from ioc import api
+from ioc import api, odata
 from ioc.access import Access, cookie_secure_default, install
 from ioc.audit import audit_config_changes
 from ioc.auth import load_roles, may
@@ -230,6 +230,7 @@ def create_app(
     security = install(app, access, store, roles, cookie_secure=cookie_secure_default(roles, cookie_secure),
                        tile_url=settings.city.tile_url)
     api.install(app.server, security)
+    odata.install(app.server, security)
     with contextlib.suppress(redis.RedisError, OSError):
         # rules, targets and roles are files: the first start on a changed file writes the change to the trail
         audit_config_changes(store.redis, store.keys, Path(settings.directory), actor="config-file")

@@ -83,7 +83,7 @@ def _guard(security: Security) -> flask.Response | None:
     if is_public(path):
         return None
     user = session_user(security)
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/odata/")):  # open data: /api/v1 and its OData service
         return None if _api_client(security, user) else refuse(401, "an X-API-Key header or a session is needed")
     page_route = request.url_rule is not None and request.url_rule.rule in ("/", "/<path:path>")
     if user is None:

@@ -49,6 +49,6 @@ def add_headers(response: flask.Response, policy: ContentPolicy) -> flask.Respon
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Content-Security-Policy"] = policy.header()
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if flask.request.path in (LOGIN_PATH, "/logout", "/_dash-layout") or flask.request.path.startswith("/api/"):
+    if flask.request.path in (LOGIN_PATH, "/logout", "/_dash-layout") or flask.request.path.startswith(("/api/", "/odata/")):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,119 @@
+"""A query's rows as one pandas frame: a $filter's syntax tree turned into a vectorised mask, $orderby as a
+stable multi-key sort with OData's null order. Each filter is applied once over the whole frame."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ioc.odata.filter import Call, Compare, Literal, Logical, Node, Not, Prop
+from ioc.odata.model import EdmType, EntitySet
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
+}
+
+
+def to_frame(entity_set: EntitySet, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows (already of their declared types) as a frame; date-times parsed beside their text under
+    `<name>\\x00t` so comparisons and sorting use instants while answers keep the text as stored."""
+    frame = pd.DataFrame.from_records(rows, columns=list(entity_set.names))
+    for prop in entity_set.properties:
+        if prop.type is EdmType.DATETIME:
+            frame[_instant(prop.name)] = pd.to_datetime(frame[prop.name], utc=True, errors="coerce",
+                                                        format="ISO8601")
+        elif prop.type in (EdmType.DECIMAL, EdmType.INT):
+            frame[prop.name] = pd.to_numeric(frame[prop.name], errors="coerce").astype("float64")
+    return frame
+
+
+def _instant(name: str) -> str:
+    return f"{name}\x00t"
+
+
+def _column(frame: pd.DataFrame, prop: Prop) -> pd.Series:
+    return frame[_instant(prop.name)] if prop.type is EdmType.DATETIME else frame[prop.name]
+
+
+def _side(frame: pd.DataFrame, side: Prop | Literal) -> Any:
+    if isinstance(side, Prop):
+        return _column(frame, side)
+    if side.kind == "datetime":
+        return pd.Timestamp(side.value).tz_convert("UTC")
+    return side.value
+
+
+def _present(frame: pd.DataFrame, side: Prop | Literal) -> pd.Series:
+    if isinstance(side, Prop):
+        return _column(frame, side).notna()
+    return pd.Series(side.value is not None, index=frame.index, dtype=bool)
+
+
+def mask(frame: pd.DataFrame, node: Node) -> pd.Series:
+    """Which rows `node` holds for, by OData's rules: null equals only null, and an ordering comparison with a
+    null is false."""
+    if isinstance(node, Logical):
+        left, right = mask(frame, node.left), mask(frame, node.right)
+        return (left & right) if node.op == "and" else (left | right)
+    if isinstance(node, Not):
+        return ~mask(frame, node.operand)
+    if isinstance(node, Call):
+        texts = frame[node.prop.name]
+        present = texts.notna()
+        result = pd.Series(False, index=frame.index)
+        if present.any():
+            strings = texts[present].astype(str)
+            if node.function == "contains":
+                found = strings.str.contains(node.text, regex=False)
+            elif node.function == "startswith":
+                found = strings.str.startswith(node.text)
+            else:
+                found = strings.str.endswith(node.text)
+            result[present] = found.to_numpy(dtype=bool)
+        return result
+    return _compare(frame, node)
+
+
+def _compare(frame: pd.DataFrame, node: Compare) -> pd.Series:
+    left_present, right_present = _present(frame, node.left), _present(frame, node.right)
+    both = left_present & right_present
+    result = pd.Series(False, index=frame.index, dtype=bool)
+    if both.any():
+        left, right = _side(frame, node.left), _side(frame, node.right)
+        left = left[both] if isinstance(left, pd.Series) else left
+        right = right[both] if isinstance(right, pd.Series) else right
+        # `ne` is `not eq` once nulls are settled below: a null is unequal to any value
+        compared = _OPERATORS["eq" if node.op == "ne" else node.op](left, right)
+        result[both] = np.asarray(compared, dtype=bool)
+    if node.op in ("eq", "ne"):
+        equal = result | (~left_present & ~right_present)  # null eq null
+        return equal if node.op == "eq" else ~equal
+    return result
+
+
+def sort(frame: pd.DataFrame, entity_set: EntitySet, order: Sequence[tuple[str, bool]]) -> pd.DataFrame:
+    """Sorted by each (property, descending) in turn, then by key so pages never overlap; nulls come first
+    ascending and last descending, as OData orders them."""
+    keys = [*order, (entity_set.key.name, False)]
+    for name, descending in reversed(keys):
+        prop = entity_set.prop(name)
+        column = _instant(name) if prop is not None and prop.type is EdmType.DATETIME else name
+        frame = frame.sort_values(column, ascending=not descending, kind="stable",
+                                  na_position="last" if descending else "first")
+    return frame
+
+
+def records(frame: pd.DataFrame, entity_set: EntitySet, names: Sequence[str]) -> list[dict[str, Any]]:
+    """The frame's rows as JSON-ready dicts of `names`: NaN back to null, Int64 properties back to int."""
+    columns = frame[list(names)]
+    rows: list[dict[str, Any]] = columns.astype(object).where(columns.notna(), None).to_dict("records")
+    whole = [name for name in names if (prop := entity_set.prop(name)) is not None and prop.type is EdmType.INT]
+    for row in rows:
+        for name in whole:
+            if row[name] is not None:
+                row[name] = int(row[name])
+    return rows

@@ -1,0 +1,178 @@
+"""The OData v4 routes under /odata/v4/: the service document, $metadata, each entity set as a collection
+(with /$count) and one entity by key. Same callers, same rate budget and same privacy as /api/v1: ioc.access
+refuses callers without an API key or a session, ioc.api counts each call against the caller's rate."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import flask
+import numpy as np
+import pandas as pd
+
+from ioc.api import rate_limit, without_personal
+from ioc.odata.csdl import metadata_xml, service_document
+from ioc.odata.errors import ODataError
+from ioc.odata.filter import Compare, Literal, Node, Prop, conjuncts, equal_to, properties_of
+from ioc.odata.frame import mask, records, sort, to_frame
+from ioc.odata.model import EntitySet, project
+from ioc.odata.query import MAX_PAGE_SIZE, Query, check_options, page_bounds, page_size, read_query
+from ioc.odata.sets import BY_NAME, SETS, Plan, Rows
+
+PREFIX = "/odata/v4"
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
+_BY_KEY = re.compile(r"(?P<set>[A-Za-z_][A-Za-z0-9_]*)\('(?P<key>(?:[^']|'')*)'\)")
+
+
+def _root() -> str:
+    return flask.url_for("ioc_odata.service", _external=True)
+
+
+def _json(data: Any, *, status: int = 200) -> flask.Response:
+    return flask.Response(json.dumps(data, ensure_ascii=False, default=str), status=status, content_type=JSON_TYPE)
+
+
+def _entity_set(name: str) -> EntitySet:
+    found = BY_NAME.get(name)
+    if found is None:
+        raise ODataError(f"no entity set '{name}' (entity sets: {', '.join(BY_NAME)})", code="NotFound", status=404)
+    return found
+
+
+def _combined(parts: list[Node]) -> Any:
+    def apply(frame: pd.DataFrame) -> pd.Series:
+        result = pd.Series(True, index=frame.index, dtype=bool)
+        for part in parts:
+            result &= mask(frame, part)
+        return result
+
+    return apply
+
+
+def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
+    """How to read the set for these filter parts, and the parts still to apply once all rows are read: the
+    feeds the filter pins are the only ones read, and the parts that need no costly property narrow the rows
+    before the costly reads."""
+    feeds: frozenset[str] | None = None
+    if entity_set.prop("feed") is not None:
+        for part in parts:
+            pinned = equal_to(part, "feed")
+            if pinned is not None:
+                feeds = frozenset(pinned) if feeds is None else feeds & pinned
+    cheap = [part for part in parts if entity_set.costly and not properties_of(part) & entity_set.costly]
+    rest = [part for part in parts if part not in cheap]
+
+    def narrow(rows: Rows) -> Rows:
+        if not cheap or not rows:
+            return rows
+        kept = _combined(cheap)(to_frame(entity_set, project(entity_set, rows)))
+        return [rows[index] for index in np.flatnonzero(kept.to_numpy())]
+
+    lang = flask.request.args.get("lang", "en")
+    return Plan(feeds=feeds, narrow=narrow, lang=lang if lang in ("vi", "en") else "en"), rest
+
+
+def _filtered(entity_set: EntitySet, query: Query) -> pd.DataFrame:
+    plan, rest = _plan(entity_set, conjuncts(query.filter))
+    frame = to_frame(entity_set, project(entity_set, entity_set.read(flask.current_app.extensions["ioc"], plan)))
+    if rest and len(frame):
+        frame = frame[_combined(rest)(frame).to_numpy()]
+    if query.order:
+        frame = sort(frame, entity_set, query.order)
+    return frame
+
+
+def _next_link(skiptoken: int) -> str:
+    args = [(name, value) for name, value in flask.request.args.items(multi=True) if name != "$skiptoken"]
+    args.append(("$skiptoken", str(skiptoken)))
+    return f"{flask.request.base_url}?{urlencode(args, quote_via=quote, safe='$,()*')}"
+
+
+def collection(resource: str) -> flask.Response:
+    keyed = _BY_KEY.fullmatch(resource)
+    if keyed:
+        return _one(_entity_set(keyed.group("set")), keyed.group("key").replace("''", "'"))
+    entity_set = _entity_set(resource)
+    query = read_query(entity_set, flask.request.args.items(multi=True))
+    frame = _filtered(entity_set, query)
+    size = page_size(flask.request.headers)
+    start, end, more = page_bounds(query, len(frame), size)
+    context = f"{_root()}$metadata#{entity_set.name}"
+    if query.selected:
+        context += f"({','.join(query.select)})"
+    body: dict[str, Any] = {"@odata.context": context}
+    if query.count:
+        body["@odata.count"] = len(frame)
+    body["value"] = [without_personal(row) for row in records(frame.iloc[start:end], entity_set, query.select)]
+    if more:
+        body["@odata.nextLink"] = _next_link(query.skiptoken + end - start)
+    response = _json(body)
+    if size < MAX_PAGE_SIZE:
+        response.headers["Preference-Applied"] = f"odata.maxpagesize={size}"
+    return response
+
+
+def count(resource: str) -> flask.Response:
+    """`/Set/$count`: how many rows the $filter keeps, as plain text ($top and $skip do not apply)."""
+    entity_set = _entity_set(resource)
+    args = [(name, value) for name, value in flask.request.args.items(multi=True)
+            if name not in ("$top", "$skip", "$orderby", "$select", "$count")]
+    query = read_query(entity_set, args)
+    return flask.Response(str(len(_filtered(entity_set, query))), mimetype="text/plain")
+
+
+def _one(entity_set: EntitySet, key: str) -> flask.Response:
+    check_options(flask.request.args.items(multi=True))
+    query = read_query(entity_set, [(n, v) for n, v in flask.request.args.items(multi=True) if n == "$select"])
+    match = Compare("eq", Prop(entity_set.key.name, entity_set.key.type), Literal(key, "string"))
+    frame = _filtered(entity_set, Query(match, query.select, (), None, 0, False, 0, query.selected))
+    if not len(frame):
+        raise ODataError(f"no {entity_set.type_name} with {entity_set.key.name} '{key}'", code="NotFound", status=404)
+    row = without_personal(records(frame.iloc[:1], entity_set, query.select)[0])
+    return _json({"@odata.context": f"{_root()}$metadata#{entity_set.name}/$entity", **row})
+
+
+def service() -> flask.Response:
+    check_options(flask.request.args.items(multi=True))
+    return _json(service_document(SETS, _root()))
+
+
+def metadata() -> flask.Response:
+    fmt = flask.request.args.get("$format", "xml").split(";")[0].strip().lower()
+    if fmt not in ("xml", "application/xml"):
+        raise ODataError("$metadata is served as CSDL XML only", target="$format")
+    return flask.Response(metadata_xml(SETS, max_page_size=MAX_PAGE_SIZE), mimetype="application/xml")
+
+
+def _error(error: ODataError) -> flask.Response:
+    return _json(error.body(), status=error.status)
+
+
+def _odata_shaped(response: flask.Response) -> flask.Response:
+    """Every answer says its OData version; refusals made before a view ran (no key: 401, over the rate: 429)
+    take OData's error shape, so OData clients read their message."""
+    response.headers["OData-Version"] = "4.0"
+    if response.status_code >= 400 and response.mimetype == "application/json":
+        body = response.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            response.set_data(json.dumps(ODataError(body["error"], code=str(response.status_code),
+                                                    status=response.status_code).body(), ensure_ascii=False))
+            response.headers["Content-Type"] = JSON_TYPE
+    return response
+
+
+def install(server: flask.Flask, security: Any) -> flask.Blueprint:
+    """Register the OData routes; ioc.access has already refused callers without a key or a session."""
+    blueprint = flask.Blueprint("ioc_odata", __name__, url_prefix=PREFIX)
+    blueprint.add_url_rule("/", "service", service, methods=["GET"])
+    blueprint.add_url_rule("/$metadata", "metadata", metadata, methods=["GET"])
+    blueprint.add_url_rule("/<resource>", "collection", collection, methods=["GET"])
+    blueprint.add_url_rule("/<resource>/$count", "count", count, methods=["GET"])
+    blueprint.register_error_handler(ODataError, _error)
+    blueprint.after_request(_odata_shaped)
+    rate_limit(blueprint, security)
+    server.register_blueprint(blueprint)
+    return blueprint
