@@ -11,6 +11,7 @@ import redis
 
 from ioc.areas import area_index
 from ioc.config import Feed, Settings
+from ioc.lifecycle import start_sweeper
 from ioc.mqtt import MqttFeedWorker
 from ioc.rules import RuleEngine, RuleTicker
 from ioc.runner import _log_failure, _log_recovery, default_listeners, make_http_client, poll_feed
@@ -50,6 +51,8 @@ class FeedScheduler:
         ticker = threading.Thread(target=RuleTicker(self.rules, self._stop).run, name="rules-tick", daemon=True)
         ticker.start()
         self._threads.append(ticker)
+        # entities unseen for their feed's gone_after multiple of its cadence leave the map (ioc.lifecycle)
+        self._threads.append(start_sweeper(self.settings, self.store, self._stop))
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
