@@ -25,6 +25,7 @@ from ioc.model import utcnow
 from ioc.pages import Callback, Page
 from ioc.web import WebContext, language
 from layouts import ids
+from layouts.reports_alarms import alarm_section
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 ALL = ""  # the "whole city" / "all sectors" choice of a dropdown
@@ -246,6 +247,7 @@ def body(context: WebContext, report: Report, lang: str) -> list[Any]:
             children=[html.H2(sector_rows[0].sector, className="reports-sector-title"),
                       html.Div([kpi_card(row, report, lang) for row in sector_rows], className="kpi-card-grid")],
         ))
+    sections.append(alarm_section(report, settings, lang))
     return sections
 
 

@@ -24,6 +24,7 @@ import redis
 from ioc.areas import area_index
 from ioc.config import Settings
 from ioc.kpis.aggregates import CITY, Agg, district_scope, value_of
+from ioc.kpis.alarm_section import alarm_section, with_alarm_section
 from ioc.kpis.archive_reader import archive_folder, kpi_reader
 from ioc.kpis.catalogue import DATA_AGGREGATES, PERCENT_AGGREGATES, Catalogue, Kpi, load_catalogue
 from ioc.kpis.forecast import Forecast, forecast
@@ -376,6 +377,7 @@ def compute_report(
         period=period, previous_period=previous, next_period=context.next, district=district, sector=sector,
         generated_at=now, rollup_version=reads.version, districts=districts, results=results,
         sources=reader.sources(period),
+        alarm_system=alarm_section(store, settings, period, district=district, sector=sector, now=now),
     )
 
 
@@ -388,8 +390,9 @@ CACHE_SECONDS = 3600
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 # bumped when Report's fields (or the module its classes are pickled from) change, so a shared cache never
-# hands a new server an old shape; 5: the classes moved to ioc.kpis.results; 6: Report.sources
-REPORT_SCHEMA = 6
+# hands a new server an old shape; 5: the classes moved to ioc.kpis.results; 6: Report.sources;
+# 7: Report.alarm_system
+REPORT_SCHEMA = 7
 
 
 def report_cache_key(store: Store, settings: Settings, catalogue: Catalogue, period: Period,
@@ -431,7 +434,8 @@ def cached_report(
             except redis.RedisError:
                 found = None  # a cache outage costs time, not the report
             if found is not None:
-                return found
+                # the alarm section is measured afresh: alerts change without moving the rollup version
+                return with_alarm_section(found, store, settings, now)
             report = compute(store, settings, period, district=district, sector=sector, catalogue=catalogue,
                              now=now, lang=lang)
             with contextlib.suppress(redis.RedisError):

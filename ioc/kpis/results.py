@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from ioc.alerts.metrics import AlarmMetrics
 from ioc.config import Text
 from ioc.kpis.catalogue import Kpi
 from ioc.kpis.forecast import Forecast
@@ -122,6 +123,7 @@ class Report:
     results: list[KpiResult]
     # KPI id -> {source: days of the period it answered}: "rollups" (Redis) or "archive" (ioc.kpis.archive_reader)
     sources: dict[str, dict[str, int]] = field(default_factory=dict)
+    alarm_system: AlarmMetrics | None = None  # the alarm system's own measures over the period
 
     def counts(self) -> dict[Status, int]:
         counted: dict[Status, int] = dict.fromkeys(STATUSES, 0)

@@ -10,6 +10,7 @@ import io
 
 from ioc.config import Settings
 from ioc.i18n import t
+from ioc.kpis.exports import alarms
 from ioc.kpis.exports.table import DISTRICT_COLUMNS, KPI_COLUMNS, default_kpi, district_rows, kpi_rows
 from ioc.kpis.results import Report
 
@@ -28,6 +29,7 @@ def write(report: Report, settings: Settings, *, lang: str = "vi", kpi_id: str |
         for row in district_rows(report, chosen, lang):
             cells = {**row.cells(), "kpi": name}
             writer.writerow([t("reports.section.district", lang), *(_cell(cells.get(c)) for c in columns[1:])])
+    writer.writerows(alarms.csv_rows(report, settings, lang, columns))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

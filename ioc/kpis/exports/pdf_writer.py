@@ -37,6 +37,7 @@ from ioc.areas import area_index
 from ioc.config import Settings
 from ioc.i18n import t
 from ioc.kpis.catalogue import sector_colour
+from ioc.kpis.exports import alarms
 from ioc.kpis.exports.table import (
     KpiRow,
     default_kpi,
@@ -219,6 +220,7 @@ def write(report: Report, settings: Settings, *, lang: str = "vi", kpi_id: str |
             story.append(Table(grid, colWidths=[(chart_width + 2) * mm] * CHARTS_PER_ROW))
         story.append(Spacer(1, 4 * mm))
 
+    story.extend(alarms.pdf_story(report, settings, lang, styles, _escape, STATUS_COLOURS, STATUS_TINTS))
     chosen = kpi_id or default_kpi(report)
     if chosen:
         story.append(PageBreak())

@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ioc.config import Settings
 from ioc.i18n import t
+from ioc.kpis.exports import alarms
 from ioc.kpis.exports.table import (
     DISTRICT_COLUMNS,
     KPI_COLUMNS,
@@ -105,6 +106,8 @@ def write(report: Report, settings: Settings, *, lang: str = "vi", kpi_id: str |
                     cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[row.status])
         _widths(sheet, {1: 8, 2: 24, 3: 12, 4: 10, 5: 16, 6: 10})
 
+    alarms.xlsx_sheet(book, report, settings, lang, sheet_title(t("alarm_kpis.sheet", lang), taken), STATUS_FILLS,
+                      _header)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

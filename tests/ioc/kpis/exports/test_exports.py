@@ -68,7 +68,8 @@ def test_xlsx_has_a_sheet_per_sector(report: Report, settings: Settings) -> None
     book = openpyxl.load_workbook(io.BytesIO(write_report(report, settings, "xlsx", lang="en")))
 
     sectors = [sector_name(settings, s, "en") for s in report.sectors()]
-    assert book.sheetnames == [t("reports.sheet.summary", "en"), *sectors, t("reports.sheet.districts", "en")]
+    assert book.sheetnames == [t("reports.sheet.summary", "en"), *sectors, t("reports.sheet.districts", "en"),
+                               t("alarm_kpis.sheet", "en")]
     environment = book[sector_name(settings, "environment", "en")]
     header = [cell.value for cell in environment[1]]
     assert header[:4] == [t(f"reports.col.{c}", "en") for c in ("sector", "kpi", "agency", "value")]
