@@ -29,6 +29,9 @@ PERMISSIONS: dict[str, str] = {
     "audit.view": "the audit trail and its CSV export",
     "rules.manage": "alert rules",
     "targets.manage": "KPI targets",
+    "situation.view": "the situation view of an alarm or a warning (/situation)",
+    "handover.view": "the shift handover page, past handovers and their PDF",
+    "handover.act": "handing a shift over, accepting it and its notes",
 }
 
 class _Strict(BaseModel):

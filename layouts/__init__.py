@@ -4,7 +4,8 @@ around them (`FRAME`) lists those with a nav link. Adding a page is one module a
 from __future__ import annotations
 
 from ioc.pages import Frame, Page
-from layouts import admin, alerts, control_room, feeds, reports, shell
+from layouts import admin, alerts, control_room, feeds, reports, shell, situation
 
-PAGES: tuple[Page, ...] = (control_room.PAGE, alerts.PAGE, reports.PAGE, feeds.PAGE, admin.PAGE)
+PAGES: tuple[Page, ...] = (control_room.PAGE, alerts.PAGE, reports.PAGE, feeds.PAGE, admin.PAGE,
+                           situation.PAGE)
 FRAME: Frame = shell.frame(PAGES)

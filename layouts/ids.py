@@ -151,3 +151,21 @@ ALERTS_METRICS_TILES = "alerts-metrics-tiles"
 ALERTS_METRICS_LISTS = "alerts-metrics-lists"
 ALERTS_METRICS_SEEN = "alerts-metrics-seen"
 REPORTS_ALARMS = "reports-alarms"
+
+# --- situation view (/situation) ----------------------------------------------------------------------------
+SITUATION_TICK = "situation-tick"
+SITUATION_QUERY = "situation-query"
+SITUATION_SEEN = "situation-seen"
+SITUATION_VERSION = "situation-version"
+SITUATION_HEAD = "situation-head"
+SITUATION_MAP = "situation-map"
+SITUATION_WARNING = "situation-warning"
+SITUATION_SOP = "situation-sop"
+SITUATION_RELATED = "situation-related"
+SITUATION_FEEDS = "situation-feeds"
+SITUATION_TIMELINE = "situation-timeline"
+SITUATION_STEP = "situation-step"
+
+
+def situation_step(step: int) -> dict[str, str | int]:
+    return {"type": SITUATION_STEP, "step": step}

@@ -60,9 +60,10 @@ class Access:
         return page.permission if page is not None else EVERYTHING
 
     def landing_page(self, roles: Roles, user: User) -> str:
-        """The first page (in navigation order) the user's role opens; the sign-in page when none."""
+        """The first page in the nav (in its order) the user's role opens; the sign-in page when none. Pages
+        without a nav link (a situation view, which needs an alarm to show) are never a landing page."""
         for page in in_order(self.pages):
-            if roles.allows(user.role, page.permission):
+            if page.nav_id is not None and roles.allows(user.role, page.permission):
                 return page.path
         return LOGIN_PATH
 

@@ -43,8 +43,12 @@ def _roles_file(tmp_path: Path, text: str) -> Path:
 
 def test_the_demo_roles_give_each_role_what_the_issue_says(settings: Settings) -> None:
     roles = load_roles(settings.directory)
-    assert permissions_of(roles, "operator") == {"control_room.view", "alerts.view", "alerts.act"}
-    assert permissions_of(roles, "manager") == {"control_room.view", "reports.view", "reports.export"}
+    assert permissions_of(roles, "operator") == {"control_room.view", "alerts.view", "alerts.act", "situation.view",
+                                                 "handover.view", "handover.act", "feeds.view"}
+    assert permissions_of(roles, "manager") == {"control_room.view", "reports.view", "reports.export",
+                                                "situation.view", "handover.view"}
+    # feed health read-only: the refused payloads as received and adapter tests stay with integrators
+    assert not roles.allows("operator", "feeds.raw") and not roles.allows("operator", "adapters.test")
     assert permissions_of(roles, "integrator") == {"feeds.view", "feeds.raw", "adapters.test", "health.full"}
     assert permissions_of(roles, "admin") == set(PERMISSIONS)
     assert not roles.allows("manager", "alerts.act") and not roles.allows("operator", "users.manage")

@@ -23,12 +23,13 @@ from tests.layouts.dom import add_user, client_sign_in
 
 ROLES = ("operator", "manager", "integrator", "admin")
 OPENS = {
-    "operator": {"/", "/alerts"},
-    "manager": {"/", "/reports"},
+    # the operator reads feed health (not the raw payloads: see the feeds callbacks)
+    "operator": {"/", "/alerts", "/feeds", "/situation"},
+    "manager": {"/", "/reports", "/situation"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation"},
 }
-PATHS = ("/", "/feeds", "/alerts", "/reports", "/admin")
+PATHS = ("/", "/feeds", "/alerts", "/reports", "/admin", "/situation")
 
 
 @pytest.fixture(scope="module")

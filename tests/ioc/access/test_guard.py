@@ -18,10 +18,11 @@ from tests.ioc.access.conftest import ROLES, access_of, callback_body, key_writi
 
 # what the issue gives each role
 PAGES_ALLOWED = {
-    "operator": {"/", "/alerts"},
-    "manager": {"/", "/reports"},
+    # the operator reads feed health (not the raw payloads: see the feeds callbacks)
+    "operator": {"/", "/alerts", "/feeds", "/situation"},
+    "manager": {"/", "/reports", "/situation"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation"},
 }
 
 
