@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "ioc.cli_reports",
     "ioc.cli_notifications",
     "ioc.cli_archive",
+    "ioc.cli_worker",
 ]
 
 # Commands the demo's simulator package provides: command -> the module whose `register(subparsers)` adds

@@ -70,6 +70,19 @@ class Keys:
         """List: the most recent refused payloads with their error, newest first (capped)."""
         return f"{self.prefix}:feed:{feed}:rejected"
 
+    # --- adapter polls as RQ jobs (ioc.worker) --------------------------------------------------------
+    def poll_queue(self) -> str:
+        """The name of the city's RQ queue of feed polls (RQ keeps it at `rq:queue:<name>`)."""
+        return f"{self.prefix}:polls"
+
+    def feed_poll_lock(self, feed: str) -> str:
+        """String with a TTL: `<worker>:<job id>` polling the feed now; renewed while it polls."""
+        return f"{self.prefix}:feed:{feed}:polling"
+
+    def scheduler_lease(self) -> str:
+        """String with a TTL: the `ioc scheduler` that enqueues the polls now (the others stand by)."""
+        return f"{self.prefix}:scheduler"
+
     # --- alerts -------------------------------------------------------------------------------------
     def alert(self, alert_id: str) -> str:
         """Hash: one alert (see ioc.model.Alert.to_hash)."""
@@ -239,6 +252,12 @@ class Keys:
     def changes(self) -> str:
         """Counter bumped by every write, so screens skip redrawing when nothing changed."""
         return f"{self.prefix}:changes"
+
+
+def poll_job_id(city: str, feed: str, slot: int) -> str:
+    """The RQ job id (RQ keeps it at `rq:job:<id>`; letters, digits, - and _ only) of one feed's poll in one
+    slot of its cadence: every scheduler enqueues the same id for the same slot, so a slot is polled once."""
+    return "-".join(("ioc", city, "poll", feed, str(slot)))
 
 
 def observation_parts(key: str) -> tuple[str, str]:

@@ -1,10 +1,12 @@
-"""Chooses the Redis the IOC talks to: IOC_REDIS_URL, else a redis-server it starts, else an in-process one."""
+"""Chooses the Redis the IOC talks to: IOC_REDIS_URL, else a redis-server it starts, else an in-process one; and
+turns a Redis URL into a client, a Sentinel URL (`redis+sentinel://`) into one that follows the master."""
 
 from __future__ import annotations
 
 import atexit
 import fcntl
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,8 +15,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import parse_qs, unquote
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ReadOnlyError
+from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelConnectionPool
+
+# redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db][?sentinel_password=...]
+SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
+SENTINEL_PORT = 26379
+# How long a command waits for a new master after the old one died: Sentinel needs its down-after-milliseconds
+# (5 s in docs/deploy.md) and about a second to elect and promote; 0.1, 0.2, 0.4, 0.8 then 1 s a retry for
+# 15 retries is about 12.5 s of waiting before the error reaches the caller.
+FAILOVER_RETRIES = 15
+FAILOVER_BACKOFF = ExponentialBackoff(cap=1.0, base=0.1)
 
 
 @dataclass
@@ -90,11 +106,9 @@ def connect(url: str | None = None, *, allow_embedded: bool = True) -> RedisHand
     """The Redis to use, in order: the URL given (or IOC_REDIS_URL), a redis-server on PATH, fakeredis."""
     url = url or os.environ.get("IOC_REDIS_URL")
     if url:
-        # Timeouts so a dead Redis shows as "down" on /healthz in seconds, not after the OS gives up.
-        client = redis.Redis.from_url(
-            url, decode_responses=True, health_check_interval=10, socket_connect_timeout=2, socket_timeout=5
-        )
-        return RedisHandle(client, "server", f"Redis at {_safe(url)} (IOC_REDIS_URL)", url)
+        client = client_from_url(url)
+        where = "Redis through Sentinel" if is_sentinel_url(url) else "Redis"
+        return RedisHandle(client, "server", f"{where} at {_safe(url)} (IOC_REDIS_URL)", url)
     if not allow_embedded:
         raise RuntimeError("set IOC_REDIS_URL to the Redis of the running IOC")
     binary = shutil.which("redis-server")
@@ -120,6 +134,93 @@ def connect(url: str | None = None, *, allow_embedded: bool = True) -> RedisHand
     )
 
 
+def is_sentinel_url(url: str) -> bool:
+    return url.partition("://")[0].lower() in SENTINEL_SCHEMES
+
+
+def client_from_url(url: str, *, decode_responses: bool = True, **options: Any) -> redis.Redis:
+    """A client of the Redis at `url`: `redis://`, `rediss://` and `unix://` as redis-py reads them, or
+    `redis+sentinel://` (`rediss+sentinel://` for TLS to the master), which asks the sentinels for the
+    service's master and, after a failover, for the new one.
+
+    Timeouts so a dead Redis shows as "down" on /healthz in seconds, not after the OS gives up."""
+    options = {"health_check_interval": 10, "socket_connect_timeout": 2, "socket_timeout": 5, **options}
+    if not is_sentinel_url(url):
+        return redis.Redis.from_url(url, decode_responses=decode_responses, **options)
+    target = parse_sentinel_url(url)
+    # A command that meets the dead master (refused, reset) or a demoted one (READONLY: redis-py then drops
+    # the connection) is retried, and each retry asks the sentinels again, so it lands on the new master.
+    retry = Retry(FAILOVER_BACKOFF, FAILOVER_RETRIES)
+    sentinel_options = {"socket_connect_timeout": options["socket_connect_timeout"],
+                        "socket_timeout": options["socket_timeout"]}
+    if target.sentinel_password:
+        sentinel_options["password"] = target.sentinel_password
+    sentinel = Sentinel(target.sentinels, sentinel_kwargs=sentinel_options)
+    master_options: dict[str, Any] = {"db": target.db, "decode_responses": decode_responses, "retry": retry,
+                                      "retry_on_error": [ReadOnlyError], **options}
+    if target.password is not None:
+        master_options.update(username=target.username, password=target.password)
+    if target.tls:
+        master_options["ssl"] = True
+    return sentinel.master_for(target.service, **master_options)
+
+
+@dataclass(frozen=True)
+class SentinelTarget:
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    sentinel_password: str | None = None
+    tls: bool = False
+
+
+def parse_sentinel_url(url: str) -> SentinelTarget:
+    """`redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db][?sentinel_password=...]`;
+    a ValueError naming what is wrong otherwise. The password is the master's (and the replicas')."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() not in SENTINEL_SCHEMES:
+        raise ValueError(f"not a Sentinel URL (expected {' or '.join(s + '://' for s in SENTINEL_SCHEMES)})")
+    rest, _, query = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    username = password = None
+    if "@" in netloc:
+        auth, _, netloc = netloc.rpartition("@")
+        user, has_password, secret = auth.partition(":")
+        username, password = (unquote(user) or None), (unquote(secret) if has_password else unquote(user))
+        if not has_password:
+            username = None
+    sentinels = [_host_port(part, url) for part in netloc.split(",") if part]
+    if not sentinels:
+        raise ValueError(f"{_safe(url)}: no sentinel host")
+    parts = [part for part in path.split("/") if part]
+    if not parts or len(parts) > 2:
+        raise ValueError(f"{_safe(url)}: expected /<service name>[/<db>] after the sentinels")
+    if len(parts) == 2 and not parts[1].isdigit():
+        raise ValueError(f"{_safe(url)}: the database must be a number, not {parts[1]!r}")
+    params = parse_qs(query)
+    unknown = sorted(set(params) - {"sentinel_password"})
+    if unknown:
+        raise ValueError(f"{_safe(url)}: unknown option {', '.join(unknown)} (known: sentinel_password)")
+    return SentinelTarget(
+        sentinels=sentinels, service=unquote(parts[0]), db=int(parts[1]) if len(parts) == 2 else 0,
+        username=username, password=password, sentinel_password=params.get("sentinel_password", [None])[0],
+        tls=scheme.lower().startswith("rediss"),
+    )
+
+
+def _host_port(part: str, url: str) -> tuple[str, int]:
+    if part.startswith("["):  # [IPv6]:port
+        host, _, port = part[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = part.rpartition(":") if ":" in part else (part, "", "")
+    if not host or (port and not port.isdigit()):
+        raise ValueError(f"{_safe(url)}: {part!r} is not host:port")
+    return host, int(port) if port else SENTINEL_PORT
+
+
 def _claim(folder: Path) -> tuple[Path | None, IO[str] | None, str]:
     """The data folder for this process alone (two redis-servers on one append-only file would corrupt it):
     (folder, its held lock, what to print), or no folder when another IOC on this machine holds it."""
@@ -137,11 +238,11 @@ def _claim(folder: Path) -> tuple[Path | None, IO[str] | None, str]:
 
 
 def _safe(url: str) -> str:
-    """The URL without its password, for printing."""
+    """The URL without its passwords (the server's, a sentinel's), for printing."""
     if "@" in url:
         scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+        url = f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return re.sub(r"(sentinel_password=)[^&]*", r"\1***", url)
 
 
 def redis_url(client: Any) -> str | None:
@@ -149,7 +250,8 @@ def redis_url(client: Any) -> str | None:
     if type(client).__module__.startswith("fakeredis"):
         return None
     pool = getattr(client, "connection_pool", None)
-    if pool is None:
+    if pool is None or isinstance(pool, SentinelConnectionPool):
+        # a Sentinel client's master changes: a plain URL of today's master would be wrong after a failover
         return None
     kwargs = pool.connection_kwargs
     auth = ""

@@ -27,6 +27,7 @@ from ioc.areas import AreaIndex, area_index
 from ioc.config import Feed, Settings, load_settings
 from ioc.credentials import CredentialError, feed_credentials, redact, redact_payload, sent_by
 from ioc.model import Batch, utcnow
+from ioc.redis_conn import client_from_url
 from ioc.rules import RuleEngine
 from ioc.store import Store
 
@@ -304,18 +305,24 @@ def make_http_client(timeout: float, max_bytes: int = MAX_PAYLOAD_BYTES) -> http
     )
 
 
-def poll_job(feed_name: str, redis_url: str, config_dir: str | None = None) -> dict[str, Any]:
-    """One poll with serialisable arguments only: the unit of work for a Redis-backed job queue."""
-    settings = load_settings(config_dir)
-    feed = settings.feed(feed_name)
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    store = Store(client, settings.city.id)
+def poll_configured(feed: Feed, settings: Settings, store: Store) -> PollOutcome:
+    """One poll of a configured feed with what every runner attaches (areas, rules, batch listeners): the
+    unit `poll_job`, `ioc adapters run` and the RQ worker's job (ioc.worker) share."""
     with make_http_client(feed.timeout) as http:
-        outcome = poll_feed(
+        return poll_feed(
             feed, store=store, http=http, areas=area_index(settings.city),
             rules=RuleEngine(settings, store), city=settings.city.id,
             listeners=default_listeners(settings, store),
         )
-    client.close()
-    return outcome.to_dict()
 
+
+def poll_job(feed_name: str, redis_url: str, config_dir: str | None = None) -> dict[str, Any]:
+    """One poll with serialisable arguments only: the unit of work for a Redis-backed job queue. `redis_url`
+    may be a Sentinel URL (ioc.redis_conn.client_from_url)."""
+    settings = load_settings(config_dir)
+    feed = settings.feed(feed_name)
+    client = client_from_url(redis_url)
+    try:
+        return poll_configured(feed, settings, Store(client, settings.city.id)).to_dict()
+    finally:
+        client.close()

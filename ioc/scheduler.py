@@ -26,7 +26,8 @@ class FeedScheduler:
     def __init__(self, settings: Settings, store: Store, *, feeds: list[Feed] | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.feeds = [f for f in (feeds or settings.feeds) if f.enabled]
+        # feeds=[] is none (the queued runner keeps only the pushed feeds here, which may be none)
+        self.feeds = [f for f in (settings.feeds if feeds is None else feeds) if f.enabled]
         self.areas = area_index(settings.city)
         self.rules = RuleEngine(settings, store)
         self.listeners = default_listeners(settings, store)
