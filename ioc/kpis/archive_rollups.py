@@ -41,9 +41,11 @@ from ioc.model import Entity, from_iso
 KPI_KIND = KPI_FOLDER  # the archive's folder of KPI aggregates, beside observations, entities, events, alerts
 DAYS_FILE, HOURS_FILE = "days.parquet", "hours.parquet"
 ARCHIVED_RECORDS = frozenset({"observations"})
-# an observation's entity record is the one archived last before it; the archiver writes a record again
-# whenever it changes and after each restart, so a week back finds every entity that still reports
-ENTITY_LOOKBACK = timedelta(days=7)
+# an observation's entity record is the one archived last before it, at most this long before it: the
+# archiver writes a record again whenever it changes and after each restart, and the look back bounds what
+# a roll-up reads (an entity unchanged for longer counts as unknown: only for KPIs of any entity type)
+ENTITY_LOOKBACK = timedelta(days=31)
+CHUNK_DAYS = 31  # days rolled up from one query per feed: each query reads the look back's records once
 # the archiver writes a finished day's last rows up to a round later: a day is rolled up once it is this old
 SETTLE = timedelta(hours=1)
 
@@ -81,7 +83,7 @@ def observation_rows(root: Path, feed: str, metrics: Iterable[str], start: datet
                      lookback: timedelta = ENTITY_LOOKBACK) -> list[tuple[Any, ...]]:
     """(entity, metric, time, value, text, entity record JSON or None) of a feed's observations of `metrics`
     in [start, end): each (entity, metric, time) once (its first archived copy), with the entity's record
-    archived last at or before that copy's batch, no older than `lookback` before `start`."""
+    archived last at or before that copy's batch, if archived no more than `lookback` before the reading."""
     observed = files_of(Path(root), "observations", start.date(), (end - timedelta(microseconds=1)).date(), feed)
     if not observed:
         return []
@@ -97,10 +99,12 @@ def observation_rows(root: Path, feed: str, metrics: Iterable[str], start: datet
     params: list[Any] = [*wanted, start.isoformat(), end.isoformat()]
     if records:
         sql = (
-            f"WITH o AS ({observations}), e AS (SELECT entity, record, {_SID} AS ord "
+            f"WITH o AS ({observations}), e AS (SELECT entity, record, ingested_at, {_SID} AS ord "
             f"FROM read_parquet([{_quoted(records)}], union_by_name = true, hive_partitioning = false) "
             "WHERE ingested_at >= ?::TIMESTAMPTZ) "
-            "SELECT o.entity, o.metric, o.time, o.value, o.text, e.record FROM o "
+            "SELECT o.entity, o.metric, o.time, o.value, o.text, "
+            f"CASE WHEN e.ingested_at >= o.time - INTERVAL {int(lookback.total_seconds())} SECOND "
+            "THEN e.record END FROM o "
             "ASOF LEFT JOIN e ON o.entity = e.entity AND o.ord >= e.ord ORDER BY o.time, o.entity, o.metric"
         )
         params.append((start - lookback).isoformat())
@@ -125,10 +129,10 @@ def entity_fields(record_json: str | None) -> dict[str, Any] | None:
     return _entity_record(entity)
 
 
-def contributions(root: Path, kpis: Iterable[Kpi], day: date, zone: ZoneInfo,
+def contributions(root: Path, kpis: Iterable[Kpi], first: date, last: date, zone: ZoneInfo,
                   lookback: timedelta = ENTITY_LOOKBACK) -> Iterator[tuple[Kpi, Contribution]]:
-    """What every archived observation of one local day adds to the KPIs that read observations."""
-    start, end = _utc_days(day, zone)
+    """What every archived observation of the local days first..last adds to the KPIs that read them."""
+    start, end = _utc_days(first, zone)[0], _utc_days(last, zone)[1]
     by_feed: dict[str, list[Kpi]] = defaultdict(list)
     for kpi in kpis:
         if kpi.source is not None and kpi.source.records in ARCHIVED_RECORDS:
@@ -200,14 +204,17 @@ def _count(agg: Agg, kpi: Kpi, part: Contribution) -> None:
         agg.d += part.per
 
 
-def roll_up_day(root: Path, catalogue: Catalogue, day: date, zone: ZoneInfo,
-                lookback: timedelta = ENTITY_LOOKBACK) -> DayRollup:
+def roll_up_days(root: Path, catalogue: Catalogue, first: date, last: date, zone: ZoneInfo,
+                 lookback: timedelta = ENTITY_LOOKBACK) -> dict[date, DayRollup]:
+    """The local days first..last rolled up (every day of the range, an empty one too)."""
     kpis = archived_kpis(catalogue)
-    rollup = DayRollup()
-    for kpi, part in contributions(root, kpis, day, zone, lookback):
-        rollup.add(kpi, part, zone)
-    rollup.settle({k.id: k for k in kpis})
-    return rollup
+    rollups = {first + timedelta(days=n): DayRollup() for n in range((last - first).days + 1)}
+    for kpi, part in contributions(root, kpis, first, last, zone, lookback):
+        rollups[part.time.astimezone(zone).date()].add(kpi, part, zone)
+    by_id = {k.id: k for k in kpis}
+    for rollup in rollups.values():
+        rollup.settle(by_id)
+    return rollups
 
 
 def _agg_columns(aggs: list[Agg]) -> list[pa.Array]:
@@ -282,14 +289,24 @@ def compact_kpis(root: Path, catalogue: Catalogue, zone: ZoneInfo, now: datetime
     feeds = {feed for kpi in kpis if kpi.source for feed in kpi.source.feeds}
     settled = (now - SETTLE).astimezone(zone).date() - timedelta(days=1)
     last = min(last or settled, settled)
+    stale = [day for day in observed_days(root, zone)
+             if (first is None or day >= first) and day <= last and _sources_changed(root, day, zone, feeds)]
     written: list[date] = []
-    for day in observed_days(root, zone):
-        if (first is not None and day < first) or day > last:
-            continue
-        if not _sources_changed(root, day, zone, feeds):
-            continue
-        rollup = roll_up_day(root, catalogue, day, zone)
-        write_day(root, day, rollup)  # an empty day too, so it is not read again until its files change
-        if rollup.days:
-            written.append(day)
+    for chunk in _runs(stale, CHUNK_DAYS):
+        for day, rollup in roll_up_days(root, catalogue, chunk[0], chunk[-1], zone).items():
+            write_day(root, day, rollup)  # an empty day too, so it is not read again until its files change
+            if rollup.days:
+                written.append(day)
     return written
+
+
+def _runs(days: list[date], longest: int) -> Iterator[list[date]]:
+    """Sorted days in runs of consecutive ones (at most `longest` long): one query per feed and run."""
+    run: list[date] = []
+    for day in days:
+        if run and (day - run[-1] != timedelta(days=1) or len(run) >= longest):
+            yield run
+            run = []
+        run.append(day)
+    if run:
+        yield run

@@ -62,13 +62,13 @@ EXTRA = """
 """
 
 
-def _catalogue(tmp_path: Path, settings: Settings) -> Catalogue:
+def archive_catalogue(tmp_path: Path, settings: Settings) -> Catalogue:
     from tests.ioc.kpis.conftest import SMALL_CATALOGUE
 
     return write_catalogue(tmp_path, settings, SMALL_CATALOGUE.rstrip() + "\n" + EXTRA)
 
 
-def _polls(day_index: int) -> list[tuple[str, datetime, Batch]]:
+def archive_polls(day_index: int) -> list[tuple[str, datetime, Batch]]:
     """Every 2 hours of one local day: six air stations (pm25), two hospitals, four street lights."""
     from ioc.model import Entity
 
@@ -97,15 +97,15 @@ def _polls(day_index: int) -> list[tuple[str, datetime, Batch]]:
 @pytest.fixture
 def archived(store: Store, settings: Settings, tmp_path: Path) -> tuple[Store, Catalogue, Path]:
     """DAYS local days of polls, ingested (Store + live rollups, as the runner does) and archived."""
-    catalogue = _catalogue(tmp_path, settings)
+    catalogue = archive_catalogue(tmp_path, settings)
     rollups = KpiRollups(store, settings, catalogue)
     root = tmp_path / "archive"
     for day_index in range(DAYS):
-        for feed, moment, batch in _polls(day_index):
+        for feed, moment, batch in archive_polls(day_index):
             store.write_batch(feed, batch, now=moment)
             rollups.ingest(settings.feed(feed), batch, now=moment)
         # a re-sent observation (same entity, metric and time) counts once, as it does live
-        feed, moment, batch = _polls(day_index)[0]
+        feed, moment, batch = archive_polls(day_index)[0]
         store.write_batch(feed, Batch(entities=batch.entities, observations=batch.observations[:2]), now=moment)
     Archiver(store.redis, store.keys, root).archive_once()
     now = CITY_MIDNIGHT_UTC + timedelta(days=DAYS, hours=3)
