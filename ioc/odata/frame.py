@@ -4,31 +4,56 @@ stable multi-key sort with OData's null order. Each filter is applied once over 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ioc.odata.filter import Call, Compare, Literal, Logical, Node, Not, Prop
-from ioc.odata.model import EdmType, EntitySet
+from ioc.odata.model import EdmType, EntitySet, Property, coerce
 
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
 }
 
 
-def to_frame(entity_set: EntitySet, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows (already of their declared types) as a frame; date-times parsed beside their text under
-    `<name>\\x00t` so comparisons and sorting use instants while answers keep the text as stored."""
-    frame = pd.DataFrame.from_records(rows, columns=list(entity_set.names))
-    for prop in entity_set.properties:
+def to_frame(entity_set: EntitySet, rows: Sequence[Mapping[str, Any]],
+             names: Iterable[str] | None = None) -> pd.DataFrame:
+    """Rows as a frame of declared properties only (`names`, default all; the key always), each column of its
+    declared type (a value of another type is null: $filter and $orderby never compare text with numbers);
+    date-times parsed beside their text under `<name>\\x00t`, so comparisons and sorting use instants while
+    answers keep the text. Only the columns a query reads are built: most of the cost is per column."""
+    wanted = set(entity_set.names if names is None else names) | {entity_set.key.name}
+    props = [prop for prop in entity_set.properties if prop.name in wanted]
+    frame = pd.DataFrame.from_records(list(rows), columns=[prop.name for prop in props])
+    for prop in props:
+        frame[prop.name] = _typed(prop, frame[prop.name])
         if prop.type is EdmType.DATETIME:
             frame[_instant(prop.name)] = pd.to_datetime(frame[prop.name], utc=True, errors="coerce",
                                                         format="ISO8601")
-        elif prop.type in (EdmType.DECIMAL, EdmType.INT):
-            frame[prop.name] = pd.to_numeric(frame[prop.name], errors="coerce").astype("float64")
     return frame
+
+
+# pandas' own reading of a column's values (C code): when it already says the declared kind, the column is
+# converted whole (numbers from text too: observation streams hold their values as text); only a column
+# holding something else is coerced value by value
+_NUMBERS = ("floating", "integer", "mixed-integer-float", "string", "empty")
+_ALREADY = {EdmType.STRING: ("string", "empty"), EdmType.DATETIME: ("string", "empty"), EdmType.DECIMAL: _NUMBERS,
+            EdmType.INT: _NUMBERS, EdmType.BOOLEAN: ("boolean", "empty")}
+
+
+def _typed(prop: Property, column: pd.Series) -> pd.Series:
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind not in _ALREADY[prop.type]:
+        column = column.map(lambda value: coerce(prop, value), na_action="ignore")
+    if prop.type in (EdmType.DECIMAL, EdmType.INT):
+        numbers = pd.to_numeric(column, errors="coerce").astype("float64")
+        return numbers.where(np.isfinite(numbers))
+    column = column.astype(object)
+    if prop.type in (EdmType.STRING, EdmType.DATETIME):
+        return column.where(column.notna() & (column != ""), None)
+    return column.where(column.notna(), None)
 
 
 def _instant(name: str) -> str:

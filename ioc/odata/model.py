@@ -3,7 +3,7 @@ document, the $filter type checks and each answer's columns are all derived."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -77,9 +77,3 @@ def coerce(prop: Property, value: Any) -> Any:
     if number != number or number in (float("inf"), float("-inf")):
         return None
     return int(number) if prop.type is EdmType.INT else number
-
-
-def project(entity_set: EntitySet, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows cut down to the declared properties, each value of its declared type: nothing else is served."""
-    props = entity_set.properties
-    return [{prop.name: coerce(prop, row.get(prop.name)) for prop in props} for row in rows]

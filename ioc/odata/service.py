@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,7 +19,7 @@ from ioc.odata.csdl import metadata_xml, service_document
 from ioc.odata.errors import ODataError
 from ioc.odata.filter import Compare, Literal, Node, Prop, conjuncts, equal_to, properties_of
 from ioc.odata.frame import mask, records, sort, to_frame
-from ioc.odata.model import EntitySet, project
+from ioc.odata.model import EntitySet
 from ioc.odata.query import MAX_PAGE_SIZE, Query, check_options, page_bounds, page_size, read_query
 from ioc.odata.sets import BY_NAME, SETS, Plan, Rows
 
@@ -68,7 +69,8 @@ def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
     def narrow(rows: Rows) -> Rows:
         if not cheap or not rows:
             return rows
-        kept = _combined(cheap)(to_frame(entity_set, project(entity_set, rows)))
+        needed = set().union(*(properties_of(part) for part in cheap))
+        kept = _combined(cheap)(to_frame(entity_set, rows, needed))
         return [rows[index] for index in np.flatnonzero(kept.to_numpy())]
 
     lang = flask.request.args.get("lang", "en")
@@ -77,7 +79,7 @@ def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
 
 def _filtered(entity_set: EntitySet, query: Query) -> pd.DataFrame:
     plan, rest = _plan(entity_set, conjuncts(query.filter))
-    frame = to_frame(entity_set, project(entity_set, entity_set.read(flask.current_app.extensions["ioc"], plan)))
+    frame = to_frame(entity_set, entity_set.read(flask.current_app.extensions["ioc"], plan), query.needs())
     if rest and len(frame):
         frame = frame[_combined(rest)(frame).to_numpy()]
     if query.order:
@@ -120,7 +122,7 @@ def count(resource: str) -> flask.Response:
     entity_set = _entity_set(resource)
     args = [(name, value) for name, value in flask.request.args.items(multi=True)
             if name not in ("$top", "$skip", "$orderby", "$select", "$count")]
-    query = read_query(entity_set, args)
+    query = replace(read_query(entity_set, args), select=())  # only what the filter reads is built
     return flask.Response(str(len(_filtered(entity_set, query))), mimetype="text/plain")
 
 

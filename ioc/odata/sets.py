@@ -36,7 +36,7 @@ def _feeds(context: Any, plan: Plan) -> list[str]:
 def _entities(context: Any, plan: Plan) -> Rows:
     # one round trip for all the feeds the filter leaves (one feed's hash when it names the feed)
     by_feed = context.store.entities_of_feeds(_feeds(context, plan))
-    return [{**entity, "feed": entity.get("feed") or feed} for feed, found in by_feed.items() for entity in found]
+    return [entity for found in by_feed.values() for entity in found]  # each record names its feed
 
 
 def _observations(context: Any, plan: Plan) -> Rows:

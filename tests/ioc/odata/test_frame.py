@@ -7,7 +7,6 @@ from typing import Any
 
 from ioc.odata.filter import parse_filter
 from ioc.odata.frame import mask, records, sort, to_frame
-from ioc.odata.model import project
 from ioc.odata.sets import BY_NAME
 
 ENTITIES = BY_NAME["Entities"]
@@ -22,7 +21,7 @@ ROWS: list[dict[str, Any]] = [
 
 
 def ids(text: str, rows: list[dict[str, Any]] = ROWS) -> list[str]:
-    frame = to_frame(ENTITIES, project(ENTITIES, rows))
+    frame = to_frame(ENTITIES, rows)
     return list(frame[mask(frame, parse_filter(text, ENTITIES)).to_numpy()]["id"])
 
 
@@ -55,7 +54,7 @@ def test_text_functions_and_logic() -> None:
 
 
 def test_sort_puts_nulls_first_ascending_last_descending_then_by_key() -> None:
-    frame = to_frame(ENTITIES, project(ENTITIES, ROWS))
+    frame = to_frame(ENTITIES, ROWS)
     assert list(sort(frame, ENTITIES, [("lat", False)])["id"]) == ["c", "d", "a", "b"]
     assert list(sort(frame, ENTITIES, [("lat", True)])["id"]) == ["b", "a", "c", "d"]
     assert list(sort(frame, ENTITIES, [("district", False), ("observed_at", True)])["id"]) == ["c", "d", "a", "b"]
@@ -63,7 +62,7 @@ def test_sort_puts_nulls_first_ascending_last_descending_then_by_key() -> None:
 
 def test_records_give_json_values_of_the_declared_types() -> None:
     rows = [{"id": "x", "occurrences": "3", "flapping": True, "value": float("nan"), "escalations": None}]
-    frame = to_frame(ALERTS, project(ALERTS, rows))
+    frame = to_frame(ALERTS, rows)
     out = records(frame, ALERTS, ("id", "occurrences", "flapping", "value", "escalations"))
     assert out == [{"id": "x", "occurrences": 3, "flapping": True, "value": None, "escalations": None}]
     assert type(out[0]["occurrences"]) is int
