@@ -2,8 +2,9 @@
 strip of tiles against their targets, opening onto the most frequent, chattering and stale alarms.
 
 The measures are ioc.alerts.metrics and their text ioc.alerts.metrics_text; this module lays them out. They are
-recomputed when an alert changed (at most every `RECOMPUTE_SECONDS`, so a flood of alarms does not make every
-screen measure it every tick) and once a minute as the window slides.
+measured once for every screen (ioc.alerts.metrics.shared_metrics): again when an alert changed, at most every
+`RECOMPUTE_SECONDS`, so a flood of alarms is not measured by every screen on every tick, and once a minute as
+the window slides.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from ioc.alerts.metrics import alarm_metrics
+from ioc.alerts.metrics import AlarmMetrics, shared_metrics
 from ioc.alerts.metrics_text import (
     AlarmLine,
     MetricLine,
@@ -24,6 +25,7 @@ from ioc.alerts.metrics_text import (
     top_lines,
 )
 from ioc.alerts.record import ALERTS_LAYER
+from ioc.config import Settings
 from ioc.i18n import t
 from ioc.model import utcnow
 from ioc.pages import Callback
@@ -94,33 +96,10 @@ def alarm_list(title: str, lines: list[AlarmLine], lang: str, kind: str) -> html
     )
 
 
-def signature(context: WebContext, lang: str, now_seconds: float) -> dict[str, Any]:
-    """What the drawn panel depends on: the alerts' version, the language and the minute (the window slides)."""
-    version = context.store.redis.hget(context.store.keys.versions(), ALERTS_LAYER)
-    return {"version": version, "lang": lang, "minute": int(now_seconds // 60), "at": now_seconds}
-
-
-def unchanged(seen: dict[str, Any] | None, now: dict[str, Any]) -> bool:
-    if not seen:
-        return False
-    if seen.get("lang") != now["lang"]:
-        return False
-    if seen.get("version") == now["version"] and seen.get("minute") == now["minute"]:
-        return True
-    return now["at"] - float(seen.get("at") or 0) < RECOMPUTE_SECONDS  # changed, but measured moments ago
-
-
-def refresh(
-    context: WebContext, _tick: int | None, lang: str | None, seen: dict[str, Any] | None
-) -> tuple[Any, ...]:
-    """The panel's tiles and lists, redrawn only when an alert changed or the minute stepped on."""
-    lang = language(lang)
-    now = utcnow()
-    current = signature(context, lang, now.timestamp())
-    if unchanged(seen, current):
-        return (dash.no_update,) * 4
-    settings = context.settings
-    metrics = alarm_metrics(context.store.redis, context.store.keys, settings.alarm_system, end=now)
+def measures_view(
+    metrics: AlarmMetrics, settings: Settings, lang: str
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """The title and window, the tiles and the three lists: the alert page's panel and the report's section."""
     head = [
         html.H2(t("alarm_kpis.title", lang), className="am-title"),
         html.Span(heading(metrics, lang), className="am-window muted"),
@@ -136,7 +115,34 @@ def refresh(
         ),
         alarm_list(t("alarm_kpis.stale_list", lang), stale_lines(metrics, settings, lang), lang, "stale"),
     ]
-    return head, tiles, lists, current
+    return head, tiles, lists
+
+
+def refresh(
+    context: WebContext, _tick: int | None, lang: str | None, seen: dict[str, Any] | None
+) -> tuple[Any, ...]:
+    """The panel's tiles and lists, redrawn only when the measures were taken again (an alert changed, the
+    minute stepped on) or the language changed."""
+    lang = language(lang)
+    now = utcnow()
+    version = context.store.redis.hget(context.store.keys.versions(), ALERTS_LAYER)
+    minute = int(now.timestamp() // 60)
+    if seen and seen.get("lang") == lang and seen.get("version") == version and seen.get("minute") == minute:
+        return (dash.no_update,) * 4
+    measured = shared_metrics(
+        context.store.redis,
+        context.store.keys,
+        context.settings.alarm_system,
+        context.cache,
+        version=version,
+        now=now,
+        fresh_seconds=RECOMPUTE_SECONDS,
+    )
+    drawn = {"version": measured.version, "minute": int(measured.at // 60), "lang": lang}
+    if drawn == seen:
+        return (dash.no_update,) * 4
+    head, tiles, lists = measures_view(measured.metrics, context.settings, lang)
+    return head, tiles, lists, drawn
 
 
 CALLBACKS = (

@@ -4,6 +4,7 @@ languages, and redrawn only when something changed."""
 from __future__ import annotations
 
 import dash
+import pytest
 
 from ioc.i18n import t
 from ioc.model import Severity
@@ -56,19 +57,25 @@ def test_the_panel_speaks_vietnamese(app_context: WebContext, fake_store: Store)
     assert t("alarm_kpis.none", "vi") in text(lists)  # nothing chatters, nothing is stale
 
 
-def test_the_panel_redraws_only_when_an_alert_changed(app_context: WebContext, fake_store: Store) -> None:  # noqa: F811
+def test_the_panel_redraws_only_when_the_alarms_were_measured_again(
+    app_context: WebContext,  # noqa: F811
+    fake_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     raise_alert(fake_store, "station-1", Severity.MINOR, 5)
     *_, seen = panel.refresh(app_context, 0, "en", None)
     assert panel.refresh(app_context, 1, "en", seen) == (dash.no_update,) * 4
     assert panel.refresh(app_context, 1, "vi", seen)[0] is not dash.no_update  # the language changed
 
     raise_alert(fake_store, "station-2", Severity.MINOR, 1)
-    # a change moments after the last measure waits for the next few seconds' tick ...
+    # an alert changed moments after the last measure: every screen keeps that measure a few seconds ...
     assert panel.refresh(app_context, 2, "en", seen) == (dash.no_update,) * 4
-    # ... and is drawn once they passed
-    earlier = {**seen, "at": seen["at"] - panel.RECOMPUTE_SECONDS - 1}
-    head, *_ = panel.refresh(app_context, 3, "en", earlier)
+    # ... and then it is measured again, once for all of them
+    monkeypatch.setattr(panel, "RECOMPUTE_SECONDS", 0)
+    head, *_, again = panel.refresh(app_context, 3, "en", seen)
     assert "2 alarms" in text(head)
+    other_screen = panel.refresh(app_context, 3, "en", None)
+    assert other_screen[-1] == again and "2 alarms" in text(other_screen[0])
 
 
 def test_the_alert_page_holds_the_panel(app_context: WebContext) -> None:  # noqa: F811

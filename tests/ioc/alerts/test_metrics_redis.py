@@ -104,3 +104,16 @@ def test_a_damaged_alert_hash_is_left_out_not_a_crash(book: AlertBook) -> None:
     book.redis.hset(book.keys.alert("A999999"), mapping={"title": "half written"})
     inside, _ = read_alarms(book.redis, book.keys, NOW - timedelta(hours=1), NOW)
     assert [a.alert_id for a in inside] == [good]
+
+
+def test_the_script_and_the_pipeline_read_the_same(book: AlertBook, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k in range(5):
+        raise_at(book, NOW - timedelta(minutes=k + 1), entity=f"station-{k}", severity=Severity.SEVERE)
+    by_script = read_alarms(book.redis, book.keys, NOW - timedelta(hours=1), NOW)
+
+    def no_scripts(_script: str) -> None:
+        raise NotImplementedError("this Redis runs no scripts")
+
+    monkeypatch.setattr(book.redis, "register_script", no_scripts)
+    by_pipeline = read_alarms(book.redis, book.keys, NOW - timedelta(hours=1), NOW)
+    assert by_script == by_pipeline and len(by_script[0]) == 5
