@@ -260,6 +260,9 @@ def summary(report: Report, lang: str) -> list[Any]:
             html.Span(f" · {area}", className="muted"),
             html.Span(" · " + t("reports.generated", lang,
                                 time=local_time(report.generated_at, "%H:%M %d/%m/%Y")), className="muted"),
+            # days Redis no longer held came from the history archive: say so
+            *([html.Span(" · " + t("reports.from_archive", lang, days=archived, total=report.period.length),
+                         className="muted")] if (archived := report.archive_days()) else []),
         ]),
         html.Div(className="reports-counts", children=[
             status_pill(status, f"{counts[status]} {t(f'reports.status.{status}', lang)}")

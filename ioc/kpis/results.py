@@ -131,6 +131,10 @@ class Report:
             counted[result.status] += 1
         return counted
 
+    def archive_days(self) -> int:
+        """The most days of the period any KPI had from the history archive (0: all from Redis rollups)."""
+        return max((sources.get("archive", 0) for sources in self.sources.values()), default=0)
+
     def result(self, kpi_id: str) -> KpiResult:
         for result in self.results:
             if result.kpi.id == kpi_id:
