@@ -16,6 +16,7 @@ from typing import Any
 COMMAND_MODULES: list[str] = [
     "ioc.cli_alerts",
     "ioc.cli_users",
+    "ioc.cli_screens",
     "ioc.cli_reports",
     "ioc.cli_notifications",
     "ioc.cli_archive",

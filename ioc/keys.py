@@ -226,6 +226,15 @@ class Keys:
         """Set: digests of a user's open sessions, so a role, password or enabled change ends them all."""
         return f"{self.prefix}:user_sessions:{name}"
 
+    # --- wall screens (ioc.wall.screens) ----------------------------------------------------------------
+    def screen(self, screen_id: str) -> str:
+        """Hash: one registered wall screen: name, SHA-256 of its key, generation, revoked flag, who and when."""
+        return f"{self.prefix}:screen:{screen_id}"
+
+    def screens(self) -> str:
+        """Set: every registered wall screen id."""
+        return f"{self.prefix}:screens"
+
     def rate_limit(self, scope: str, who: str, window: int) -> str:
         """Counter: attempts of one client (address, account or API key) in one fixed window (expires)."""
         return f"{self.prefix}:rate:{scope}:{who}:{window}"

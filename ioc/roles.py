@@ -17,6 +17,7 @@ EVERYTHING = "*"
 # Every permission the server checks. A page, callback or API route needs one of these (ioc.access).
 PERMISSIONS: dict[str, str] = {
     "control_room.view": "the control room: map, KPI tiles, open alerts (read-only)",
+    "wall.view": "the video wall's kiosk page (/wall) and its state",
     "alerts.view": "the alert queue page",
     "alerts.act": "acknowledge, assign, comment on and resolve alerts",
     "reports.view": "KPI reports",

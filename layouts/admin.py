@@ -16,6 +16,8 @@ from ioc.auth import UserBook, UserError, current_actor, current_address, curren
 from ioc.i18n import local_time, t
 from ioc.model import from_iso
 from ioc.pages import Callback, Page, Route
+from ioc.wall.screens import ScreenBook, ScreenError
+from ioc.wall.screens import pairing_address as screen_address
 from ioc.web import WebContext, language
 
 USERS = "admin-users"
@@ -36,6 +38,13 @@ AUDIT_SEARCH = "admin-audit-search"
 AUDIT_RESULTS = "admin-audit-results"
 AUDIT_EXPORT = "admin-audit-export"
 TITLE = "admin-title"
+SCREEN_ID = "admin-screen-id"
+SCREEN_NAME = "admin-screen-name"
+ADD_SCREEN = "admin-add-screen"
+SCREENS = "admin-screens"
+SCREENS_MESSAGE = "admin-screens-message"
+SCREEN_KEY = "admin-screen-key"  # pattern: {"type": SCREEN_KEY, "screen": <id>}
+SCREEN_REVOKE = "admin-screen-revoke"  # pattern: {"type": SCREEN_REVOKE, "screen": <id>}
 AUDIT_SHOWN = 200
 LANG = "ioc-lang"  # the shell's language store (layouts.ids.LANG)
 
@@ -74,6 +83,7 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
                         html.Button(t("admin.issue_key", "vi"), id=ISSUE_KEY, n_clicks=0, className="admin-button"),
                     ]),
                     html.Div(id=KEYS, className="admin-keys"),
+                    *screens_section(),
                 ]),
                 html.Section(className="panel admin-panel admin-audit", children=[
                     html.H2(t("admin.audit", "vi"), className="panel-title"),
@@ -172,6 +182,79 @@ def manage_users(_context: WebContext,
     except UserError as exc:
         message = html.Div(str(exc), className="admin-message admin-message--error")
     return t("admin.title", lang), message, users_table(lang), keys_table(lang)
+
+
+# --- wall screens: devices with a view-only key (ioc.wall.screens) ---------------------------------------
+
+
+def screens_section() -> list[Any]:
+    return [
+        html.H2(t("admin.screens", "vi"), className="panel-title admin-screens-title"),
+        html.Div(className="admin-form", children=[
+            dcc.Input(id=SCREEN_ID, type="text", placeholder=t("admin.screen_id", "vi"), className="admin-input",
+                      maxLength=40),
+            dcc.Input(id=SCREEN_NAME, type="text", placeholder=t("admin.screen_name", "vi"),
+                      className="admin-input", maxLength=80),
+            html.Button(t("admin.add_screen", "vi"), id=ADD_SCREEN, n_clicks=0, className="admin-button"),
+        ]),
+        html.Div(id=SCREENS_MESSAGE, className="admin-message"),
+        html.Div(id=SCREENS, className="admin-screens"),
+    ]
+
+
+def _screens() -> ScreenBook:
+    users = _users()
+    return ScreenBook(users.redis, users.keys)
+
+
+def screens_table(lang: str) -> Any:
+    screens = _screens().all()
+    if not screens:
+        return html.Div(t("admin.no_screens", lang), className="muted")
+    rows = [html.Tr(className="admin-screen" + (" admin-user--disabled" if screen.revoked else ""),
+                    **{"data-screen": screen.id}, children=[
+        html.Td(screen.id, className="mono"),
+        html.Td(screen.name),
+        html.Td(t("admin.screen_revoked" if screen.revoked else "admin.active", lang)),
+        html.Td(local_time(screen.last_seen, "%H:%M %d/%m/%Y") if screen.last_seen else "—"),
+        html.Td([html.Button(t("admin.new_key", lang), id={"type": SCREEN_KEY, "screen": screen.id}, n_clicks=0,
+                             className="admin-button admin-button--small"),
+                 None if screen.revoked else html.Button(
+                     t("admin.revoke", lang), id={"type": SCREEN_REVOKE, "screen": screen.id}, n_clicks=0,
+                     className="admin-button admin-button--small admin-button--danger")]),
+    ]) for screen in screens]
+    head = html.Thead(html.Tr([html.Th(t(f"admin.col.{col}", lang))
+                               for col in ("screen", "name", "status", "last_seen", "action")]))
+    return html.Table([head, html.Tbody(rows)], className="admin-table")
+
+
+def manage_screens(_context: WebContext, _add: int, _keys: list[int | None], _revokes: list[int | None],
+                   lang: str | None, screen_id: str | None, name: str | None) -> tuple[Any, Any]:
+    """Registers a screen, gives one a new key or revokes one (audited); a key is shown once, inside the
+    address the screen opens."""
+    lang = language(lang)
+    trigger = dash.ctx.triggered_id
+    clicked = any(item.get("value") for item in dash.ctx.triggered)
+    book, actor, address = _screens(), current_actor(), current_address()
+    message: Any = ""
+    try:
+        if trigger == ADD_SCREEN and clicked:
+            key = book.add(screen_id or "", name or "", actor=actor, address=address)
+            wanted = (screen_id or "").strip().lower()
+            message = _secret_message(t("admin.screen_added", lang, name=wanted), pairing_address(wanted, key))
+        elif isinstance(trigger, dict) and clicked and trigger.get("type") == SCREEN_KEY:
+            wanted = str(trigger.get("screen"))
+            key = book.new_key(wanted, actor=actor, address=address)
+            message = _secret_message(t("admin.screen_key", lang, name=wanted), pairing_address(wanted, key))
+        elif isinstance(trigger, dict) and clicked and trigger.get("type") == SCREEN_REVOKE:
+            book.revoke(str(trigger.get("screen")), actor=actor, address=address)
+    except ScreenError as exc:
+        message = html.Div(str(exc), className="admin-message admin-message--error")
+    return message, screens_table(lang)
+
+
+def pairing_address(screen_id: str, key: str) -> str:
+    return screen_address(flask.request.host_url, screen_id, key)
 
 
 # --- audit trail -----------------------------------------------------------------------------------------
@@ -280,6 +363,15 @@ PAGE = Page(
                      State(NEW_ROLE, "value"),
                      State(KEY_HOLDER, "value")),
             function=manage_users,
+        ),
+        Callback(
+            outputs=(Output(SCREENS_MESSAGE, "children"), Output(SCREENS, "children")),
+            inputs=(Input(ADD_SCREEN, "n_clicks"),
+                    Input({"type": SCREEN_KEY, "screen": ALL}, "n_clicks"),
+                    Input({"type": SCREEN_REVOKE, "screen": ALL}, "n_clicks"),
+                    Input(LANG, "data")),
+            states=(State(SCREEN_ID, "value"), State(SCREEN_NAME, "value")),
+            function=manage_screens,
         ),
         Callback(
             outputs=(Output(AUDIT_RESULTS, "children"),

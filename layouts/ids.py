@@ -169,3 +169,19 @@ SITUATION_STEP = "situation-step"
 
 def situation_step(step: int) -> dict[str, str | int]:
     return {"type": SITUATION_STEP, "step": step}
+
+# --- the video wall (/wall) -------------------------------------------------------------------------------
+WALL = "wall"
+WALL_SETUP = "wall-setup"  # the screen, its tick and loss times, its texts: fixed for the page's life
+WALL_TICK = "wall-tick"
+WALL_CLOCK_TICK = "wall-clock-tick"
+WALL_STATE = "wall-state"  # the last state the server answered (view, takeover), or {revoked: true}
+WALL_VIEW = "wall-view"  # the view on show: changes only when the rotation or a takeover moves on
+WALL_ZOOMED = "wall-zoomed"  # the view whose area the map was last zoomed to
+WALL_CONTENT = "wall-content"
+WALL_BANNER = "wall-banner"
+WALL_LABEL = "wall-label"
+WALL_TIME = "wall-time"
+WALL_BEAT = "wall-beat"
+WALL_LOST = "wall-lost"
+WALL_BLANK = "wall-blank"

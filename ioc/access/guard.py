@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ioc.access.headers import ContentPolicy, add_headers
 from ioc.access.permissions import LOGIN_PATH, Access, ForgedRequest, allowed, is_public
+from ioc.access.screens import PAIR_ENDPOINT, PAIR_RULE, pair, refuse_revoked, resend_cookie, screen_principal
 from ioc.access.security import Security
 from ioc.access.sessions import session_secret, session_user
 from ioc.access.signin import forbidden_page, login, logout, templates
@@ -62,8 +63,11 @@ def install(app: dash.Dash, access: Access, store: Any, roles: Roles, *, cookie_
     server.register_blueprint(templates)
     server.before_request(lambda: _guard(security))
     server.after_request(lambda response: add_headers(response, policy))
+    server.after_request(lambda response: resend_cookie(response, security))
     server.add_url_rule(LOGIN_PATH, "ioc_login", lambda: login(security), methods=["GET", "POST"])
     server.add_url_rule("/logout", "ioc_logout", lambda: logout(security), methods=["GET", "POST"])
+    # a wall screen's key for its device cookie (ioc.access.screens)
+    server.add_url_rule(PAIR_RULE, PAIR_ENDPOINT, lambda screen: pair(security, screen), methods=["GET"])
     return security
 
 
@@ -80,13 +84,17 @@ def trusted_proxy_hops(roles: Roles) -> int:
 def _guard(security: Security) -> flask.Response | None:
     request = flask.request
     path = request.path
-    if is_public(path):
+    if is_public(path) or (request.url_rule is not None and request.url_rule.endpoint == PAIR_ENDPOINT):
         return None
     user = session_user(security)
     if path.startswith(("/api/", "/odata/")):  # open data: /api/v1 and its OData service
         return None if _api_client(security, user) else refuse(401, "an X-API-Key header or a session is needed")
     page_route = request.url_rule is not None and request.url_rule.rule in ("/", "/<path:path>")
-    if user is None:
+    # a paired wall screen, when no person is signed in on this browser: view-only, never idle-expired
+    principal = user or screen_principal(security)
+    if principal is None and (revoked := refuse_revoked(page_route)) is not None:
+        return revoked
+    if principal is None:
         if page_route and request.method in ("GET", "HEAD"):
             return flask.redirect(f"{LOGIN_PATH}?next={quote(request.full_path.rstrip('?'), safe='/?=&')}")
         return refuse(401, "sign-in required")
@@ -103,8 +111,8 @@ def _guard(security: Security) -> flask.Response | None:
             needed = frozenset({security.access.route_permission(path)})
     except ForgedRequest:
         return refuse(400, "the request does not match the registered callback")
-    if not allowed(security.roles, user, needed):
-        if page_route:
+    if not allowed(security.roles, principal, needed):
+        if page_route and user is not None:
             return forbidden_page(security, user)
         return refuse(403, "your role does not allow this")
     return None

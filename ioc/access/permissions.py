@@ -13,6 +13,7 @@ from dash._pages import _path_to_page
 
 from ioc.auth import EVERYTHING, Roles, User
 from ioc.pages import SIGNED_IN, Page, in_order
+from ioc.wall.screens import ScreenPrincipal
 
 # Plain Flask routes (not Dash pages) by path prefix -> permission; a page's own routes are declared with it.
 ROUTE_PERMISSIONS: dict[str, str] = {
@@ -122,9 +123,11 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def allowed(roles: Roles, user: User | None, needed: Iterable[str]) -> bool:
+def allowed(roles: Roles, user: User | ScreenPrincipal | None, needed: Iterable[str]) -> bool:
     if user is None:
         return False
+    if isinstance(user, ScreenPrincipal):  # a wall screen: its fixed view-only set, whatever roles.yaml says
+        return all(item == SIGNED_IN or user.allows(item) for item in needed)
     return all(item == SIGNED_IN or roles.allows(user.role, item) for item in needed)
 
 
