@@ -13,9 +13,11 @@ from typing import Any
 
 from ioc import city_map
 from ioc.alerts import ALL, OPEN, ActionOutcome, AlertBook, AlertQuery, AlertRecord, select
+from ioc.alerts.groups import AlarmGroup, Flood, Line, fold
 from ioc.areas import area_index
 from ioc.city_map import SEVERITY_COLOURS
 from ioc.config import Settings
+from ioc.config_alarms import Grouping
 from ioc.i18n import age_text, local_time, t
 from ioc.model import AlertState, Severity, from_iso
 
@@ -136,7 +138,7 @@ def read_queue(book: AlertBook, query: AlertQuery) -> tuple[list[AlertRecord], l
 
 
 def queue_signature(query: AlertQuery, *, changes: int, lang: str, selected: str | None, version: int | None,
-                    age_step: int) -> dict[str, Any]:
+                    age_step: int, expanded: Collection[str] = ()) -> dict[str, Any]:
     """What the drawn queue depends on: when it is unchanged, nothing is redrawn."""
     return {
         "changes": changes,
@@ -145,7 +147,96 @@ def queue_signature(query: AlertQuery, *, changes: int, lang: str, selected: str
         "selected": selected,
         "version": version,
         "age": age_step,
+        "expanded": sorted(expanded),
     }
+
+
+# --- groups and the flood --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """One group line of the queue, already in the interface language; its members' rows when it is open."""
+
+    key: str
+    severity: str
+    colour: str
+    loud: bool
+    expanded: bool
+    count: int
+    severity_text: str
+    title: str
+    count_text: str
+    new_text: str
+    areas_text: str
+    meta_text: str
+    when_text: str
+    members: list[QueueRow]
+    ack_text: str
+    can_acknowledge: bool
+
+
+def group_title(group: AlarmGroup, settings: Settings, lang: str) -> str:
+    """What the members share, in words: the rule's title, else the kind, sector or agency."""
+    labels = group.label
+    if "rule" in labels:
+        rule = next((r for r in settings.rules if r.id == labels["rule"]), None)
+        return rule.title.get(lang) if rule else labels["rule"]
+    parts = [sector_name(settings, labels["sector"], lang) if "sector" in labels else "",
+             labels.get("agency", ""), labels.get("kind", "")]
+    return " · ".join(part for part in parts if part) or t("alerts.group.alarms", lang)
+
+
+def areas_text(group: AlarmGroup, lang: str, shown: int = 3) -> str:
+    """The members' areas, most alarms first: 'Cẩm Lệ 5 · Thanh Khê 3 · +2 more'."""
+    areas = group.areas
+    named = [f"{area or t('map.outside', lang)} {count}" for area, count in areas[:shown]]
+    if len(areas) > shown:
+        named.append(t("alerts.group.more_areas", lang, n=len(areas) - shown))
+    return " · ".join(named)
+
+
+def group_row(group: AlarmGroup, settings: Settings, lang: str, now: datetime, selected: str | None,
+              shelved: Collection[str] = (), expanded: Collection[str] = ()) -> GroupRow:
+    """A group line: count, worst severity, area(s), first and last time; its members when it is open."""
+    is_open = group.key in expanded
+    first = local_time(group.first, "%H:%M")
+    last = local_time(group.last, "%H:%M")
+    waiting = group.unacknowledged
+    meta = [sector_name(settings, group.members[0].alert.sector, lang)]
+    if waiting:
+        meta.append(t("alerts.summary.unacknowledged", lang, n=waiting))
+    return GroupRow(
+        key=group.key, severity=str(group.worst), colour=SEVERITY_COLOURS[group.worst],
+        loud=any(is_loud(m) and m.id not in shelved for m in group.members), expanded=is_open,
+        count=group.count, severity_text=t(f"control_room.severity.{group.worst}", lang),
+        title=group_title(group, settings, lang), count_text=t("alerts.group.count", lang, n=group.count),
+        new_text=t("alerts.group.new", lang, n=group.new) if 0 < group.new < group.count else "",
+        areas_text=areas_text(group, lang), meta_text=" · ".join(meta),
+        when_text=t("alerts.group.when", lang, first=first, last=last),
+        members=[queue_row(m, settings, lang, now, selected, shelved) for m in group.members] if is_open else [],
+        ack_text=t("alerts.group.acknowledge", lang, n=waiting), can_acknowledge=waiting > 0,
+    )
+
+
+def queue_lines(records: Sequence[AlertRecord], grouping: Grouping, flood: Flood, now: datetime) -> list[Line]:
+    """The queue's lines: groups of related alarms (coarser in a flood) and the alarms of their own."""
+    return fold(records, grouping, now, flood=flood.active)
+
+
+@dataclass(frozen=True, slots=True)
+class FloodBanner:
+    active: bool
+    text: str
+    detail: str
+
+
+def flood_banner(flood: Flood, lang: str) -> FloodBanner:
+    """Above the queue: the flood and its rate, or nothing when the rate is ordinary."""
+    if not flood.active:
+        return FloodBanner(False, "", "")
+    return FloodBanner(True, t("alerts.flood.title", lang),
+                       t("alerts.flood.detail", lang, n=flood.count, minutes=f"{flood.minutes:g}", limit=flood.limit))
 
 
 @dataclass(frozen=True, slots=True)

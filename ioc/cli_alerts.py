@@ -1,4 +1,6 @@
-"""The `ioc alerts` commands: list, show, ack, assign and resolve alerts on the running IOC's Redis."""
+"""The `ioc alerts` commands on the running IOC's Redis: list, show, ack, assign and resolve alerts; shelve them;
+the queue's group lines and the flood state (`groups`, `ack-group`); feeds and sensors out of service and
+maintenance windows (`out`, `back`, `maintenance`, `maintenance-cancel`, `service`)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,16 @@ import getpass
 import json
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 import redis
 
 from ioc.alerts import AlertBook, AlertConflict, AlertNotFound, AlertRecord
+from ioc.alerts.groups import AlarmGroup, acknowledge_group, find_group, flood_state
+from ioc.alerts.service import ENTITY, FEED, Service, ServiceRefused
 from ioc.alerts.shelf import Shelf, return_due
-from ioc.i18n import age_text, local_time
+from ioc.i18n import CITY_ZONE, age_text, local_time
 from ioc.model import AlertState, from_iso, utcnow
 
 STATES = ("open", "all", *(str(state) for state in AlertState))
@@ -151,6 +156,126 @@ def cmd_shelved(args: argparse.Namespace, book: AlertBook) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    from ioc.config import load_settings
+
+    return load_settings(args.config)
+
+
+def _lines(book: AlertBook, settings: Any) -> tuple[Any, list[Any]]:
+    from ioc.alert_queue import queue_lines
+
+    now = utcnow()
+    flood = flood_state(book.redis, book.keys, settings.grouping, now)
+    return flood, queue_lines(book.records(), settings.grouping, flood, now)
+
+
+def cmd_groups(args: argparse.Namespace, book: AlertBook) -> int:
+    """The queue as an operator reads it: group lines with their counts, single alarms, and the flood flag."""
+    flood, lines = _lines(book, _settings(args))
+    if args.json:
+        _print_json({**flood.to_dict(), "lines": [
+            line.to_dict() if isinstance(line, AlarmGroup) else {"alert": line.id, "count": 1} for line in lines]})
+        return 0
+    if flood.active:
+        print(f"FLOOD: {flood.count} alarms raised in the last {flood.minutes:g} min (more than {flood.limit})")
+    for line in lines:
+        if isinstance(line, AlarmGroup):
+            areas = ", ".join(f"{area or '—'} {n}" for area, n in line.areas)
+            print(f"{line.key}  {str(line.worst).upper():<8} ×{line.count:<4} {local_time(line.first, '%H:%M')}–"
+                  f"{local_time(line.last, '%H:%M')}  {areas}")
+            if args.members:
+                for member in line.members:
+                    print(f"    {_line(member)}")
+        else:
+            print(_line(line))
+    print(f"{len(lines)} line(s), {sum(getattr(x, 'count', 1) for x in lines)} open alarm(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_ack_group(args: argparse.Namespace, book: AlertBook) -> int:
+    _, lines = _lines(book, _settings(args))
+    group = find_group(lines, args.group)
+    if group is None:
+        print(f"error: no group line '{args.group}' in the queue now (see `ioc alerts groups`)", file=sys.stderr)
+        return 2
+    outcome = acknowledge_group(book, group, actor=args.actor, note=args.note or "")
+    print(f"{len(outcome.acknowledged)} of {group.count} acknowledged by {args.actor}: "
+          f"{', '.join(outcome.acknowledged) or '—'}")
+    if outcome.refused:
+        print(f"someone else acted first on: {', '.join(outcome.refused)}", file=sys.stderr)
+    return 0
+
+
+def _service(args: argparse.Namespace, book: AlertBook) -> Service:
+    return Service(book.redis, book.keys, _settings(args))
+
+
+def _when(text: str | None) -> Any:
+    """A time typed by a person: ISO date-time, in the city's time zone unless it names one."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date and time (e.g. 2026-12-06T22:00)") from None
+    return moment.replace(tzinfo=CITY_ZONE) if moment.tzinfo is None else moment
+
+
+def cmd_out(args: argparse.Namespace, book: AlertBook) -> int:
+    item = _service(args, book).take_out(args.kind, args.name, actor=args.actor, reason=args.reason,
+                                         until=_when(args.until))
+    until = f" until {local_time(item.until)}" if item.until else " until put back"
+    print(f"{item.target} out of service{until}: {item.reason}")
+    return 0
+
+
+def cmd_back(args: argparse.Namespace, book: AlertBook) -> int:
+    if not _service(args, book).put_back(args.kind, args.name, actor=args.actor, note=args.note or ""):
+        print(f"{args.kind}:{args.name} was not out of service", file=sys.stderr)
+        return 1
+    print(f"{args.kind}:{args.name} back in service")
+    return 0
+
+
+def cmd_maintenance(args: argparse.Namespace, book: AlertBook) -> int:
+    window = _service(args, book).declare_window(
+        feeds=(args.feeds or "").split(","), areas=(args.areas or "").split(","),
+        start=_when(args.start) or utcnow(), end=_when(args.end), reason=args.reason, actor=args.actor)
+    print(f"maintenance {window.id}: {', '.join([*window.feeds, *window.areas])} from {local_time(window.start)} "
+          f"to {local_time(window.end)}")
+    return 0
+
+
+def cmd_maintenance_cancel(args: argparse.Namespace, book: AlertBook) -> int:
+    if not _service(args, book).cancel_window(args.id, actor=args.actor, note=args.note or ""):
+        print(f"error: no declared maintenance window {args.id}", file=sys.stderr)
+        return 2
+    print(f"maintenance {args.id} cancelled")
+    return 0
+
+
+def cmd_service(args: argparse.Namespace, book: AlertBook) -> int:
+    """What is out of service, and the maintenance windows now or within a day."""
+    service = _service(args, book)
+    now = utcnow()
+    out, windows = service.out_of_service(now), service.windows(now)
+    if args.json:
+        _print_json({"out_of_service": [i.to_dict() for i in out],
+                     "maintenance": [{**w.to_dict(), "active": w.active(now)} for w in windows]})
+        return 0
+    for item in out:
+        until = local_time(item.until) if item.until else "put back"
+        print(f"OUT    {item.target}  by {item.by} since {local_time(item.at)} until {until}: {item.reason}")
+    for window in windows:
+        state = "NOW  " if window.active(now) else "LATER"
+        print(f"{state}  {window.id}  {', '.join([*window.feeds, *window.areas])}  {local_time(window.start)} to "
+              f"{local_time(window.end)}{' (recurring)' if window.recurring else ''}: {window.reason}")
+    print(f"{len(out)} out of service, {sum(w.active(now) for w in windows)} maintenance window(s) now",
+          file=sys.stderr)
+    return 0
+
+
 def _run(command: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -163,7 +288,7 @@ def _run(command: Any) -> Any:
         except AlertNotFound as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        except AlertConflict as exc:
+        except (AlertConflict, ServiceRefused) as exc:
             print(f"refused: {exc}", file=sys.stderr)
             return 1
         except ValueError as exc:
@@ -216,3 +341,38 @@ def register(subparsers: Any) -> None:
     unshelve.add_argument("--actor", default=default_actor(), help="who acts (default: IOC_ACTOR or login)")
     shelved = command("shelved", "the shelved alarms, soonest back first", cmd_shelved)
     shelved.add_argument("--json", action="store_true")
+
+    actor = {"default": default_actor(), "help": "who acts (default: IOC_ACTOR or login)"}
+    groups = command("groups", "the queue as read: group lines with counts, single alarms, the flood flag",
+                     cmd_groups)
+    groups.add_argument("--members", action="store_true", help="list each group's alarms under it")
+    groups.add_argument("--json", action="store_true")
+    ack_group = command("ack-group", "acknowledge every new alarm of a group line (each audited)", cmd_ack_group)
+    ack_group.add_argument("group", help="the group's key as `groups` prints it, e.g. rule=flood-level-high")
+    ack_group.add_argument("--note")
+    ack_group.add_argument("--actor", **actor)
+
+    out = command("out", "take a feed or a sensor out of service: its rules raise nothing until it is back", cmd_out)
+    out.add_argument("kind", choices=(FEED, ENTITY))
+    out.add_argument("name", help="feed name, or entity id (urn:ioc:<city>:<feed>:<id>)")
+    out.add_argument("--reason", required=True, help="why (it is in the audit trail)")
+    out.add_argument("--until", help="back by itself at this time (ISO, city time); default: until `back`")
+    out.add_argument("--actor", **actor)
+    back = command("back", "put a feed or a sensor back in service", cmd_back)
+    back.add_argument("kind", choices=(FEED, ENTITY))
+    back.add_argument("name")
+    back.add_argument("--note")
+    back.add_argument("--actor", **actor)
+    window = command("maintenance", "declare a maintenance window over feeds and/or areas", cmd_maintenance)
+    window.add_argument("--feeds", help="comma-separated feed names")
+    window.add_argument("--areas", help="comma-separated areas (districts)")
+    window.add_argument("--start", help="ISO date-time, city time (default: now)")
+    window.add_argument("--end", required=True, help="ISO date-time, city time")
+    window.add_argument("--reason", required=True)
+    window.add_argument("--actor", **actor)
+    cancel = command("maintenance-cancel", "cancel a declared maintenance window", cmd_maintenance_cancel)
+    cancel.add_argument("id")
+    cancel.add_argument("--note")
+    cancel.add_argument("--actor", **actor)
+    service = command("service", "what is out of service and the maintenance windows", cmd_service)
+    service.add_argument("--json", action="store_true")

@@ -257,8 +257,19 @@ class RelayRule(_RuleBase):
     statuses: list[str] = Field(default_factory=lambda: ["actual"], description="CAP statuses relayed")
 
 
+class StateRule(_RuleBase):
+    """An entity reporting one of some states (a camera `offline`, a lamp `defectiveLamp`) for a minimum time;
+    clears when it reports another. For states a device names in words, where a threshold needs a number."""
+
+    kind: Literal["state"]
+    metric: str
+    values: list[str] = Field(min_length=1, description="the states that raise")
+    for_minutes: float = Field(default=0, ge=0, description="in such a state this long before raising")
+
+
 Rule = Annotated[
-    ThresholdRule | RateOfChangeRule | StalenessRule | GeofenceRule | RelayRule, Field(discriminator="kind")
+    ThresholdRule | RateOfChangeRule | StalenessRule | GeofenceRule | RelayRule | StateRule,
+    Field(discriminator="kind"),
 ]
 
 

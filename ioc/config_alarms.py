@@ -16,11 +16,25 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+Label = Literal["rule", "kind", "sector", "agency", "area"]
+
+
+def _distinct(labels: list[str] | None) -> list[str] | None:
+    if labels is not None and len(set(labels)) != len(labels):
+        raise ValueError("a label is named twice")
+    return labels
+
+
 class FloodLimit(Strict):
-    """EEMUA 191's flood: more than `alarms` alarms raised within `minutes` (10 in 10 minutes by default)."""
+    """EEMUA 191's flood: more than `alarms` alarms raised within `minutes` (10 in 10 minutes by default).
+    While it holds, `group_by` (when given) folds the queue coarser than the usual labels, so a storm that
+    trips sensors in every district still reads as a few lines."""
 
     alarms: int = Field(default=10, ge=1)
     minutes: float = Field(default=10, gt=0)
+    group_by: list[Label] | None = Field(default=None, min_length=1)
+
+    _check_labels = field_validator("group_by")(_distinct)
 
 
 class Grouping(Strict):
@@ -33,20 +47,18 @@ class Grouping(Strict):
     since show on the line as new, so the line stays still while a storm adds to it and nothing is hidden.
     """
 
-    group_by: list[Literal["rule", "kind", "sector", "agency", "area"]] = Field(
-        default_factory=lambda: ["rule", "area"], min_length=1)
+    group_by: list[Label] = Field(default_factory=lambda: ["rule", "area"], min_length=1)
     kinds: list[str] = Field(default_factory=lambda: ["threshold", "rate_of_change", "staleness", "geofence"])
     min_members: int = Field(default=2, ge=2)
     group_wait_seconds: float = Field(default=30, ge=0)
     group_interval_seconds: float = Field(default=300, gt=0)
     flood: FloodLimit = Field(default_factory=FloodLimit)
 
-    @field_validator("group_by")
-    @classmethod
-    def _distinct(cls, labels: list[str]) -> list[str]:
-        if len(set(labels)) != len(labels):
-            raise ValueError("a label is named twice")
-        return labels
+    _check_labels = field_validator("group_by")(_distinct)
+
+    def labels(self, flood: bool) -> list[str]:
+        """The labels the queue folds by now: the flood's own while there is one, else `group_by`."""
+        return list(self.flood.group_by or self.group_by) if flood else list(self.group_by)
 
 
 class MaintenanceWindow(Strict):

@@ -1,4 +1,5 @@
-"""The feed-freshness board: one row per configured feed with its health, worst first, refused records and payloads."""
+"""The feed-freshness board: one row per configured feed with its health, worst first, refused records and payloads;
+a feed out of service or in a maintenance window says so instead of its health (ioc.alerts.service)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from ioc.model import from_iso
 from ioc.store import FeedHealth, Store
 
 # Worst first: an operator must see a broken feed without scrolling.
-STATUS_ORDER = ("failing", "stale", "never", "ok", "disabled")
+# Out of service and maintenance are neither healthy nor failed: after the failures, before the healthy.
+STATUS_ORDER = ("failing", "stale", "never", "out_of_service", "maintenance", "ok", "disabled")
 # A refused payload can be 256 KiB; the screen shows its head, the integrator fetches the rest from Redis.
 PAYLOAD_PREVIEW_CHARS = 4000
 
@@ -48,7 +50,7 @@ class FeedRow:
 
     @property
     def attention(self) -> bool:
-        """Whether the row needs an operator's eye (drawn highlighted)."""
+        """Whether the row needs an operator's eye (drawn highlighted); a feed taken out of service does not."""
         return self.status in ("failing", "stale", "never")
 
 
@@ -63,9 +65,12 @@ class RejectedPayload:
     preview: str
 
 
-def feed_status(health: FeedHealth | None, enabled: bool, now: datetime) -> str:
+def feed_status(health: FeedHealth | None, enabled: bool, now: datetime, service: str | None = None) -> str:
+    """The row's status; `service` (out_of_service, maintenance) is what an operator declared for the feed."""
     if not enabled:
         return "disabled"
+    if service:
+        return service
     if health is None or health.last_success is None:
         # a feed that fails before its first success is failing, not merely waiting
         return "failing" if health and health.consecutive_failures else "never"
@@ -75,13 +80,15 @@ def feed_status(health: FeedHealth | None, enabled: bool, now: datetime) -> str:
 
 
 def feed_rows(
-    settings: Settings, health: Mapping[str, FeedHealth | None], lang: str, now: datetime
+    settings: Settings, health: Mapping[str, FeedHealth | None], lang: str, now: datetime,
+    service: Mapping[str, str] | None = None,
 ) -> list[FeedRow]:
-    """Every configured feed, failing and stale first, then in configuration order."""
+    """Every configured feed, failing and stale first, then in configuration order; `service` maps a feed out
+    of service or in maintenance to that state."""
     rows = []
     for position, feed in enumerate(settings.feeds):
         state = health.get(feed.name)
-        status = feed_status(state, feed.enabled, now)
+        status = feed_status(state, feed.enabled, now, (service or {}).get(feed.name))
         sector = settings.sector(feed.sector)
         lag = (now - state.last_success).total_seconds() if state and state.last_success else None
         rows.append(

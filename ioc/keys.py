@@ -120,6 +120,15 @@ class Keys:
         """Hash: why and by whom an alert is shelved, and until when: `reason by at until`."""
         return f"{self.prefix}:alert:{alert_id}:shelf"
 
+    # --- out of service and maintenance (ioc.alerts.service) ----------------------------------------
+    def out_of_service(self) -> str:
+        """Hash: `feed:<name>` or `entity:<id>` -> JSON {reason, by, at, until} of what is out of service."""
+        return f"{self.prefix}:service:out"
+
+    def maintenance_windows(self) -> str:
+        """Hash: window id -> JSON {feeds, areas, start, end, reason, by, at} of declared maintenance windows."""
+        return f"{self.prefix}:service:maintenance"
+
     # --- rule evaluation state ----------------------------------------------------------------------
     def rule_state(self, rule_id: str, entity_id: str) -> str:
         """Hash: a rule's condition for one entity (clear, pending since, active), shared by every runner."""

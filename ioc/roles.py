@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, str] = {
     "wall.view": "the video wall's kiosk page (/wall) and its state",
     "alerts.view": "the alert queue page",
     "alerts.act": "acknowledge, assign, comment on and resolve alerts",
+    "service.manage": "take a feed or a sensor out of service, declare maintenance windows",
     "reports.view": "KPI reports",
     "reports.export": "KPI report exports (CSV, XLSX, PDF)",
     "feeds.view": "the feed health board",

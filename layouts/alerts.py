@@ -25,6 +25,8 @@ from ioc.model import utcnow
 from ioc.pages import Callback, Page
 from ioc.web import WebContext, age_step, language, map_base_layer
 from layouts import ids
+from layouts.alerts_groups import CALLBACKS as GROUP_CALLBACKS
+from layouts.alerts_groups import banner, queue_lines, stores
 from layouts.alerts_metrics import CALLBACKS as METRICS_CALLBACKS
 from layouts.alerts_metrics import metrics_panel
 from layouts.alerts_shelf import CALLBACKS as SHELF_CALLBACKS
@@ -57,6 +59,7 @@ def layout(context: WebContext, alert: str | None = None, **_query: Any) -> html
             # /alerts?alert=A000012 opens on that alert (links from the CLI, reports, the control room)
             dcc.Store(id=ids.ALERTS_SELECTED, data=alert),
             dcc.Store(id=ids.ALERTS_VERSION, data=0),
+            *stores(),
             html.Div(
                 className="alerts-head",
                 children=[html.H1(id=ids.ALERTS_TITLE, className="alerts-title"),
@@ -72,6 +75,7 @@ def layout(context: WebContext, alert: str | None = None, **_query: Any) -> html
                 ],
             ),
             metrics_panel(),
+            banner(),
             html.Div(
                 className="alerts-body",
                 children=[
@@ -194,25 +198,24 @@ def summary(pills: list[alert_queue.Pill]) -> list[Any]:
 def refresh_queue(context: WebContext,
                   _tick: int | None, lang: str | None, severities: list[str] | None, sectors: list[str] | None,
     districts: list[str] | None, state: str | None, selected: str | None, version: int | None,
-    seen: dict[str, Any] | None,
+    expanded: list[str] | None, _groups: int | None, seen: dict[str, Any] | None,
 ) -> tuple[Any, ...]:
-    """Redraw the queue when alerts changed, a filter or the selection moved, or ages stepped on."""
+    """Redraw the queue (related alarms folded into group lines) when alerts changed, a filter, the selection
+    or an opened group moved, or ages stepped on."""
     lang = language(lang)
     now = utcnow()
     query = AlertQuery.of(severities, sectors, districts, state)
     signature = alert_queue.queue_signature(query, changes=context.store.change_counter(), lang=lang,
-                                            selected=selected, version=version, age_step=age_step(now))
+                                            selected=selected, version=version, age_step=age_step(now),
+                                            expanded=expanded or [])
     if seen == signature:
-        return (dash.no_update,) * 4
+        return (dash.no_update,) * 5
     records, open_records = alert_queue.read_queue(context.store.alerts, query)
     shelved = Shelf(context.store.redis, context.store.keys, context.settings.shelving).shelved_ids(now)
-    rows: Any = (
-        [queue_row(alert_queue.queue_row(record, context.settings, lang, now, selected, shelved))
-         for record in records]
-        if records else html.Div(t("alerts.empty", lang), className="aq-empty")
-    )
+    lines, flood = queue_lines(context, records, lang, now, selected, shelved, expanded or [], queue_row)
+    rows: Any = lines or html.Div(t("alerts.empty", lang), className="aq-empty")
     pills = summary(alert_queue.summary_pills(open_records, lang))
-    return t("alerts.title", lang), pills, html.Div(rows, className="aq-list"), signature
+    return t("alerts.title", lang), pills, html.Div(rows, className="aq-list"), flood, signature
 
 
 def select_alert(_context: WebContext, _clicks: list[int | None], selected: str | None) -> Any:
@@ -398,6 +401,7 @@ PAGE = Page(
             outputs=(Output(ids.ALERTS_TITLE, "children"),
                      Output(ids.ALERTS_SUMMARY, "children"),
                      Output(ids.ALERTS_QUEUE, "children"),
+                     Output(ids.ALERTS_FLOOD, "children"),
                      Output(ids.ALERTS_QUEUE_SEEN, "data")),
             inputs=(Input(ids.ALERTS_TICK, "n_intervals"),
                      Input(ids.LANG, "data"),
@@ -406,7 +410,9 @@ PAGE = Page(
                      Input(ids.ALERTS_FILTER_DISTRICT, "value"),
                      Input(ids.ALERTS_FILTER_STATE, "value"),
                      Input(ids.ALERTS_SELECTED, "data"),
-                     Input(ids.ALERTS_VERSION, "data")),
+                     Input(ids.ALERTS_VERSION, "data"),
+                     Input(ids.ALERTS_GROUPS_OPEN, "data"),
+                     Input(ids.ALERTS_GROUPS_VERSION, "data")),
             states=(State(ids.ALERTS_QUEUE_SEEN, "data"),),
             function=refresh_queue,
         ),
@@ -466,6 +472,7 @@ PAGE = Page(
             prevent_initial_call=True,
         ),
         *SHELF_CALLBACKS,
+        *GROUP_CALLBACKS,
         *METRICS_CALLBACKS,
     ),
 )

@@ -7,6 +7,7 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, dcc, html
 
+from ioc.alerts.service import Service
 from ioc.feed_board import FeedRow, RejectedPayload, feed_rows, rejected_payloads, status_counts
 from ioc.i18n import t
 from ioc.model import to_iso, utcnow
@@ -88,7 +89,7 @@ def board(rows: list[FeedRow], lang: str, selected: str | None) -> html.Table:
 def summary(rows: list[FeedRow], lang: str) -> list[Any]:
     counts = status_counts(rows)
     pills = []
-    for status in ("ok", "stale", "failing", "never"):
+    for status in ("ok", "stale", "failing", "never", "out_of_service", "maintenance"):
         if status == "ok" or counts[status]:
             pills.append(html.Span(t(f"feeds.summary.{status}", lang, n=counts[status]),
                                    className=f"status-pill summary-pill status-pill--{status}"))
@@ -101,7 +102,10 @@ def refresh_board(context: WebContext,
     lang = language(lang)
     settings = context.settings
     health = context.store.all_health(feed.name for feed in settings.feeds)
-    rows = feed_rows(settings, health, lang, utcnow())
+    now = utcnow()
+    silenced = Service(context.store.redis, context.store.keys, settings).suppression(now)
+    service = {feed.name: state for feed in settings.feeds if (state := silenced.feed_state(feed.name))}
+    rows = feed_rows(settings, health, lang, now, service)
     return t("feeds.title", lang), summary(rows, lang), board(rows, lang, selected)
 
 

@@ -185,3 +185,41 @@ WALL_TIME = "wall-time"
 WALL_BEAT = "wall-beat"
 WALL_LOST = "wall-lost"
 WALL_BLANK = "wall-blank"
+
+# --- alarm floods: group lines, the flood banner, out of service (alert page, feed board) --------------------
+ALERTS_FLOOD = "alerts-flood"
+ALERTS_GROUPS_OPEN = "alerts-groups-open"  # the group lines an operator opened, by group key
+ALERTS_GROUPS_VERSION = "alerts-groups-version"  # bumped when a group is acknowledged
+ALERTS_GROUP_FEEDBACK = "alerts-group-feedback"
+ALERTS_SERVICE = "alerts-service"
+# pattern-matching types: {"type": ALERT_GROUP_ROW, "group": <key>} and {"type": ALERT_GROUP_ACK, "group": <key>}
+ALERT_GROUP_ROW = "alerts-group-row"
+ALERT_GROUP_ACK = "alerts-group-ack"
+
+
+def alert_group_row(key: str) -> dict[str, str]:
+    return {"type": ALERT_GROUP_ROW, "group": key}
+
+
+def alert_group_ack(key: str) -> dict[str, str]:
+    return {"type": ALERT_GROUP_ACK, "group": key}
+
+# --- shift handover (/handover) and its reminder in the header --------------------------------------------
+NAV_HANDOVER = "ioc-nav-handover"
+HANDOVER_DUE = "ioc-handover-due"
+HANDOVER_DUE_TICK = "ioc-handover-due-tick"
+HANDOVER_TICK = "handover-tick"
+HANDOVER_KEY = "handover-key"  # the shift a link asked for (?shift=), None for the one at hand
+HANDOVER_SHOWN = "handover-shown"  # the shift the page shows: what its buttons act on
+HANDOVER_VERSION = "handover-version"
+HANDOVER_TITLE = "handover-title"
+HANDOVER_STATE = "handover-state"
+HANDOVER_SUMMARY = "handover-summary"
+HANDOVER_NOTES_TITLE = "handover-notes-title"
+HANDOVER_NOTES = "handover-notes"
+HANDOVER_HAND = "handover-hand"
+HANDOVER_ACCEPT = "handover-accept"
+HANDOVER_FEEDBACK = "handover-feedback"
+HANDOVER_PDF = "handover-pdf"
+HANDOVER_PAST_TITLE = "handover-past-title"
+HANDOVER_PAST = "handover-past"

@@ -3,7 +3,8 @@
 Each rule kind (ioc.rules.<kind>) reduces what it sees to verdicts, one per subject (an entity, a feed, a
 zone, an event): breached, cleared, or in between. One state machine here turns verdicts into alerts: the
 condition of each rule and subject lives in Redis (`Keys.rule_state`), so restarts and several runners agree
-on what is pending and what is active; the alert lifecycle itself is ioc.alerts.AlertBook.
+on what is pending and what is active; the alert lifecycle itself is ioc.alerts.AlertBook. A feed or entity
+out of service, or in a maintenance window (ioc.alerts.service), gets no new alarm: its breaches are set aside.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import redis
 
 from ioc.alerts import SYSTEM, AlertBook
+from ioc.alerts.service import Service, Suppression
 from ioc.config import Feed, Rule, Settings
 from ioc.model import Alert, Batch, from_iso, to_iso, utcnow
 from ioc.rules import escalation, registry
@@ -43,6 +45,8 @@ class RuleEngine:
         self.context = RuleContext(settings=settings, store=store, started=self.started)
         # every configured kind has its module: a missing one fails here, not on the first batch
         self.kinds = {rule.kind: registry.kind_of(rule.kind) for rule in self.rules}
+        self.service = Service(store.redis, store.keys, settings)
+        self.suppressed = 0  # breaches set aside since start (out of service, maintenance), for logs and tests
 
     def rules_for(self, feed: Feed) -> list[Rule]:
         return [r for r in self.rules if r.feed in (None, feed.name)]
@@ -53,10 +57,12 @@ class RuleEngine:
         """Raise or clear alerts for what a stored batch shows; returns (raised, cleared)."""
         now = now or utcnow()
         raised = cleared = 0
-        for rule in self.rules_for(feed):
+        rules = self.rules_for(feed)
+        silenced = self.service.suppression(now) if rules else Suppression()
+        for rule in rules:
             try:
                 verdicts = self.kinds[rule.kind].on_batch(self.context, rule, feed, batch, now)
-                r, c = self.judge(rule, verdicts, now)
+                r, c = self.judge(rule, verdicts, now, silenced)
             except redis.ConnectionError:
                 raise
             except Exception:  # one rule's bug must not keep the other rules (or the poll) from working
@@ -69,12 +75,13 @@ class RuleEngine:
         """What time alone changes: silent feeds and sensors, unacknowledged alerts, expired warnings."""
         now = now or utcnow()
         report = TickReport()
+        silenced = self.service.suppression(now)
         for rule in self.rules:
             on_tick = self.kinds[rule.kind].on_tick
             if on_tick is None:
                 continue
             try:
-                r, c = self.judge(rule, on_tick(self.context, rule, now), now)
+                r, c = self.judge(rule, on_tick(self.context, rule, now), now, silenced)
             except redis.ConnectionError:
                 raise
             except Exception:
@@ -87,8 +94,17 @@ class RuleEngine:
 
     # --- the state machine ------------------------------------------------------------------------------
 
-    def judge(self, rule: Rule, verdicts: Sequence[Verdict], now: datetime) -> tuple[int, int]:
-        """Turn verdicts into alerts through each subject's condition (clear, pending, active) in Redis."""
+    def judge(self, rule: Rule, verdicts: Sequence[Verdict], now: datetime,
+              silenced: Suppression | None = None) -> tuple[int, int]:
+        """Turn verdicts into alerts through each subject's condition (clear, pending, active) in Redis.
+
+        A breach of a subject `silenced` covers is set aside before anything is read or written: no pending
+        clock starts, so the alarm comes only from readings after it is back in service.
+        """
+        if silenced:
+            kept = [v for v in verdicts if not (v.breach is True and silenced.silences(v.subject, v.district))]
+            self.suppressed += len(verdicts) - len(kept)
+            verdicts = kept
         if not verdicts:
             return 0, 0
         keys = self.store.keys

@@ -93,7 +93,26 @@ def test_status_counts(settings: Settings, fake_store: Store) -> None:
 
     counts = status_counts(feed_rows(city, fake_store.all_health(f.name for f in city.feeds), "vi", NOW))
 
-    assert counts == {"failing": 1, "stale": 1, "never": 1, "ok": 1, "disabled": 1}
+    assert counts == {"failing": 1, "stale": 1, "never": 1, "out_of_service": 0, "maintenance": 0, "ok": 1,
+                      "disabled": 1}
+
+
+def test_a_feed_out_of_service_or_in_maintenance_says_so_instead_of_its_health(settings: Settings,
+                                                                              fake_store: Store) -> None:
+    fill(fake_store)
+    city = board_city(settings)
+    service = {"broken": "out_of_service", "healthy": "maintenance", "paused": "maintenance"}
+
+    rows = feed_rows(city, fake_store.all_health(f.name for f in city.feeds), "en", NOW, service)
+
+    # neither failed nor healthy: after the feeds that need an eye, before the healthy; a disabled feed stays so
+    assert [(row.feed, row.status) for row in rows] == [
+        ("quiet", "stale"), ("silent", "never"), ("broken", "out_of_service"), ("healthy", "maintenance"),
+        ("paused", "disabled"),
+    ]
+    assert [row.attention for row in rows] == [True, True, False, False, False]
+    assert rows[2].status_text == t("feeds.status.out_of_service", "en") != rows[3].status_text
+    assert status_counts(rows)["out_of_service"] == 1
 
 
 def test_rejected_payloads_are_shown_newest_first_and_trimmed(fake_store: Store) -> None:

@@ -36,7 +36,9 @@ def raise_alert(store: Store, entity: str, severity: Severity, minutes_ago: floa
 
 @pytest.fixture
 def app_context(fake_store: Store, settings: Settings) -> WebContext:
-    return context_of(create_app(fake_store, settings, redis_kind="in-process").server)
+    # one line per alarm: these tests are about the queue's rows (folding them is tests/layouts/test_alerts_groups)
+    ungrouped = settings.model_copy(update={"grouping": settings.grouping.model_copy(update={"min_members": 1000})})
+    return context_of(create_app(fake_store, ungrouped, redis_kind="in-process").server)
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def rows(queue: object) -> list[str]:
 def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(
     app_context: WebContext, scene: dict[str, str]
 ) -> None:
-    title, summary, queue, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, None)
+    title, summary, queue, _flood, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
 
     assert title == t("alerts.title", "vi")
     assert rows(queue) == [scene["extreme"], scene["severe_old"], scene["severe_new"], scene["moderate_old"]]
@@ -67,7 +69,7 @@ def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(
     assert t("alerts.summary.unacknowledged", "vi", n=4) in text(summary)
     # a relayed warning keeps its headline; a rule's alert says the rule (in the language) and the place
     assert "Cảnh báo bão số 4 đổ bộ vào Đà Nẵng" in text(queue)
-    _, _, english, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, None)
+    _, _, english, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [], 0, None)
     assert "PM2.5 above limit — Hòa Khánh" in text(english)
 
 
@@ -75,7 +77,7 @@ def test_acknowledged_alerts_stop_pulsing(
     app_context: WebContext, scene: dict[str, str], fake_store: Store
 ) -> None:
     fake_store.alerts.acknowledge(scene["extreme"], actor="lan")
-    _, _, queue, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
     pulsing = [row.to_plotly_json()["props"]["data-alert"] for row in with_class(queue, "aq-row--pulse")]
     assert scene["extreme"] not in pulsing and scene["severe_new"] in pulsing
 
@@ -100,28 +102,28 @@ def test_filters_by_severity_sector_district_and_state(
 ) -> None:
     fake_store.alerts.acknowledge(scene["severe_new"], actor="lan")
     fake_store.alerts.resolve(scene["moderate_old"], actor="lan", note="xong")
-    _, _, queue, _ = page.refresh_queue(app_context, 0, "vi", *query, None, 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *query, None, 0, [], 0, None)
     assert rows(queue) == [scene[name] for name in expected]
 
 
 def test_nothing_to_redraw_until_an_alert_arrives(
     app_context: WebContext, scene: dict[str, str], fake_store: Store
 ) -> None:
-    *_, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, None)
-    assert page.refresh_queue(app_context, 1, "vi", *QUERY_OPEN, None, 0, seen) == (dash.no_update,) * 4
+    *_, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
+    assert page.refresh_queue(app_context, 1, "vi", *QUERY_OPEN, None, 0, [], 0, seen) == (dash.no_update,) * 5
 
     fresh = raise_alert(fake_store, "e9", Severity.MINOR, 0)
-    _, _, queue, _ = page.refresh_queue(app_context, 2, "vi", *QUERY_OPEN, None, 0, seen)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 2, "vi", *QUERY_OPEN, None, 0, [], 0, seen)
     assert fresh in rows(queue)
 
 
 def test_the_selected_row_is_marked_and_an_empty_queue_says_so(
     app_context: WebContext, scene: dict[str, str]
 ) -> None:
-    _, _, queue, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, scene["severe_old"], 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, scene["severe_old"], 0, [], 0, None)
     selected = [r.to_plotly_json()["props"]["data-alert"] for r in with_class(queue, "aq-row--selected")]
     assert selected == [scene["severe_old"]]
-    _, _, empty, _ = page.refresh_queue(app_context, 0, "en", [], ["tourism"], [], "open", None, 0, None)
+    _, _, empty, _, _ = page.refresh_queue(app_context, 0, "en", [], ["tourism"], [], "open", None, 0, [], 0, None)
     assert t("alerts.empty", "en") in text(empty)
 
 

@@ -27,7 +27,8 @@ def _edit_rules(city: Path, change: Any) -> None:
 
 
 def test_the_demo_rules_cover_every_kind(settings: Settings) -> None:
-    assert {r.kind for r in settings.rules} == {"threshold", "rate_of_change", "staleness", "geofence", "relay"}
+    assert {r.kind for r in settings.rules} == {"threshold", "rate_of_change", "staleness", "geofence", "relay",
+                                                 "state"}
     assert all(r.procedure is None or r.procedure in settings.procedures for r in settings.rules)
 
 
@@ -45,6 +46,11 @@ def test_the_demo_rules_cover_every_kind(settings: Settings) -> None:
          r"rules\[4\] \(cap-warning\): readers: unknown reader 'carrier-pigeon'"),
         (lambda d: d["rules"][4].update(severity="apocalyptic"), r"rules\[4\] \(cap-warning\): relay\.severity"),
         (lambda d: d["rules"].append(dict(d["rules"][0])), "rule id 'pm25-high' is declared twice"),
+        (lambda d: d["grouping"].update(group_by=["rule", "ward"]), r"grouping\.group_by\.1: "),
+        (lambda d: d["grouping"]["flood"].update(minutes=0), r"grouping\.flood\.minutes: "),
+        (lambda d: d["maintenance"][0].update(feeds=["no-such-feed"]),
+         r"maintenance\[0\] \(cameras-firmware\): feeds: 'no-such-feed' is not a declared feed"),
+        (lambda d: d["maintenance"][0].update(start="2am"), r"maintenance\.0\.start: .*HH:MM"),
     ],
 )
 def test_rule_errors_name_file_entry_and_field(city_dir: Path, change: Any, expected: str) -> None:
