@@ -86,6 +86,10 @@ class LiveCity:
                 self._local.popitem(last=False)
         return layer
 
+    def entity(self, entity_id: str, _now: datetime) -> dict[str, Any] | None:
+        """An entity's record for the detail card (the live one; playback's city answers for its moment)."""
+        return self.store.entity(entity_id)
+
     def open_alerts(self, version: int) -> list[Alert]:
         if self._alerts is None or self._alerts[0] != version:
             self._alerts = (version, self.store.open_alerts())

@@ -7,6 +7,7 @@ once per change for all screens and workers; a screen receives only the traces w
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash
@@ -14,13 +15,15 @@ from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, html
 
 from ioc.city_map import MAP_BACKGROUND, alert_rows
 from ioc.control_room import LiveCity, Tick, tiles
-from ioc.i18n import local_time, t
+from ioc.i18n import DEFAULT_LANGUAGE, local_time, t
 from ioc.live_map import entity_at, figure_delta, legend_entries, wire
 from ioc.map_view import screen_view, view_span
 from ioc.model import from_iso, utcnow
 from ioc.pages import Callback, Page
+from ioc.playback.city import PlaybackCity, playback_city
+from ioc.playback.controls import moment
 from ioc.web import WebContext, age_step, language
-from layouts import ids
+from layouts import ids, playback
 from layouts.control_room_view import alert_panel, detail_card, kpi_panel, legend
 
 REFRESH_MS = 2000
@@ -41,10 +44,13 @@ EMPTY_MAP = {
 MAP_CONFIG = {"displayModeBar": False, "scrollZoom": True, "doubleClick": "reset", "plotGlPixelRatio": 1}
 
 
-def layout(_context: WebContext, **_query: Any) -> html.Div:
+def layout(context: WebContext, **_query: Any) -> html.Div:
     return html.Div(
+        id=ids.CONTROL_ROOM,
         className="control-room",
         children=[
+            # PLAYBACK and the moment shown, across the top of the screen while it is not live
+            html.Div(id=ids.PLAYBACK_BANNER, className="playback-banner"),
             dcc.Interval(id=ids.CONTROL_ROOM_TICK, interval=REFRESH_MS),
             dcc.Store(id=ids.CONTROL_ROOM_SEEN),
             # which sectors this screen hides: the screen's own, kept across reloads
@@ -67,6 +73,7 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
                             html.Div(id=ids.MAP_DETAIL, className="map-detail"),
                         ],
                     ),
+                    playback.controls(context, DEFAULT_LANGUAGE),
                 ],
             ),
             html.Section(id=ids.ALERT_PANEL, className="panel alert-panel"),
@@ -75,20 +82,27 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
 
 
 def refresh(context: WebContext, _tick: int | None, lang: str | None, hidden: list[str] | None,
-            relayout: dict[str, Any] | None, scale: float | None, seen: dict[str, Any] | None) -> tuple[Any, ...]:
-    """Send a screen what changed since it last drew: nothing, some layers, or (first time) everything."""
-    return screen_update(context.live, language(lang), seen or {}, hidden, relayout, scale)
+            relayout: dict[str, Any] | None, scale: float | None, playing: dict[str, Any] | None,
+            seen: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Send a screen what changed since it last drew: nothing, some layers, or (first time) everything; in
+    playback, the city at the moment the screen plays."""
+    at = moment(playing)
+    city = context.live if at is None else playback_city(context.live)
+    return screen_update(city, language(lang), seen or {}, hidden, relayout, scale, at=at)
 
 
-def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[str] | None = None,
-                  relayout: dict[str, Any] | None = None, scale: float | None = None) -> tuple[Any, ...]:
-    now = utcnow()
+def screen_update(live: LiveCity | PlaybackCity, lang: str, seen: dict[str, Any], hidden: list[str] | None = None,
+                  relayout: dict[str, Any] | None = None, scale: float | None = None,
+                  at: datetime | None = None) -> tuple[Any, ...]:
+    """The live city, or with `at` the city at that past moment (`PlaybackCity`), drawn the same way."""
+    now = at or utcnow()
     tick = live.read(lang, now)
     state = tick.state
     span = view_span(relayout, seen.get("span"))
     view = screen_view(hidden, span, scale)
-    # a new scale redraws everything: the layout's type and every marker change size
-    plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}:{view.scale:g}"
+    # a new scale redraws everything: the layout's type and every marker change size; so does going into or out
+    # of playback, whose layers' versions are not the live ones
+    plan_key = f"{len(live.base)}:{','.join(state.plan.feeds)}:{view.scale:g}{':playback' if at else ''}"
     step = age_step(now)
     figure: Any = dash.no_update
     title: Any = dash.no_update
@@ -107,7 +121,9 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
                 figure["data"][index] = wire(trace)
             for index, shown in delta.visible.items():
                 figure["data"][index]["visible"] = shown
-    if figure is not dash.no_update:
+    if at is not None:  # the moment moves on every playback tick, whether or not the map changed
+        title = t("playback.map_title", lang, n=state.points_on_map(), time=local_time(at, "%H:%M:%S %d/%m/%Y"))
+    elif figure is not dash.no_update:
         title = t("control_room.map_title", lang, n=state.points_on_map(), time=local_time(now, "%H:%M:%S"))
     legend_key = f"{lang}:{','.join(sorted(state.stale_feeds))}:{view.key()}"
     if seen.get("legend") != legend_key:
@@ -122,7 +138,7 @@ def screen_update(live: LiveCity, lang: str, seen: dict[str, Any], hidden: list[
     alerts: Any = dash.no_update
     if seen.get("alerts") != alerts_key:
         alerts = alert_panel(alert_rows(state.alerts, live.settings, lang, now), lang)
-    if all(part is dash.no_update for part in (figure, legend_children, kpis, alerts)):
+    if all(part is dash.no_update for part in (figure, title, legend_children, kpis, alerts)):
         return (dash.no_update,) * 6
     new_seen = {"plan": plan_key, "layers": layers, "view": view.key(), "span": span, "legend": legend_key,
                 "tiles": tiles_key, "alerts": alerts_key}
@@ -133,13 +149,18 @@ def _tiles_key(tile_list: list[Any], lang: str) -> str:
     return lang + "|" + "|".join(f"{tile.feed}={tile.value_text}{tile.unit}:{tile.stale_text}" for tile in tile_list)
 
 
-def show_detail(context: WebContext, hover: dict[str, Any] | None, lang: str | None, seen: dict[str, Any] | None
-                ) -> list[Any]:
-    """The card of what the pointer is on, read on demand: the map carries positions only."""
-    return detail_for(context.live, hover, language(lang), seen or {})
+def show_detail(context: WebContext, hover: dict[str, Any] | None, lang: str | None, seen: dict[str, Any] | None,
+                playing: dict[str, Any] | None = None) -> list[Any]:
+    """The card of what the pointer is on, read on demand: the map carries positions only (in playback, the
+    record as it was at the moment shown)."""
+    at = moment(playing)
+    city = context.live if at is None else playback_city(context.live)
+    return detail_for(city, hover, language(lang), seen or {}, at)
 
 
-def detail_for(live: LiveCity, hover: dict[str, Any] | None, lang: str, seen: dict[str, Any]) -> list[Any]:
+def detail_for(live: LiveCity | PlaybackCity, hover: dict[str, Any] | None, lang: str, seen: dict[str, Any],
+               at: datetime | None = None) -> list[Any]:
+    now = at or utcnow()
     points = (hover or {}).get("points") or []
     if not points:
         return detail_card(t("map.detail.hint", lang), [])
@@ -148,16 +169,16 @@ def detail_for(live: LiveCity, hover: dict[str, Any] | None, lang: str, seen: di
     plan = live.plan
     feed_name = plan.feed_at(trace_index)
     if feed_name is None:
-        return _alert_detail(live, trace_index, point_index, lang)
+        return _alert_detail(live, trace_index, point_index, lang, now)
     version = int(str((seen.get("layers") or {}).get(feed_name, "0")).split(":")[0] or 0)
     feed = next(feed for feed in live.feeds if feed.name == feed_name)
-    layer = live.layer(feed, version, lang, utcnow())
+    layer = live.layer(feed, version, lang, now)
     if trace_index == plan.cluster_index(feed_name):
         counts = layer.cluster.get("meta", {}).get("counts") or []
         count = counts[point_index] if 0 <= point_index < len(counts) else 0
         return detail_card(layer.detail["name"], [t("map.detail.cluster", lang, n=count)])
     entity_id = entity_at({feed_name: layer}, plan, trace_index, point_index)
-    entity = live.store.entity(entity_id) if entity_id else None
+    entity = live.entity(entity_id, now) if entity_id else None
     if entity is None:
         name = layer.names[point_index] if 0 <= point_index < len(layer.names) else (entity_id or "")
         return detail_card(name, [f"{t('map.hover.feed', lang)}: {feed.agency_name.get(lang)}"])
@@ -175,10 +196,11 @@ def detail_for(live: LiveCity, hover: dict[str, Any] | None, lang: str, seen: di
     return detail_card(entity.get("name") or entity.get("id", ""), lines)
 
 
-def _alert_detail(live: LiveCity, trace_index: int, point_index: int, lang: str) -> list[Any]:
+def _alert_detail(live: LiveCity | PlaybackCity, trace_index: int, point_index: int, lang: str, now: datetime
+                  ) -> list[Any]:
     if trace_index != live.plan.alert_index:
         return detail_card(t("map.detail.hint", lang), [])
-    tick: Tick = live.read(lang, utcnow())
+    tick: Tick = live.read(lang, now)
     rows = alert_rows(tick.state.alerts, live.settings, lang, tick.now)
     located = tick.state.points()
     drawn = [row for row, alert in zip(rows, tick.state.alerts, strict=True)
@@ -205,16 +227,17 @@ PAGE = Page(
             # a zoom or a hidden sector is answered at once, not at the next tick
             inputs=(Input(ids.CONTROL_ROOM_TICK, "n_intervals"), Input(ids.LANG, "data"),
                     Input(ids.MAP_HIDDEN, "data"), Input(ids.CITY_MAP, "relayoutData"),
-                    Input(ids.SCREEN_SCALE, "data")),
+                    Input(ids.SCREEN_SCALE, "data"), Input(ids.PLAYBACK, "data")),
             states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
             function=refresh,
         ),
         Callback(
             outputs=(Output(ids.MAP_DETAIL, "children"),),
             inputs=(Input(ids.CITY_MAP, "hoverData"), Input(ids.LANG, "data")),
-            states=(State(ids.CONTROL_ROOM_SEEN, "data"),),
+            states=(State(ids.CONTROL_ROOM_SEEN, "data"), State(ids.PLAYBACK, "data")),
             function=show_detail,
         ),
+        *playback.CALLBACKS,
         # the browser measures its own scale at each tick; the store changes (and the map redraws) only when the
         # window does
         Callback(

@@ -58,6 +58,24 @@ def map_layer_toggle(sector: str) -> dict[str, str]:
     return {"type": MAP_LAYER_TOGGLE, "sector": sector}
 
 
+# --- playback on the control room (layouts.playback) --------------------------------------------------------
+CONTROL_ROOM = "control-room"
+PLAYBACK = "playback-state"  # the screen's playback: the moment shown (none when live), speed, day
+PLAYBACK_CLOCK = "playback-clock"
+PLAYBACK_MODE = "playback-mode"
+PLAYBACK_DAY = "playback-day"
+PLAYBACK_SLIDER = "playback-slider"
+PLAYBACK_PAUSE = "playback-pause"
+PLAYBACK_LIVE = "playback-live"
+PLAYBACK_BANNER = "playback-banner"
+# pattern-matching type of the play buttons: {"type": PLAYBACK_PLAY, "speed": 1 | 10 | 60}
+PLAYBACK_PLAY = "playback-play"
+
+
+def playback_play(speed: int) -> dict[str, str | int]:
+    return {"type": PLAYBACK_PLAY, "speed": speed}
+
+
 # --- feeds ------------------------------------------------------------------------------------------------
 FEEDS_TICK = "feeds-tick"
 FEEDS_TITLE = "feeds-title"

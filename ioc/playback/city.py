@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ioc.archive import load_archive_settings
 from ioc.config import Feed, Settings
 from ioc.control_room import Tick
 from ioc.live_map import FeedLayer, MapPlan, MapState, build_feed_layer, full_figure, map_plan, stale_of
@@ -81,6 +82,17 @@ class PlaybackCity:
                 self._ticks.popitem(last=False)
         return tick
 
+    def layer(self, feed: Feed, _version: int, lang: str, at: datetime) -> FeedLayer:
+        """A feed's layer at `at` (the detail card asks for the layer a screen drew)."""
+        return self.read(lang, at).state.layers[feed.name]
+
+    def entity(self, entity_id: str, at: datetime) -> dict[str, Any] | None:
+        """An entity's record as it was at `at`."""
+        for records in self.records(at)[0].entities.values():
+            if entity_id in records:
+                return records[entity_id]
+        return None
+
     def figure(self, tick: Tick, view: ScreenView = WHOLE_CITY) -> dict[str, Any]:
         return full_figure(self.settings, self.base, tick.state, view)
 
@@ -114,3 +126,19 @@ def _health(feed: Feed, last_batch: datetime | None) -> FeedHealth | None:
 
 def _alerts_version(alerts: Sequence[Alert]) -> int:
     return zlib.crc32("|".join(f"{a.id}:{a.state}:{a.severity}:{a.occurrences}" for a in alerts).encode())
+
+
+_CITIES: dict[int, tuple[Any, PlaybackCity]] = {}
+_CITIES_LOCK = threading.Lock()
+
+
+def playback_city(live: Any) -> PlaybackCity:
+    """The past of the city `live` shows (an `ioc.control_room.LiveCity`): one per dashboard process, reading
+    the archive folder of the city's archive.yaml."""
+    with _CITIES_LOCK:
+        held = _CITIES.get(id(live))
+        if held is None or held[0] is not live:
+            root = load_archive_settings(live.settings.directory).directory()
+            held = _CITIES[id(live)] = (live, PlaybackCity(store=live.store, settings=live.settings, base=live.base,
+                                                           root=root))
+        return held[1]
