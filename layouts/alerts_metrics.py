@@ -65,7 +65,10 @@ def tile(line: MetricLine, lang: str) -> html.Div:
         **{"data-measure": line.key, "data-status": line.status},
         children=[
             html.Div(line.label, className="am-label"),
-            html.Div(line.value, className="am-value"),
+            html.Div(
+                [line.value, html.Span(line.note, className="am-note") if line.note else None],
+                className="am-value",
+            ),
             html.Div(f"{t('reports.col.target', lang)}: {line.target}", className="am-target"),
         ],
     )

@@ -126,6 +126,7 @@ class AlarmMetrics:
     chatter_seconds: int
     stale_hours: float
     total: int
+    sources: int  # distinct alarms (rule and entity) raised
     intervals: int
     average_rate: float  # alarms per position per 10 minutes
     peak_rate: float
@@ -227,6 +228,7 @@ def measure(
         chatter_seconds=rules.chatter_seconds,
         stale_hours=rules.stale_hours,
         total=total,
+        sources=len(by_source),
         intervals=intervals,
         average_rate=total / (seconds / INTERVAL_SECONDS) / positions,
         peak_rate=peak / positions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ioc.alerts.metrics import PRIORITIES, PRIORITY_TARGET, AlarmMetrics
+from ioc.alerts.metrics import PRIORITIES, PRIORITY_TARGET, TOP, AlarmMetrics
 from ioc.config import Settings
 from ioc.i18n import local_time, t
 from ioc.kpis.exports.table import number
@@ -25,6 +25,11 @@ class MetricLine:
     value: str
     target: str
     status: str  # met, near, missed, no_data (the KPI report's statuses)
+    note: str = ""  # what the value needs said beside it (when the peak was, how many unacknowledged)
+
+    @property
+    def full_value(self) -> str:
+        return f"{self.value} · {self.note}" if self.note else self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +61,7 @@ def _percent(value: float, lang: str) -> str:
 def metric_lines(metrics: AlarmMetrics, lang: str) -> list[MetricLine]:
     """The seven measures, each with its target and status."""
     m = metrics
-    peak = number(m.peak_rate, 1, lang)
-    if m.peak_at is not None:
-        peak += " · " + t("alarm_kpis.peak_at", lang, time=local_time(m.peak_at, "%H:%M %d/%m"))
+    peak_at = t("alarm_kpis.peak_at", lang, time=local_time(m.peak_at, "%H:%M %d/%m")) if m.peak_at else ""
     shares = m.priority_shares
     mix = " / ".join(f"{number(shares[p], 0, lang)}" for p in PRIORITIES) + "%"
     target_mix = "~" + " / ".join(f"{PRIORITY_TARGET[p]:.0f}" for p in PRIORITIES) + "%"
@@ -73,23 +76,26 @@ def metric_lines(metrics: AlarmMetrics, lang: str) -> list[MetricLine]:
         MetricLine(
             "peak",
             t("alarm_kpis.peak", lang),
-            peak,
+            number(m.peak_rate, 1, lang),
             f"≤ {m.flood_limit}",
             _at_most(m.peak_rate, m.flood_limit),
+            peak_at,
         ),
         MetricLine(
             "flood",
             t("alarm_kpis.flood", lang, limit=m.flood_limit),
-            f"{_percent(m.flood_share, lang)} ({m.flood_intervals}/{m.intervals})",
+            _percent(m.flood_share, lang),
             f"< {_percent(FLOOD_SHARE_TARGET, lang)}",
             _at_most(m.flood_share, FLOOD_SHARE_TARGET),
+            t("alarm_kpis.flood_note", lang, n=m.flood_intervals, total=m.intervals),
         ),
         MetricLine(
             "top_share",
             t("alarm_kpis.top_share", lang),
             _percent(m.top_share, lang),
             f"≤ {_percent(TOP_SHARE_TARGET, lang)}",
-            _at_most(m.top_share, TOP_SHARE_TARGET) if m.total else "no_data",
+            # with no more alarm sources than the list holds the share is 100 % by construction: nothing to judge
+            _at_most(m.top_share, TOP_SHARE_TARGET) if m.sources > TOP else "no_data",
         ),
         MetricLine(
             "chattering",
@@ -101,9 +107,10 @@ def metric_lines(metrics: AlarmMetrics, lang: str) -> list[MetricLine]:
         MetricLine(
             "stale",
             t("alarm_kpis.stale", lang, hours=number(m.stale_hours, 0, lang)),
-            t("alarm_kpis.stale_value", lang, n=len(m.stale), unacknowledged=m.stale_unacknowledged),
+            str(len(m.stale)),
             f"< {STALE_TARGET}",
             "met" if len(m.stale) < STALE_TARGET else "missed",
+            t("alarm_kpis.stale_value", lang, unacknowledged=m.stale_unacknowledged) if m.stale else "",
         ),
         MetricLine("mix", t("alarm_kpis.mix", lang), mix if m.total else "—", target_mix, _mix_status(m)),
     ]

@@ -41,7 +41,7 @@ def csv_rows(report: Report, settings: Settings, lang: str, columns: list[str]) 
     for line in metric_lines(metrics, lang):
         cells = {
             "kpi": line.label,
-            "value": line.value,
+            "value": line.full_value,
             "target": line.target,
             "status": t(f"reports.status.{line.status}", lang),
         }
@@ -82,7 +82,7 @@ def xlsx_sheet(
     )
     row = 5
     for line in metric_lines(metrics, lang):
-        for column, value in enumerate((line.label, line.value, line.target), start=1):
+        for column, value in enumerate((line.label, line.full_value, line.target), start=1):
             sheet.cell(row=row, column=column, value=value)
         status = sheet.cell(row=row, column=4, value=t(f"reports.status.{line.status}", lang))
         status.fill, status.font = PatternFill("solid", fgColor=fills[line.status]), Font(bold=True)
@@ -136,7 +136,7 @@ def pdf_story(
         data.append(
             [
                 Paragraph(escape(line.label), cell),
-                Paragraph(f"<b>{escape(line.value)}</b>", cell),
+                Paragraph(f"<b>{escape(line.full_value)}</b>", cell),
                 Paragraph(escape(line.target), cell),
                 Paragraph(status, cell),
             ]
