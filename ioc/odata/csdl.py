@@ -45,12 +45,11 @@ def metadata_xml(sets: Sequence[EntitySet], *, max_page_size: int) -> bytes:
                                 EntityType=f"{NAMESPACE}.{entity_set.type_name}")
         _annotate(element, "Core.Description", entity_set.description)
         # read-only open data: say so, so generic clients do not offer to write
-        for term in ("Capabilities.InsertRestrictions", "Capabilities.UpdateRestrictions",
-                     "Capabilities.DeleteRestrictions"):
-            annotation = ET.SubElement(element, f"{{{EDM}}}Annotation", Term=term)
+        for term, flag in (("InsertRestrictions", "Insertable"), ("UpdateRestrictions", "Updatable"),
+                           ("DeleteRestrictions", "Deletable")):
+            annotation = ET.SubElement(element, f"{{{EDM}}}Annotation", Term=f"Capabilities.{term}")
             record = ET.SubElement(annotation, f"{{{EDM}}}Record")
-            verb = term.split(".")[1].removesuffix("Restrictions")
-            ET.SubElement(record, f"{{{EDM}}}PropertyValue", Property=f"{verb}able", Bool="false")
+            ET.SubElement(record, f"{{{EDM}}}PropertyValue", Property=flag, Bool="false")
         _annotate(element, "Core.LongDescription", f"Served in pages of at most {max_page_size} rows, linked by "
                   "@odata.nextLink.")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -49,11 +49,12 @@ def _typed(prop: Property, column: pd.Series) -> pd.Series:
         column = column.map(lambda value: coerce(prop, value), na_action="ignore")
     if prop.type in (EdmType.DECIMAL, EdmType.INT):
         numbers = pd.to_numeric(column, errors="coerce").astype("float64")
-        return numbers.where(np.isfinite(numbers))
-    column = column.astype(object)
+        infinite = np.isinf(numbers.to_numpy())
+        return numbers.mask(infinite) if infinite.any() else numbers
     if prop.type in (EdmType.STRING, EdmType.DATETIME):
-        return column.where(column.notna() & (column != ""), None)
-    return column.where(column.notna(), None)
+        empty = (column == "").to_numpy(dtype=bool, na_value=False)
+        return column.mask(empty) if empty.any() else column  # '' is no value, as in the store's hashes
+    return column.astype(object).where(column.notna(), None)
 
 
 def _instant(name: str) -> str:
@@ -134,11 +135,12 @@ def sort(frame: pd.DataFrame, entity_set: EntitySet, order: Sequence[tuple[str, 
 
 def records(frame: pd.DataFrame, entity_set: EntitySet, names: Sequence[str]) -> list[dict[str, Any]]:
     """The frame's rows as JSON-ready dicts of `names`: NaN back to null, Int64 properties back to int."""
-    columns = frame[list(names)]
-    rows: list[dict[str, Any]] = columns.astype(object).where(columns.notna(), None).to_dict("records")
-    whole = [name for name in names if (prop := entity_set.prop(name)) is not None and prop.type is EdmType.INT]
-    for row in rows:
-        for name in whole:
-            if row[name] is not None:
-                row[name] = int(row[name])
-    return rows
+    columns = []
+    for name in names:
+        values = frame[name].to_numpy(dtype=object, na_value=None)
+        prop = entity_set.prop(name)
+        if prop is not None and prop.type is EdmType.INT:
+            values = [None if value is None else int(value) for value in values]
+        columns.append(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if columns else \
+        [{} for _ in range(len(frame))]
