@@ -22,7 +22,7 @@ PAGES_ALLOWED = {
     "operator": {"/", "/alerts", "/feeds", "/situation"},
     "manager": {"/", "/reports", "/situation"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/wall"},
 }
 
 
