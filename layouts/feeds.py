@@ -15,13 +15,15 @@ from ioc.pages import Callback, Page
 from ioc.store import FeedHealth
 from ioc.web import WebContext, language
 from layouts import ids
+from layouts.feeds_service import CALLBACKS as SERVICE_CALLBACKS
+from layouts.feeds_service import service_panel
 
 REFRESH_MS = 2000
 COLUMNS = ("status", "agency", "sector", "reader", "cadence", "last_success", "lag", "records", "latency",
            "last_error", "details")
 
 
-def layout(_context: WebContext, **_query: Any) -> html.Div:
+def layout(context: WebContext, **_query: Any) -> html.Div:
     return html.Div(
         className="feeds-page",
         children=[
@@ -35,6 +37,7 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
             ),
             html.Section(id=ids.FEEDS_BOARD, className="panel feeds-board"),
             html.Section(id=ids.FEEDS_DETAILS, className="panel feeds-details"),
+            service_panel(context),
         ],
     )
 
@@ -227,5 +230,6 @@ PAGE = Page(
             function=refresh_details,
             permission="feeds.raw",
         ),
+        *SERVICE_CALLBACKS,
     ),
 )

@@ -222,6 +222,22 @@ def alert_group_row(key: str) -> dict[str, str]:
 def alert_group_ack(key: str) -> dict[str, str]:
     return {"type": ALERT_GROUP_ACK, "group": key}
 
+
+# the feed board's out-of-service panel (layouts.feeds_service); {"type": FEEDS_SERVICE_END, "target": <target>}
+FEEDS_SERVICE_VERSION = "feeds-service-version"
+FEEDS_SERVICE_ENDED = "feeds-service-ended"
+FEEDS_SERVICE_TITLE = "feeds-service-title"
+FEEDS_SERVICE_FEEDS = "feeds-service-feeds"
+FEEDS_SERVICE_ENTITY = "feeds-service-entity"
+FEEDS_SERVICE_AREAS = "feeds-service-areas"
+FEEDS_SERVICE_REASON = "feeds-service-reason"
+FEEDS_SERVICE_HOURS = "feeds-service-hours"
+FEEDS_SERVICE_OUT = "feeds-service-out"
+FEEDS_SERVICE_MAINTENANCE = "feeds-service-maintenance"
+FEEDS_SERVICE_FEEDBACK = "feeds-service-feedback"
+FEEDS_SERVICE_LIST = "feeds-service-list"
+FEEDS_SERVICE_END = "feeds-service-end"
+
 # --- shift handover (/handover) and its reminder in the header --------------------------------------------
 NAV_HANDOVER = "ioc-nav-handover"
 HANDOVER_DUE = "ioc-handover-due"
