@@ -12,9 +12,11 @@ included.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from ioc.keys import Keys
 from ioc.model import from_iso
 
 _NO_STREAM = (0, 0)
+SNAPSHOTS_KEPT = 4  # decoded snapshots a process keeps (10,000 records are a few MB)
 TAIL_PAGE = 100  # archive stream entries read from Redis at a time (each holds a batch, 30 KB on average)
 
 
@@ -49,6 +52,17 @@ class PastRecords:
 def records_at(root: Path, at: datetime, *, client: redis.Redis | None = None, keys: Keys | None = None
                ) -> PastRecords:
     """The records of every feed at `at` (UTC): the snapshot before it with the changes after it laid over."""
+    # thousands of small dicts decoded at once: the cyclic collector would walk them all several times over
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _records_at(Path(root), at, client, keys)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _records_at(root: Path, at: datetime, client: redis.Redis | None, keys: Keys | None) -> PastRecords:
     at = at.astimezone(UTC)
     base, following = snapshot_around(Path(root), at)
     past = PastRecords(at=at, snapshot=base)
@@ -81,16 +95,34 @@ def records_at(root: Path, at: datetime, *, client: redis.Redis | None = None, k
 
 
 def _read_snapshot(snapshot: Snapshot, past: PastRecords) -> None:
-    table = pq.read_table(snapshot.path, columns=["feed", "entity", "event", "record"])
-    columns = table.to_pydict()
+    entities, events, newest = _snapshot_records(snapshot.path)
+    # shallow copies: the changes after the snapshot replace records, never edit them
+    past.entities = {feed: dict(records) for feed, records in entities.items()}
+    past.events = {feed: list(records) for feed, records in events.items()}
+    for feed, moment in newest.items():
+        _note(past, feed, moment)
+
+
+@lru_cache(maxsize=SNAPSHOTS_KEPT)
+def _snapshot_records(path: Path) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, list[dict[str, Any]]],
+                                           dict[str, datetime]]:
+    """A snapshot's records decoded, by feed, and each feed's newest ingest time: kept, since a snapshot file
+    never changes and every minute of its quarter hour starts from it."""
+    columns = pq.read_table(path, columns=["feed", "entity", "event", "record"]).to_pydict()
+    entities: dict[str, dict[str, dict[str, Any]]] = {}
+    events: dict[str, list[dict[str, Any]]] = {}
+    newest: dict[str, str] = {}
     for feed, entity_id, event, record in zip(columns["feed"], columns["entity"], columns["event"], columns["record"],
                                               strict=True):
         parsed = orjson.loads(record)
         if event:
-            past.events.setdefault(feed, []).append(parsed)
+            events.setdefault(feed, []).append(parsed)
         else:
-            past.entities.setdefault(feed, {})[entity_id] = parsed
-        _note(past, feed, from_iso(parsed.get("ingested_at")))
+            entities.setdefault(feed, {})[entity_id] = parsed
+        seen = parsed.get("ingested_at") or ""
+        if seen > newest.get(feed, ""):  # to_iso writes UTC at one length: the text orders as the time
+            newest[feed] = seen
+    return entities, events, {feed: moment for feed, seen in newest.items() if (moment := from_iso(seen))}
 
 
 # --- archived rows after it -----------------------------------------------------------------------------------
