@@ -52,6 +52,8 @@ class City(_Strict):
     id: str = Field(pattern=SLUG)
     name: Text
     timezone: str = "Asia/Ho_Chi_Minh"
+    # the interface language until a browser chooses one (sign-in page, dashboard, PDFs)
+    language: Literal["vi", "en"] = "vi"
     boundaries: str = Field(description="GeoJSON of the city's administrative areas, relative to the project")
     area_name_property: str = "name_short"
     center: tuple[float, float]

@@ -252,6 +252,16 @@ class Keys:
         """Hash: configuration file name -> SHA-256 last seen, so a changed rules or targets file is audited."""
         return f"{self.prefix}:config:fingerprints"
 
+    # --- shift handover (ioc.handover) ---------------------------------------------------------------
+    def handover(self, shift_key: str) -> str:
+        """Hash: one shift's handover ("<YYYY-MM-DD>:<shift id>"): who handed over and accepted it, when,
+        the notes and the shift's summary as handed over."""
+        return f"{self.prefix}:handover:{shift_key}"
+
+    def handovers(self) -> str:
+        """Sorted set: shift keys of handed-over shifts, scored by the shift's start (epoch seconds)."""
+        return f"{self.prefix}:handovers"
+
     # --- audit and change signal --------------------------------------------------------------------
     def audit(self) -> str:
         """Stream: who did what, when, from where. Append-only."""

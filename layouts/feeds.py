@@ -8,6 +8,7 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 
 from ioc.alerts.service import Service
+from ioc.auth import may
 from ioc.feed_board import FeedRow, RejectedPayload, feed_rows, rejected_payloads, status_counts
 from ioc.i18n import t
 from ioc.model import to_iso, utcnow
@@ -19,6 +20,9 @@ from layouts.feeds_service import CALLBACKS as SERVICE_CALLBACKS
 from layouts.feeds_service import service_panel
 
 REFRESH_MS = 2000
+# the payloads a reader refused, as received: the details panel is there only for roles that may read them
+# (an operator sees the board read-only)
+RAW = "feeds.raw"
 COLUMNS = ("status", "agency", "sector", "reader", "cadence", "last_success", "lag", "records", "latency",
            "last_error", "details")
 
@@ -36,7 +40,7 @@ def layout(context: WebContext, **_query: Any) -> html.Div:
                           html.Div(id=ids.FEEDS_SUMMARY, className="feeds-summary")],
             ),
             html.Section(id=ids.FEEDS_BOARD, className="panel feeds-board"),
-            html.Section(id=ids.FEEDS_DETAILS, className="panel feeds-details"),
+            *([html.Section(id=ids.FEEDS_DETAILS, className="panel feeds-details")] if may(RAW) else []),
             service_panel(context),
         ],
     )
@@ -74,7 +78,7 @@ def board_row(row: FeedRow, lang: str, selected: str | None) -> html.Tr:
                 className="feed-error-cell",
             ),
             html.Td(html.Button(t("feeds.details_button", lang), id=ids.feed_details_button(row.feed),
-                                className="details-button")),
+                                className="details-button") if may(RAW) else None),
         ],
     )
 

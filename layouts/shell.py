@@ -9,8 +9,9 @@ import redis
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from ioc.access import may_open
+from ioc.access.language import remember, request_language
 from ioc.auth import may
-from ioc.i18n import CITY_ZONE, DEFAULT_LANGUAGE, local_time, t
+from ioc.i18n import CITY_ZONE, local_time, t
 from ioc.model import utcnow
 from ioc.pages import Callback, Frame, Page
 from ioc.web import WebContext, language
@@ -19,6 +20,9 @@ from layouts.admin import account_menu
 from layouts.annunciator import CALLBACKS as ANNUNCIATOR_CALLBACKS
 from layouts.annunciator import PERMISSION as ANNOUNCE_PERMISSION
 from layouts.annunciator import annunciator
+from layouts.handover import DUE_CALLBACKS as HANDOVER_DUE_CALLBACKS
+from layouts.handover import VIEW as HANDOVER_PERMISSION
+from layouts.handover import due_badge
 
 HEARTBEAT_MS = 2000
 # The clock counts the server lost after this long without a heartbeat (three missed beats).
@@ -32,13 +36,14 @@ def nav_pages(pages: tuple[Page, ...]) -> tuple[Page, ...]:
 
 def layout(context: WebContext) -> html.Div:
     settings = context.settings
-    lang = DEFAULT_LANGUAGE
+    # the browser's chosen language (a cookie the sign-in page shares), else the city's
+    lang = request_language()
     now = utcnow()
     return html.Div(
         className="ioc-app",
         children=[
             dcc.Location(id=ids.URL),
-            dcc.Store(id=ids.LANG, storage_type="local", data=DEFAULT_LANGUAGE),
+            dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.CITY_ZONE, data={"zone": str(CITY_ZONE), "lost_ms": HEARTBEAT_LOST_MS}),
             dcc.Store(id=ids.HEARTBEAT_STATE),
             dcc.Interval(id=ids.CLOCK_TICK, interval=1000),
@@ -72,6 +77,8 @@ def layout(context: WebContext) -> html.Div:
                     html.Div(
                         className="ioc-header-right",
                         children=[
+                            # a handover due shows on every screen of a role that hands over
+                            *(due_badge() if may(HANDOVER_PERMISSION) else []),
                             html.Div(
                                 id=ids.HEARTBEAT,
                                 className="ioc-heartbeat ioc-heartbeat--lost",
@@ -112,7 +119,10 @@ def language_for(button: Any) -> str:
 
 
 def choose_language(_context: WebContext, _vi: int | None, _en: int | None) -> str:
-    return language_for(dash.ctx.triggered_id)
+    """The switch's choice, kept in the browser's language cookie so every page (sign-in too) opens in it."""
+    chosen = language_for(dash.ctx.triggered_id)
+    remember(dash.ctx.response, chosen)
+    return chosen
 
 
 def header_text(context: WebContext, lang: str | None, pathname: str | None) -> tuple[Any, ...]:
@@ -179,4 +189,5 @@ def frame(pages: tuple[Page, ...]) -> Frame:
             function=ClientsideFunction(namespace="ioc", function_name="clock"),
         ),
         *ANNUNCIATOR_CALLBACKS,
+        *HANDOVER_DUE_CALLBACKS,
     ))

@@ -113,6 +113,11 @@ def _guard(security: Security) -> flask.Response | None:
         return refuse(400, "the request does not match the registered callback")
     if not allowed(security.roles, principal, needed):
         if page_route and user is not None:
+            # the site's own address means "my first page": a role that may not open the control room
+            # (an integrator) is taken to its own first page, not shown a refusal
+            home = security.access.landing_page(security.roles, user)
+            if path == "/" and request.method in ("GET", "HEAD") and home not in ("/", LOGIN_PATH):
+                return flask.redirect(home)
             return forbidden_page(security, user)
         return refuse(403, "your role does not allow this")
     return None

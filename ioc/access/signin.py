@@ -13,21 +13,21 @@ import flask
 import flask_login
 
 from ioc.access import devices
+from ioc.access.language import remember, request_language
 from ioc.access.permissions import LOGIN_PATH, allowed, safe_next
 from ioc.access.security import Security
 from ioc.access.sessions import session_user
 from ioc.auth import User, current_address, current_user
-from ioc.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from ioc.i18n import LANGUAGES, t
 
 # Flask finds the templates through this blueprint; it has no routes of its own
 templates = flask.Blueprint("ioc_access", __name__, template_folder="templates")
 
 
 def _lang() -> str:
-    asked = flask.request.args.get("lang") or flask.request.cookies.get("ioc_lang")
-    if asked in LANGUAGES:
-        return asked
-    return flask.request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+    # the city's language until this browser chose one (never its Accept-Language: the dashboard after
+    # sign-in reads the same choice, ioc.access.language)
+    return request_language()
 
 
 def _city_name(lang: str) -> str:
@@ -52,6 +52,8 @@ def _page(template: str, title: str, lang: str, status: int = 200, **values: Any
         lang_links=_lang_links(lang), text={key: t(f"auth.{key}", lang) for key in keys}, **values)
     response = flask.make_response(document, status)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
+    if flask.request.args.get("lang") in LANGUAGES:  # a click on the page's VI/EN links: kept for every page
+        remember(response, lang)
     return response
 
 
@@ -125,7 +127,7 @@ def login(security: Security) -> flask.Response:
     if target and not _may_land(security, user, target.split("?")[0]):
         target = ""
     response = flask.redirect(target or security.access.landing_page(security.roles, user))
-    response.set_cookie("ioc_lang", lang, samesite="Lax", secure=security.cookie_secure, httponly=True)
+    remember(response, lang)
     devices.remember(response, user.name, device_age, secure=security.cookie_secure)
     return response
 

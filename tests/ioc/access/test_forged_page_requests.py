@@ -24,12 +24,12 @@ from tests.layouts.dom import add_user, client_sign_in
 ROLES = ("operator", "manager", "integrator", "admin")
 OPENS = {
     # the operator reads feed health (not the raw payloads: see the feeds callbacks)
-    "operator": {"/", "/alerts", "/feeds", "/situation"},
-    "manager": {"/", "/reports", "/situation"},
+    "operator": {"/", "/alerts", "/feeds", "/situation", "/handover"},
+    "manager": {"/", "/reports", "/situation", "/handover"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/handover"},
 }
-PATHS = ("/", "/feeds", "/alerts", "/reports", "/admin", "/situation")
+PATHS = ("/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/handover")
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from tests.ioc.access.conftest import ROLES, access_of, callback_body, key_writi
 # what the issue gives each role
 PAGES_ALLOWED = {
     # the operator reads feed health (not the raw payloads: see the feeds callbacks)
-    "operator": {"/", "/alerts", "/feeds", "/situation"},
-    "manager": {"/", "/reports", "/situation"},
+    "operator": {"/", "/alerts", "/feeds", "/situation", "/handover"},
+    "manager": {"/", "/reports", "/situation", "/handover"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/wall"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/handover", "/wall"},
 }
 
 
@@ -94,6 +94,9 @@ def test_each_role_opens_its_pages_and_is_refused_the_others(app: dash.Dash, rol
         response = client.get(path)
         if path in PAGES_ALLOWED[role]:
             assert response.status_code == 200, (role, path)
+        elif path == "/":  # the site's own address takes a role that may not open it to its first page
+            assert response.status_code == 302, role
+            assert response.headers["Location"] in PAGES_ALLOWED[role], role
         else:
             assert response.status_code == 403, (role, path)
             assert "text/html" in response.headers["Content-Type"]
