@@ -22,7 +22,7 @@ PAGES_ALLOWED = {
     "operator": {"/", "/alerts", "/feeds", "/situation", "/handover"},
     "manager": {"/", "/reports", "/situation", "/handover"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/wall", "/handover", "/wall"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/handover", "/wall"},
 }
 
 
