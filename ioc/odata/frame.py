@@ -61,6 +61,18 @@ def _instant(name: str) -> str:
     return f"{name}\x00t"
 
 
+def instant(text: str) -> pd.Timestamp | None:
+    """A date-time text as the instant the frame compares (UTC), None when it is not one."""
+    moment = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    return None if pd.isna(moment) else moment
+
+
+def column_of(frame: pd.DataFrame, entity_set: EntitySet, name: str) -> pd.Series:
+    """The column a comparison or a sort reads: a date-time property's instants, any other its values."""
+    prop = entity_set.prop(name)
+    return frame[_instant(name)] if prop is not None and prop.type is EdmType.DATETIME else frame[name]
+
+
 def _column(frame: pd.DataFrame, prop: Prop) -> pd.Series:
     return frame[_instant(prop.name)] if prop.type is EdmType.DATETIME else frame[prop.name]
 
@@ -121,10 +133,9 @@ def _compare(frame: pd.DataFrame, node: Compare) -> pd.Series:
     return result
 
 
-def sort(frame: pd.DataFrame, entity_set: EntitySet, order: Sequence[tuple[str, bool]]) -> pd.DataFrame:
-    """Sorted by each (property, descending) in turn, then by key so pages never overlap; nulls come first
-    ascending and last descending, as OData orders them."""
-    keys = [*order, (entity_set.key.name, False)]
+def sort(frame: pd.DataFrame, entity_set: EntitySet, keys: Sequence[tuple[str, bool]]) -> pd.DataFrame:
+    """Sorted by each (property, descending) in turn; nulls come first ascending and last descending, as
+    OData orders them. `keys` ends with the set's key (ioc.odata.paging.sort_keys), so pages never overlap."""
     for name, descending in reversed(keys):
         prop = entity_set.prop(name)
         column = _instant(name) if prop is not None and prop.type is EdmType.DATETIME else name

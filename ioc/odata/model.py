@@ -44,6 +44,8 @@ class EntitySet:
     read: Callable[..., list[dict[str, Any]]] = field(compare=False)
     # properties a reader gets only at extra cost (a Redis read per row): filters on the others run first
     costly: frozenset[str] = frozenset()
+    # the order rows come in without $orderby, before the key: (property, descending)
+    order: tuple[tuple[str, bool], ...] = ()
 
     @property
     def key(self) -> Property:

@@ -27,7 +27,7 @@ class Query:
     top: int | None
     skip: int
     count: bool
-    skiptoken: int
+    skiptoken: str | None  # where the page starts (ioc.odata.paging), as the previous page's next link gave it
     selected: bool  # $select given (the context URL then names the selected properties)
 
     def needs(self) -> set[str]:
@@ -106,7 +106,7 @@ def read_query(entity_set: EntitySet, args: Iterable[tuple[str, str]]) -> Query:
         top=_whole("$top", options["$top"]) if "$top" in options else None,
         skip=_whole("$skip", options["$skip"]) if "$skip" in options else 0,
         count=count == "true",
-        skiptoken=_whole("$skiptoken", options["$skiptoken"]) if "$skiptoken" in options else 0,
+        skiptoken=options.get("$skiptoken"),
         selected="$select" in options and options["$select"].strip() != "*",
     )
 
@@ -117,14 +117,3 @@ def page_size(headers: Mapping[str, str]) -> int:
     if match is None:
         return MAX_PAGE_SIZE
     return max(1, min(MAX_PAGE_SIZE, int(match.group(1))))
-
-
-def page_bounds(query: Query, total: int, size: int) -> tuple[int, int, bool]:
-    """(start, end, more) of the page to serve out of `total` filtered rows: $skip then $top frame the rows the
-    client asked for, `$skiptoken` is how many of those earlier pages served, and `more` says a next page
-    remains (server-driven paging)."""
-    first = min(total, query.skip)
-    last = total if query.top is None else min(total, query.skip + query.top)
-    start = min(last, first + query.skiptoken)
-    end = min(last, start + size)
-    return start, end, end < last

@@ -20,7 +20,8 @@ from ioc.odata.errors import ODataError
 from ioc.odata.filter import Compare, Literal, Node, Prop, conjuncts, equal_to, properties_of
 from ioc.odata.frame import mask, records, sort, to_frame
 from ioc.odata.model import EntitySet
-from ioc.odata.query import MAX_PAGE_SIZE, Query, check_options, page_bounds, page_size, read_query
+from ioc.odata.paging import page, sort_keys
+from ioc.odata.query import MAX_PAGE_SIZE, Query, check_options, page_size, read_query
 from ioc.odata.sets import BY_NAME, SETS, Plan, Rows
 
 PREFIX = "/odata/v4"
@@ -77,19 +78,20 @@ def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
     return Plan(feeds=feeds, narrow=narrow, lang=lang if lang in ("vi", "en") else "en"), rest
 
 
-def _filtered(entity_set: EntitySet, query: Query) -> pd.DataFrame:
+def _filtered(entity_set: EntitySet, query: Query, *, ordered: bool = True) -> pd.DataFrame:
+    """The rows the query's filter keeps, in the order they are served (unless `ordered` is False)."""
+    keys = sort_keys(entity_set, query) if ordered else []
     plan, rest = _plan(entity_set, conjuncts(query.filter))
-    frame = to_frame(entity_set, entity_set.read(flask.current_app.extensions["ioc"], plan), query.needs())
+    names = query.needs() | {name for name, _ in keys}
+    frame = to_frame(entity_set, entity_set.read(flask.current_app.extensions["ioc"], plan), names)
     if rest and len(frame):
         frame = frame[_combined(rest)(frame).to_numpy()]
-    if query.order:
-        frame = sort(frame, entity_set, query.order)
-    return frame
+    return sort(frame, entity_set, keys) if keys else frame
 
 
-def _next_link(skiptoken: int) -> str:
+def _next_link(skiptoken: str) -> str:
     args = [(name, value) for name, value in flask.request.args.items(multi=True) if name != "$skiptoken"]
-    args.append(("$skiptoken", str(skiptoken)))
+    args.append(("$skiptoken", skiptoken))
     return f"{flask.request.base_url}?{urlencode(args, quote_via=quote, safe='$,()*')}"
 
 
@@ -101,16 +103,16 @@ def collection(resource: str) -> flask.Response:
     query = read_query(entity_set, flask.request.args.items(multi=True))
     frame = _filtered(entity_set, query)
     size = page_size(flask.request.headers)
-    start, end, more = page_bounds(query, len(frame), size)
+    rows, token = page(frame, entity_set, query, size)
     context = f"{_root()}$metadata#{entity_set.name}"
     if query.selected:
         context += f"({','.join(query.select)})"
     body: dict[str, Any] = {"@odata.context": context}
     if query.count:
         body["@odata.count"] = len(frame)
-    body["value"] = [without_personal(row) for row in records(frame.iloc[start:end], entity_set, query.select)]
-    if more:
-        body["@odata.nextLink"] = _next_link(query.skiptoken + end - start)
+    body["value"] = [without_personal(row) for row in records(rows, entity_set, query.select)]
+    if token:
+        body["@odata.nextLink"] = _next_link(token)
     response = _json(body)
     if size < MAX_PAGE_SIZE:
         response.headers["Preference-Applied"] = f"odata.maxpagesize={size}"
@@ -123,14 +125,15 @@ def count(resource: str) -> flask.Response:
     args = [(name, value) for name, value in flask.request.args.items(multi=True)
             if name not in ("$top", "$skip", "$orderby", "$select", "$count")]
     query = replace(read_query(entity_set, args), select=())  # only what the filter reads is built
-    return flask.Response(str(len(_filtered(entity_set, query))), mimetype="text/plain")
+    return flask.Response(str(len(_filtered(entity_set, query, ordered=False))), mimetype="text/plain")
 
 
 def _one(entity_set: EntitySet, key: str) -> flask.Response:
     check_options(flask.request.args.items(multi=True))
     query = read_query(entity_set, [(n, v) for n, v in flask.request.args.items(multi=True) if n == "$select"])
     match = Compare("eq", Prop(entity_set.key.name, entity_set.key.type), Literal(key, "string"))
-    frame = _filtered(entity_set, Query(match, query.select, (), None, 0, False, 0, query.selected))
+    frame = _filtered(entity_set, Query(match, query.select, (), None, 0, False, None, query.selected),
+                      ordered=False)
     if not len(frame):
         raise ODataError(f"no {entity_set.type_name} with {entity_set.key.name} '{key}'", code="NotFound", status=404)
     row = without_personal(records(frame.iloc[:1], entity_set, query.select)[0])

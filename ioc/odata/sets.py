@@ -92,6 +92,7 @@ def _alerts(context: Any, plan: Plan) -> Rows:
     rows = []
     for record in context.store.alerts.records(limit=sys.maxsize):
         row = {key: value for key, value in record.to_dict().items() if key not in STAFF_FIELDS}
+        row["severity_rank"] = record.alert.severity.rank
         location = row.pop("location", None)
         row["lon"], row["lat"] = (location[0], location[1]) if location else (None, None)
         rows.append(row)
@@ -116,9 +117,13 @@ SETS: tuple[EntitySet, ...] = (
                Property("target", D), Property("better", description="higher or lower")), _catalogue),
     EntitySet("Alerts", "Alert", "Open alerts, most severe and longest waiting first",
               (Property("id"), Property("rule_id"), Property("kind"), Property("entity_id"), Property("title"),
-               Property("place"), Property("severity"), Property("state"), Property("sector"),
+               Property("place"), Property("severity"),
+               Property("severity_rank", N, description="0 extreme, 1 severe, 2 moderate, 3 minor, 4 unknown"),
+               Property("state"), Property("sector"),
                Property("agency"), Property("message"), Property("value", D), Property("occurrences", N),
                Property("raised_at", T), Property("updated_at", T), Property("expires", T),
-               Property("escalations", N), Property("flapping", B), *_PLACE), _alerts),
+               Property("escalations", N), Property("flapping", B), *_PLACE), _alerts,
+              # the queue's order (ioc.alerts.record.queue_order): most severe, then longest waiting
+              order=(("severity_rank", False), ("raised_at", False))),
 )
 BY_NAME: dict[str, EntitySet] = {entity_set.name: entity_set for entity_set in SETS}

@@ -55,9 +55,9 @@ def test_text_functions_and_logic() -> None:
 
 def test_sort_puts_nulls_first_ascending_last_descending_then_by_key() -> None:
     frame = to_frame(ENTITIES, ROWS)
-    assert list(sort(frame, ENTITIES, [("lat", False)])["id"]) == ["c", "d", "a", "b"]
-    assert list(sort(frame, ENTITIES, [("lat", True)])["id"]) == ["b", "a", "c", "d"]
-    assert list(sort(frame, ENTITIES, [("district", False), ("observed_at", True)])["id"]) == ["c", "d", "a", "b"]
+    assert list(sort(frame, ENTITIES, [("lat", False), ("id", False)])["id"]) == ["c", "d", "a", "b"]
+    assert list(sort(frame, ENTITIES, [("lat", True), ("id", False)])["id"]) == ["b", "a", "c", "d"]
+    assert list(sort(frame, ENTITIES, [("district", False), ("observed_at", True), ("id", False)])["id"]) == ["c", "d", "a", "b"]
 
 
 def test_records_give_json_values_of_the_declared_types() -> None:
@@ -71,4 +71,4 @@ def test_records_give_json_values_of_the_declared_types() -> None:
 def test_an_empty_set_filters_and_sorts() -> None:
     assert ids("lat gt 1", []) == []
     frame = to_frame(ENTITIES, [])
-    assert list(sort(frame, ENTITIES, [("lat", True)])["id"]) == []
+    assert list(sort(frame, ENTITIES, [("lat", True), ("id", False)])["id"]) == []

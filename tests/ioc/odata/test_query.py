@@ -1,12 +1,12 @@
 """System query options are read strictly: supported ones checked against the entity set, others refused,
-and the page bounds follow $skip, $top, $skiptoken and the page size."""
+and the page size follows the client's preference."""
 
 from __future__ import annotations
 
 import pytest
 
 from ioc.odata.errors import ODataError
-from ioc.odata.query import MAX_PAGE_SIZE, page_bounds, page_size, read_query
+from ioc.odata.query import MAX_PAGE_SIZE, page_size, read_query
 from ioc.odata.sets import BY_NAME
 
 ENTITIES = BY_NAME["Entities"]
@@ -17,7 +17,7 @@ def test_a_full_query() -> None:
                                   ("$top", "5"), ("$skip", "2"), ("$count", "true"), ("lang", "vi")])
     assert query.select == ("id", "name") and query.selected  # declaration order
     assert query.order == (("lat", True), ("name", False))
-    assert (query.top, query.skip, query.count, query.skiptoken) == (5, 2, True, 0)
+    assert (query.top, query.skip, query.count, query.skiptoken) == (5, 2, True, None)
     assert query.needs() == {"id", "name", "lat"}
 
 
@@ -40,7 +40,6 @@ def test_defaults() -> None:
     ([("$orderby", "lat sideways")], "$orderby", "is not 'property'"),
     ([("$orderby", "height")], "$orderby", "'height' is not a property"),
     ([("$format", "xml")], "$format", "answers in JSON"),
-    ([("$skiptoken", "abc")], "$skiptoken", "whole number"),
 ])
 def test_bad_options_are_refused_naming_the_option(args: list[tuple[str, str]], target: str, says: str) -> None:
     with pytest.raises(ODataError) as refused:
@@ -61,15 +60,3 @@ def test_page_size_honours_a_smaller_preference_only() -> None:
     assert page_size({"Prefer": "return=minimal, odata.maxpagesize=7"}) == 7
     assert page_size({"Prefer": f"odata.maxpagesize={MAX_PAGE_SIZE * 10}"}) == MAX_PAGE_SIZE
     assert page_size({"Prefer": "odata.maxpagesize=0"}) == 1
-
-
-def test_page_bounds() -> None:
-    def bounds(total: int, size: int, **options: str) -> tuple[int, int, bool]:
-        return page_bounds(read_query(ENTITIES, [(f"${k}", v) for k, v in options.items()]), total, size)
-
-    assert bounds(25, 10) == (0, 10, True)
-    assert bounds(25, 10, skiptoken="20") == (20, 25, False)
-    assert bounds(25, 10, skip="5", top="12") == (5, 15, True)
-    assert bounds(25, 10, skip="5", top="12", skiptoken="10") == (15, 17, False)
-    assert bounds(25, 10, skip="30") == (25, 25, False)
-    assert bounds(25, 10, top="0") == (0, 0, False)
