@@ -165,6 +165,7 @@ def test_a_revoked_screen_blanks_at_its_next_tick(
     assert not css(browser, f"#{ids.WALL_CONTENT}")[0].is_displayed()
     assert not css(browser, f"#{ids.WALL_LABEL}")[0].is_displayed()
     assert css(browser, f"#{ids.WALL_BLANK}")[0].is_displayed()
+    screenshot(browser, "wall-revoked")
     # reloaded, it stays blank: no sign-in form on a wall, nothing of the city
     browser.get(f"{served.url}/wall?screen=wall-t")
     assert css(browser, "body.wall-refused") and "/login" not in browser.current_url
@@ -179,6 +180,7 @@ def test_a_screen_that_loses_the_server_says_so_and_recovers_by_itself(
     lost = css(browser, f"#{ids.WALL_LOST}")[0]
     assert lost.is_displayed() and "Mất kết nối" in lost.text and "dữ liệu lúc" in lost.text
     assert "wall-beat--lost" in classes(browser, ids.WALL_BEAT)
+    screenshot(browser, "wall-lost")
 
     served.start()  # the same port, as a restarted service
 
