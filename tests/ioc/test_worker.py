@@ -63,14 +63,14 @@ def agency() -> Iterator[tuple[SlowAgency, str]]:
     server.shutdown()
 
 
-def write_city(folder: Path, base_url: str) -> Path:
+def write_city(folder: Path, base_url: str, interval: float = 1) -> Path:
     """The demo city with two polled feeds of the test agency and no rules."""
     city = folder / "city"
     import shutil
 
     shutil.copytree(DEFAULT_CONFIG_DIR, city)
     feeds = [{"name": name, "agency": "test-roads", "agency_name": {"vi": "Sở Xây dựng", "en": "Roads"},
-              "sector": "transport", "reader": "geojson", "url": f"{base_url}/{name}", "interval": 1,
+              "sector": "transport", "reader": "geojson", "url": f"{base_url}/{name}", "interval": interval,
               "timeout": 5, "retries": 0} for name in FEEDS]
     (city / "agencies.yaml").write_text(yaml.safe_dump({"feeds": feeds}, allow_unicode=True), encoding="utf-8")
     (city / "rules.yaml").write_text(yaml.safe_dump({"rules": []}), encoding="utf-8")
