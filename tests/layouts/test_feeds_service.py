@@ -12,6 +12,7 @@ from ioc.store import Store
 from ioc.web import WebContext, context_of
 from layouts import feeds as page
 from layouts import feeds_service as panel
+from layouts import ids
 from layouts.app import create_app
 from tests.layouts.dom import text, with_class
 
@@ -71,3 +72,20 @@ def test_what_is_refused_says_why(app_context: WebContext, action: str, feeds: l
     assert with_class(feedback, "alerts-feedback-line--refused") and expected in text(feedback)
     assert version is not None and not isinstance(version, int)  # dash.no_update: nothing changed
     assert text(panel.listing(app_context, 0, "en", 3, 0)) == t("alerts.service.none", "en")
+
+
+def test_only_a_role_with_service_manage_may_take_a_feed_out(fake_store: Store, settings: Settings) -> None:
+    from tests.ioc.access.conftest import ROLES, callback_body, key_writing, post_callback, signed_in
+    from tests.layouts.dom import add_user
+
+    app = create_app(fake_store, settings, redis_kind="in-process", cookie_secure=False)
+    for role in ROLES:
+        add_user(app, f"{role}-1", role)
+    act = key_writing(app, f"{ids.FEEDS_SERVICE_FEEDBACK}.children")
+    body = callback_body(app, act, pathname="/feeds", changed=[f"{ids.FEEDS_SERVICE_OUT}.n_clicks"])
+
+    assert post_callback(signed_in(app, "manager"), body).status_code == 403
+    assert post_callback(signed_in(app, "integrator"), body).status_code == 403
+    # the operator may: the press reaches the panel, which asks what to take out (nothing chosen)
+    answered = post_callback(signed_in(app, "operator"), body)
+    assert answered.status_code == 200 and t("feeds.service.choose", "vi") in answered.get_data(as_text=True)
