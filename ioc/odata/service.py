@@ -68,11 +68,7 @@ def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
     rest = [part for part in parts if part not in cheap]
 
     def narrow(rows: Rows) -> Rows:
-        if not cheap or not rows:
-            return rows
-        needed = set().union(*(properties_of(part) for part in cheap))
-        kept = _combined(cheap)(to_frame(entity_set, rows, needed))
-        return [rows[index] for index in np.flatnonzero(kept.to_numpy())]
+        return _kept(entity_set, rows, cheap) if cheap and rows else rows
 
     lang = flask.request.args.get("lang", "en")
     return Plan(feeds=feeds, narrow=narrow, lang=lang if lang in ("vi", "en") else "en"), rest
@@ -82,11 +78,18 @@ def _filtered(entity_set: EntitySet, query: Query, *, ordered: bool = True) -> p
     """The rows the query's filter keeps, in the order they are served (unless `ordered` is False)."""
     keys = sort_keys(entity_set, query) if ordered else []
     plan, rest = _plan(entity_set, conjuncts(query.filter))
-    names = query.needs() | {name for name, _ in keys}
-    frame = to_frame(entity_set, entity_set.read(flask.current_app.extensions["ioc"], plan), names)
-    if rest and len(frame):
-        frame = frame[_combined(rest)(frame).to_numpy()]
+    rows = entity_set.read(flask.current_app.extensions["ioc"], plan)
+    if rest and rows:
+        # filter on the filter's own columns first: the other columns are then built for the rows kept only
+        rows = _kept(entity_set, rows, rest)
+    frame = to_frame(entity_set, rows, query.needs() | {name for name, _ in keys})
     return sort(frame, entity_set, keys) if keys else frame
+
+
+def _kept(entity_set: EntitySet, rows: Rows, parts: list[Node]) -> Rows:
+    needed = set().union(*(properties_of(part) for part in parts))
+    kept = _combined(parts)(to_frame(entity_set, rows, needed))
+    return [rows[index] for index in np.flatnonzero(kept.to_numpy())]
 
 
 def _next_link(skiptoken: str) -> str:
