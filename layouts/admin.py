@@ -217,7 +217,9 @@ def screens_table(lang: str) -> Any:
         html.Td(screen.name),
         html.Td(t("admin.screen_revoked" if screen.revoked else "admin.active", lang)),
         html.Td(local_time(screen.last_seen, "%H:%M %d/%m/%Y") if screen.last_seen else "—"),
-        html.Td([html.Button(t("admin.new_key", lang), id={"type": SCREEN_KEY, "screen": screen.id}, n_clicks=0,
+        html.Td([dcc.Link(t("admin.preview", lang), href=f"/wall?screen={screen.id}",
+                          className="admin-button admin-button--small"),
+                 html.Button(t("admin.new_key", lang), id={"type": SCREEN_KEY, "screen": screen.id}, n_clicks=0,
                              className="admin-button admin-button--small"),
                  None if screen.revoked else html.Button(
                      t("admin.revoke", lang), id={"type": SCREEN_REVOKE, "screen": screen.id}, n_clicks=0,

@@ -35,7 +35,7 @@ def item_view(item: PlaylistItem, settings: Settings, lang: str, page_titles: di
                             "bounds": None}
     if item.page is not None:
         view["address"] = item.page
-        view["label"] = page_titles.get(item.page, item.page)
+        view["label"] = t("wall.item.page", lang, name=page_titles.get(item.page, item.page))
     elif item.area is not None:
         view["bounds"] = area_bounds(settings, item.area)
         view["label"] = t("wall.item.area", lang, name=item.area)
