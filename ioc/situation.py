@@ -320,7 +320,9 @@ def warning_texts(record: AlertRecord, settings: Settings, event: dict[str, Any]
                 if event.get(key) and event[key] != "unknown":
                     lines.append(t(f"situation.warning.{key}", lang,
                                    value=t(f"situation.{key}.{event[key]}", lang)))
-        texts.append(WarningText(lang=lang, title=f"{kind}: {alert_queue.alert_title(record, settings, lang)}",
+        title = alert_queue.alert_title(record, settings, lang)
+        # a relayed warning's title is its source's headline: say what kind of warning it is first
+        texts.append(WarningText(lang=lang, title=f"{kind}: {title}" if record.kind == "relay" else title,
                                  lines=lines))
     return texts
 
@@ -344,10 +346,10 @@ def sop(record: AlertRecord, settings: Settings, ticked: dict[int, dict[str, str
         return None
     steps = []
     for step, configured in zip(found.steps, procedure.steps, strict=True):
-        who = [part for part in (configured.role.get(lang) if configured.role else "",
-                                 agency_name(settings, configured.agency, lang) if configured.agency else "")
-               if part]
-        steps.append(SopStep(step.number, step.text, " · ".join(who), step.done, step.done_text))
+        role = configured.role.get(lang) if configured.role else ""
+        agency = agency_name(settings, configured.agency, lang) if configured.agency else ""
+        who = " · ".join(dict.fromkeys(part for part in (role, agency) if part))  # once when they are the same
+        steps.append(SopStep(step.number, step.text, who, step.done, step.done_text))
     return Sop(found.title, steps, found.editable and stored)
 
 

@@ -146,3 +146,19 @@ def test_link_and_which_alarms_open_a_situation() -> None:
     assert situation.is_situation(situation.AlertRecord(alert=severe))
     assert not situation.is_situation(situation.AlertRecord(alert=minor))
     assert situation.is_situation(situation.AlertRecord(alert=minor, kind="relay"))
+
+
+def test_an_alarm_title_is_not_repeated_and_who_is_named_once(fake_store: Store, settings: Settings) -> None:
+    now = utcnow()
+    alarm, _ = fake_store.alerts.raise_alert(Alert(
+        id="", rule_id="pm25-high", entity_id="urn:y", title="PM2.5", severity=Severity.SEVERE, sector="environment",
+        agency="danang-donre", district="Liên Chiểu", raised_at=now, updated_at=now, location=INSIDE),
+        extra={"procedure": "air-quality", "place": "Trạm Hòa Khánh"})
+    found = situation.assemble(fake_store, settings, "vi", now, alert=alarm.id)
+    vi, en = found.texts
+    rule = next(r for r in settings.rules if r.id == "pm25-high")
+    assert vi.title == f"{rule.title.vi} — Trạm Hòa Khánh" and en.title == f"{rule.title.en} — Trạm Hòa Khánh"
+    # the health department is both the role and the agency of the advisory step: named once
+    health = situation.agency_name(settings, "danang-doh", "vi")
+    assert health == "Sở Y tế"
+    assert found.sop is not None and found.sop.steps[2].who == "Sở Y tế"
