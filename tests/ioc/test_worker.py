@@ -64,11 +64,10 @@ def agency() -> Iterator[tuple[SlowAgency, str]]:
 
 
 def write_city(folder: Path, base_url: str, interval: float = 1) -> Path:
-    """The demo city with two polled feeds of the test agency and no rules."""
+    """The demo city (its city.yaml alone) with two polled feeds of the test agency and no rules."""
     city = folder / "city"
-    import shutil
-
-    shutil.copytree(DEFAULT_CONFIG_DIR, city)
+    city.mkdir()
+    (city / "city.yaml").write_bytes((DEFAULT_CONFIG_DIR / "city.yaml").read_bytes())
     feeds = [{"name": name, "agency": "test-roads", "agency_name": {"vi": "Sở Xây dựng", "en": "Roads"},
               "sector": "transport", "reader": "geojson", "url": f"{base_url}/{name}", "interval": interval,
               "timeout": 5, "retries": 0} for name in FEEDS]
@@ -184,3 +183,64 @@ def test_every_scheduler_enqueues_a_slot_once(settings, redis_server_url, redis_
     assert sorted(second.enqueue_due(later)) == sorted(f.name for f in feeds)
     assert queue.count == 2 * len(feeds)
     assert queue.jobs[0].func is poll
+
+
+@pytest.mark.integration
+def test_a_poll_job_that_failed_shows_in_its_feeds_health_unless_a_later_poll_succeeded(
+        redis_server_url, redis_client, tmp_path) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from rq.exceptions import AbandonedJobError
+
+    from ioc.model import utcnow
+    from ioc.worker import poll_failed, prepare
+
+    city = write_city(tmp_path, "http://127.0.0.1:9")
+    setup = prepare(redis_server_url, str(city))
+    job = Job.create(poll, args=(FEEDS[0],), connection=redis.Redis.from_url(redis_server_url))
+    job.started_at = utcnow()
+    # its worker died mid-poll: RQ's clean-up calls the failure callback with AbandonedJobError
+    poll_failed(job, job.connection, AbandonedJobError, AbandonedJobError(), None)
+    store = Store(redis_client, setup.settings.city.id)
+    health = store.feed_health(FEEDS[0])
+    assert health is not None and health.last_error == "poll job failed: AbandonedJobError: "
+    assert health.consecutive_failures == 1
+
+    # a poll that succeeded after the failed one had started: the late failure changes nothing
+    feed = setup.settings.feed(FEEDS[0])
+    store.record_success(feed.name, records=1, latency_ms=5, interval=feed.interval, stale_factor=feed.stale_factor,
+                         now=job.started_at + timedelta(seconds=1))
+    poll_failed(job, job.connection, AbandonedJobError, AbandonedJobError(), None)
+    assert store.feed_health(FEEDS[0]).consecutive_failures == 0
+
+
+@pytest.mark.integration
+def test_a_standby_scheduler_takes_over_from_a_killed_one(redis_server_url, redis_client, tmp_path) -> None:  # noqa: ANN001
+    city = write_city(tmp_path, "http://127.0.0.1:9", interval=1)
+    keys = Keys(load_settings(str(city)).city.id)
+    queue = Queue(keys.poll_queue(), connection=redis.Redis.from_url(redis_server_url))
+    lease = ["--lease-ttl", "2"]
+    schedulers = {name: start(city, redis_server_url, tmp_path / f"{name}.log", "scheduler", "--name", name, *lease)
+                  for name in ("s1", "s2")}
+    try:
+        active = wait_until(lambda: redis_client.get(keys.scheduler_lease()), timeout=20,
+                            message="one scheduler holding the lease")
+        standby = "s2" if active == "s1" else "s1"
+        wait_until(lambda: queue.count >= len(FEEDS), timeout=10, message="the active scheduler enqueuing")
+        os.killpg(schedulers[active].pid, signal.SIGKILL)
+        schedulers[active].wait(timeout=10)
+        killed_at = time.time()
+        wait_until(lambda: redis_client.get(keys.scheduler_lease()) == standby, timeout=10,
+                   message=f"{standby} taking the lease over")
+
+        def enqueued_after_the_kill() -> set[str]:
+            jobs = [job for job in queue.jobs if job.enqueued_at and job.enqueued_at.timestamp() > killed_at]
+            return {job.args[0] for job in jobs} == set(FEEDS)
+
+        wait_until(enqueued_after_the_kill, timeout=10, message="every feed enqueued by the scheduler taking over")
+        assert schedulers[standby].poll() is None
+    finally:
+        for process in schedulers.values():
+            stop(process)
+    # the scheduler stopping gives the lease back at once
+    assert redis_client.get(keys.scheduler_lease()) is None
