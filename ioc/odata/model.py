@@ -3,7 +3,7 @@ document, the $filter type checks and each answer's columns are all derived."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -46,6 +46,9 @@ class EntitySet:
     costly: frozenset[str] = frozenset()
     # the order rows come in without $orderby, before the key: (property, descending)
     order: tuple[tuple[str, bool], ...] = ()
+    # which property pins what the reader reads (ioc.odata.sets.Plan: "feeds", "entities"), when a filter
+    # says it equals given values
+    pins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> Property:

@@ -56,14 +56,14 @@ def _combined(parts: list[Node]) -> Any:
 
 def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
     """How to read the set for these filter parts, and the parts still to apply once all rows are read: the
-    feeds the filter pins are the only ones read, and the parts that need no costly property narrow the rows
-    before the costly reads."""
-    feeds: frozenset[str] | None = None
-    if entity_set.prop("feed") is not None:
+    feeds and entities the filter pins are the only ones read, and the parts that need no costly property
+    narrow the rows before the costly reads."""
+    pinned: dict[str, frozenset[str]] = {}
+    for slot, name in entity_set.pins.items():
         for part in parts:
-            pinned = equal_to(part, "feed")
-            if pinned is not None:
-                feeds = frozenset(pinned) if feeds is None else feeds & pinned
+            values = equal_to(part, name)
+            if values is not None:
+                pinned[slot] = frozenset(values) & pinned[slot] if slot in pinned else frozenset(values)
     cheap = [part for part in parts if entity_set.costly and not properties_of(part) & entity_set.costly]
     rest = [part for part in parts if part not in cheap]
 
@@ -71,7 +71,8 @@ def _plan(entity_set: EntitySet, parts: list[Node]) -> tuple[Plan, list[Node]]:
         return _kept(entity_set, rows, cheap) if cheap and rows else rows
 
     lang = flask.request.args.get("lang", "en")
-    return Plan(feeds=feeds, narrow=narrow, lang=lang if lang in ("vi", "en") else "en"), rest
+    return Plan(feeds=pinned.get("feeds"), entities=pinned.get("entities"), narrow=narrow,
+                lang=lang if lang in ("vi", "en") else "en"), rest
 
 
 def _filtered(entity_set: EntitySet, query: Query, *, ordered: bool = True) -> pd.DataFrame:
