@@ -1,4 +1,5 @@
-"""The alert queue page (/alerts): alerts by severity then age, filters, and a detail view to act on one.
+"""The alert queue page (/alerts): alerts by severity then age (related ones folded into group lines, with
+the flood banner: layouts.alerts_groups), filters, and a detail view to act on one.
 
 The queue redraws when the city's change counter moves (a new alert shows within one 2 s tick) and as ages
 step on; the detail redraws when its alert changes. The note field and the buttons are never redrawn, so
