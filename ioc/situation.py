@@ -269,7 +269,8 @@ def affected_feeds(store: Store, settings: Settings, entity_ids: Sequence[str], 
 
 def related_groups(records: Sequence[AlertRecord], main: AlertRecord, area: Any, settings: Settings, lang: str
                    ) -> list[AlarmGroup]:
-    """The other open alarms inside the area (or, without a location, of its areas' district), by rule."""
+    """The other open alarms inside the area, or whose warning area reaches it (or, without a location, of the
+    same district), by rule."""
     district = main.alert.district
     zone = area.buffer(0.002) if area is not None else None  # a sensor on the polygon's edge is in it
     by_rule: dict[str, list[AlertRecord]] = {}
@@ -277,7 +278,10 @@ def related_groups(records: Sequence[AlertRecord], main: AlertRecord, area: Any,
         alert = record.alert
         if alert.id == main.alert.id or not record.is_open:
             continue
-        if alert.location is not None and zone is not None:
+        covering = warning_area(record)
+        if covering is not None and zone is not None:  # a warning whose area reaches this one (a typhoon)
+            inside = bool(covering.intersects(zone))
+        elif alert.location is not None and zone is not None:
             inside = bool(shapely.contains_xy(zone, *alert.location))
         else:
             inside = bool(district) and alert.district == district

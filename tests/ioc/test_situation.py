@@ -162,3 +162,19 @@ def test_an_alarm_title_is_not_repeated_and_who_is_named_once(fake_store: Store,
     health = situation.agency_name(settings, "danang-doh", "vi")
     assert health == "Sở Y tế"
     assert found.sop is not None and found.sop.steps[2].who == "Sở Y tế"
+
+
+def test_a_warning_covering_the_area_is_a_related_alarm(store: Store, settings: Settings) -> None:
+    ids = scene(store, settings)
+    now = utcnow()
+    # an alarm in the polygon's corner, 2 km from the warning's own point: the warning's area reaches it
+    corner, _ = store.alerts.raise_alert(Alert(
+        id="", rule_id="pm25-high", entity_id="urn:test:corner", title="PM2.5", severity=Severity.SEVERE,
+        sector="environment", agency="danang-donre", district="Hải Châu", raised_at=now, updated_at=now,
+        location=(108.228, 16.072)))
+    found = situation.assemble(store, settings, "vi", now, alert=corner.id)
+    related = {alert_id for group in found.groups for alert_id, _, _ in group.alerts}
+    assert related == {ids["main"]}
+    # the flood alarm outside it is not
+    outside = situation.assemble(store, settings, "vi", utcnow(), alert=ids["far"])
+    assert ids["main"] not in {alert_id for group in outside.groups for alert_id, _, _ in group.alerts}
