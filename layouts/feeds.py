@@ -27,12 +27,13 @@ COLUMNS = ("status", "agency", "sector", "reader", "cadence", "last_success", "l
            "last_error", "details")
 
 
-def layout(context: WebContext, **_query: Any) -> html.Div:
+def layout(context: WebContext, feed: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
         className="feeds-page",
         children=[
             dcc.Interval(id=ids.FEEDS_TICK, interval=REFRESH_MS),
-            dcc.Store(id=ids.FEEDS_SELECTED),
+            # /feeds?feed=<name> (a control-room tile's "stale since" link) opens with that feed marked
+            dcc.Store(id=ids.FEEDS_SELECTED, data=feed if feed in {f.name for f in context.settings.feeds} else None),
             dcc.Store(id=ids.FEEDS_DETAILS_SEEN),
             html.Div(
                 className="feeds-head",

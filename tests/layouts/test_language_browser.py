@@ -67,12 +67,16 @@ def test_the_language_chosen_at_sign_in_stays(browser: WebDriver, served: str) -
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
 
 
-def test_an_operator_reads_the_feed_board_without_the_raw_payloads(browser: WebDriver, served: str) -> None:
+def test_an_operator_opens_the_feed_behind_a_stale_tile_read_only(browser: WebDriver, served: str) -> None:
     sign_in(browser, served, OPERATOR)
     assert css(browser, "#ioc-nav-feeds")[0].is_displayed()
-    browser.find_element(By.ID, "ioc-nav-feeds").click()
-    wait_for(browser, 30, "the feed board", lambda d: len(css(d, ".feed-row")) > 3)
-    assert css(browser, ".feed-row--stale")  # the feed behind a "stale since" tile is there to read
+    wait_for(browser, 30, "a stale tile", lambda d: css(d, ".kpi-tile--stale a.kpi-stale-badge"))
+    tile = css(browser, ".kpi-tile--stale")[0]
+    feed = tile.get_attribute("data-feed")
+    tile.find_element(By.CSS_SELECTOR, "a.kpi-stale-badge").click()
+    wait_for(browser, 30, "the feed board with that feed marked",
+             lambda d: css(d, f'.feed-row--selected[data-feed="{feed}"]'))
+    assert "feed-row--stale" in css(browser, f'.feed-row[data-feed="{feed}"]')[0].get_attribute("class")
     assert not css(browser, ".details-button") and not css(browser, "#feeds-details")
 
 
