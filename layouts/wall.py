@@ -46,10 +46,16 @@ def wall_config(context: WebContext) -> WallConfig:
     return held[1]
 
 
+# what a person previewing /wall without naming a screen sees: a screen wall.yaml does not list, so the
+# default playlist
+PREVIEW = "preview"
+
+
 def _screen_id(asked: str | None) -> str:
-    """A paired screen is always its own screen; a person previewing the wall names one."""
+    """A paired screen is always its own screen; a person previewing the wall names one (or sees the
+    default playlist)."""
     screen = current_screen()
-    return screen.screen_id if screen is not None else (asked or "").strip().lower()
+    return screen.screen_id if screen is not None else ((asked or "").strip().lower() or PREVIEW)
 
 
 def layout(context: WebContext, screen: str | None = None, **_query: Any) -> html.Div:

@@ -62,6 +62,13 @@ def refuse_revoked(page_route: bool) -> flask.Response | None:
     every other browser."""
     if not flask.g.get("ioc_screen_cookie"):
         return None
+    if flask.g.get("ioc_screen_unchecked"):
+        # Redis did not answer: the screen is not known to be revoked, only not checked. 503, so its wall
+        # says "connection lost" over what it shows rather than blanking
+        response = flask.jsonify({"error": "the screen cannot be checked now", "status": 503})
+        response.status_code = 503
+        response.headers["Retry-After"] = "2"
+        return response
     if page_route:
         return _refused_page(401)
     response = flask.jsonify({"error": "this screen was revoked", "status": 403})
@@ -88,6 +95,7 @@ def _read_cookie(security: Security) -> ScreenPrincipal | None:
     except (redis.RedisError, OSError):
         verified = _recently_verified.get((screen_id, generation))
         if verified is None or time.monotonic() - verified > OUTAGE_GRACE_SECONDS:
+            flask.g.ioc_screen_unchecked = True
             return None
         return ScreenPrincipal(screen_id=screen_id, generation=generation)
     if principal is None:

@@ -89,7 +89,9 @@ def test_a_person_previews_a_screens_state_and_must_name_one(app: dash.Dash) -> 
     state = client.get("/wall/state?screen=wall-2&lang=en").get_json()
     assert state["name"] == "Right wall" and state["view"]["kind"] == "area" and state["count"] == 7
     assert len(state["view"]["bounds"]) == 4
-    assert client.get("/wall/state").status_code == 400
+    unnamed = client.get("/wall/state").get_json()  # no screen named: the default playlist
+    assert unnamed["screen"] == "preview" and unnamed["count"] == 5
+    assert client.get("/wall/state?screen=Bad%20Name!").status_code == 400
     assert signed_in(app, "manager-1").get("/wall/state?screen=wall-2").status_code == 403
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dash
 import pytest
+import redis
 from flask.testing import FlaskClient
 
+from ioc.access import screens as screen_access
 from ioc.access.screens import COOKIE
 from ioc.audit import AuditQuery, AuditTrail
 from ioc.config import Settings
@@ -108,3 +110,20 @@ def test_a_forged_or_foreign_cookie_is_nobody(app: dash.Dash, screens: ScreenBoo
     response = client.get("/wall?screen=wall-1")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert client.get("/wall/state?screen=wall-1").status_code == 401
+
+
+def test_redis_away_greys_a_screen_and_never_blanks_it(
+    app: dash.Dash, screens: ScreenBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = paired(app, screens)
+    assert client.get("/wall/state").status_code == 200
+
+    def away(*_args: object) -> None:
+        raise redis.ConnectionError("Redis is away")
+
+    monkeypatch.setattr(ScreenBook, "principal", away)
+    # verified a moment ago: the screen keeps its wall through a short outage
+    assert client.get("/wall/state").status_code == 200
+    screen_access._recently_verified.clear()  # as after OUTAGE_GRACE_SECONDS
+    response = client.get("/wall/state")
+    assert response.status_code == 503  # not 403: the wall says "connection lost", it does not blank
