@@ -3,6 +3,7 @@ map, the tiles and the alert list draw it with the live rendering code."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import zlib
 from collections import OrderedDict
@@ -72,7 +73,14 @@ class PlaybackCity:
             return tick
         past, alerts = self.records(at)
         health = {feed.name: _health(feed, past.last_batch.get(feed.name)) for feed in self.settings.feeds}
-        layers = {feed.name: self._layer(feed, past, lang) for feed in self.feeds}
+        # tens of thousands of small objects made at once: the cyclic collector would walk them over and over
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            layers = {feed.name: self._layer(feed, past, lang) for feed in self.feeds}
+        finally:
+            if collecting:
+                gc.enable()
         state = MapState(plan=self.plan, layers=layers, stale_feeds=stale_of(self.settings.feeds, health, at),
                          alerts=alerts, alerts_version=_alerts_version(alerts), lang=lang)
         tick = Tick(state=state, health=health, now=at)
