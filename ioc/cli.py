@@ -153,10 +153,8 @@ def cmd_adapters_new(args: argparse.Namespace) -> int:
 
 
 def cmd_adapters_run(args: argparse.Namespace) -> int:
-    from ioc.areas import area_index
     from ioc.redis_conn import connect
-    from ioc.rules import RuleEngine
-    from ioc.runner import default_listeners, make_http_client, poll_feed
+    from ioc.runner import poll_configured
     from ioc.store import Store
 
     settings = _settings(args)
@@ -167,13 +165,7 @@ def cmd_adapters_run(args: argparse.Namespace) -> int:
         return 2
     handle = connect()
     print(f"redis: {handle.description}", file=sys.stderr)
-    store = Store(handle.client, settings.city.id)
-    with make_http_client(feed.timeout) as http:
-        outcome = poll_feed(
-            feed, store=store, http=http, areas=area_index(settings.city),
-            rules=RuleEngine(settings, store), city=settings.city.id,
-            listeners=default_listeners(settings, store),
-        )
+    outcome = poll_configured(feed, settings, Store(handle.client, settings.city.id))
     _print_json(outcome.to_dict())
     handle.close()
     return 0 if outcome.ok else 1
