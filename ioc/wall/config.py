@@ -4,7 +4,7 @@ the file, the entry and the field."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,24 @@ def check_places(config: WallConfig, path: Path, sectors: Iterable[str], areas: 
     return problems
 
 
+def check_pages(config: WallConfig, path: Path, pages: Mapping[str, str], may: Collection[str]) -> list[str]:
+    """Problems with the pages the playlists name: each must be a page of the dashboard (`pages`: path ->
+    its permission) that a screen may see (`may`: the screen permission set)."""
+    problems = []
+    for name, items in config.playlists.items():
+        for index, item in enumerate(items):
+            if item.page is None:
+                continue
+            if item.page not in pages:
+                problems.append(f"{path}: playlists.{name}[{index}]: page: '{item.page}' is not a page of the "
+                                f"dashboard ({', '.join(sorted(pages))})")
+            elif pages[item.page] not in may:
+                problems.append(f"{path}: playlists.{name}[{index}]: page: '{item.page}' needs "
+                                f"'{pages[item.page]}', which a wall screen does not have (it may only view: "
+                                f"{', '.join(sorted(may))})")
+    return problems
+
+
 def parse_wall(data: Any, path: Path) -> WallConfig:
     """wall.yaml's content validated; errors name the file, the entry and the field."""
     try:
@@ -135,9 +153,11 @@ def parse_wall(data: Any, path: Path) -> WallConfig:
         raise ConfigError("\n".join(lines)) from None
 
 
-def load_wall(settings: Settings) -> WallConfig:
-    """The city's wall.yaml, its places checked against the city's sectors and areas; without the file, one
-    playlist showing the control room and takeover by extreme and severe alarms."""
+def load_wall(settings: Settings, pages: Mapping[str, str] | None = None,
+              may: Collection[str] = ()) -> WallConfig:
+    """The city's wall.yaml, its places checked against the city's sectors and areas (and, given the
+    dashboard's `pages` and the screen permission set `may`, its pages); without the file, one playlist
+    showing the control room and takeover by extreme and severe alarms."""
     from ioc.areas import area_index
 
     path = Path(settings.directory) / WALL_FILE
@@ -146,6 +166,8 @@ def load_wall(settings: Settings) -> WallConfig:
     config = parse_wall(_load_yaml(path), path)
     problems = check_places(config, path, (sector.id for sector in settings.city.sectors),
                             area_index(settings.city).names)
+    if pages is not None:
+        problems += check_pages(config, path, pages, may)
     if problems:
         raise ConfigError("\n".join(problems))
     return config

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ioc.config import ConfigError, Settings
-from ioc.wall.config import DEFAULT_PLAYLIST, WallConfig, check_places, load_wall, parse_wall
+from ioc.wall.config import DEFAULT_PLAYLIST, WallConfig, check_pages, check_places, load_wall, parse_wall
 
 PATH = Path("config/x/wall.yaml")
 
@@ -73,3 +73,22 @@ def test_without_a_file_the_wall_shows_the_control_room(settings: Settings, tmp_
     wall = load_wall(settings.model_copy(update={"directory": tmp_path}))
     assert wall == WallConfig()
     assert [item.key() for item in wall.playlist("any")] == ["page:/"]
+
+
+def test_pages_must_be_the_dashboards_and_viewable_by_a_screen() -> None:
+    wall = parse_wall({"playlists": {"default": [{"page": "/", "dwell_seconds": 10},
+                                                 {"page": "/nowhere", "dwell_seconds": 10},
+                                                 {"page": "/admin", "dwell_seconds": 10}]}}, PATH)
+    problems = check_pages(wall, PATH, {"/": "control_room.view", "/admin": "users.manage"}, {"control_room.view"})
+    assert problems == [
+        f"{PATH}: playlists.default[1]: page: '/nowhere' is not a page of the dashboard (/, /admin)",
+        f"{PATH}: playlists.default[2]: page: '/admin' needs 'users.manage', which a wall screen does not have "
+        "(it may only view: control_room.view)",
+    ]
+
+
+def test_the_city_wall_names_only_pages_a_screen_may_see(settings: Settings) -> None:
+    from ioc.wall.screens import SCREEN_PERMISSIONS
+    from layouts import PAGES
+
+    load_wall(settings, {page.path: page.permission for page in PAGES}, SCREEN_PERMISSIONS)
