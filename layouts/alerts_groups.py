@@ -13,7 +13,8 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from ioc import alert_queue
 from ioc.alerts import AlertRecord
-from ioc.alerts.groups import GROUP_PREFIX, AlarmGroup, Flood, acknowledge_group, find_group, flood_state
+from ioc.alerts.groups import AlarmGroup, Flood, acknowledge_group, find_group, flood_state
+from ioc.alerts.open_snapshot import first_lines, open_alarms
 from ioc.alerts.service import Service
 from ioc.auth import current_actor
 from ioc.i18n import local_time, t
@@ -27,7 +28,13 @@ MemberRow = Callable[[alert_queue.QueueRow], Any]
 
 def stores() -> list[Any]:
     """What the page keeps for the groups: which lines are open, and a counter a group acknowledgement bumps."""
-    return [dcc.Store(id=ids.ALERTS_GROUPS_OPEN, data=[]), dcc.Store(id=ids.ALERTS_GROUPS_VERSION, data=0)]
+    return [dcc.Store(id=ids.ALERTS_GROUPS_OPEN, data=[]), dcc.Store(id=ids.ALERTS_GROUPS_VERSION, data=0),
+            dcc.Store(id=ids.ALERTS_QUEUE_LINES, data=alert_queue.QUEUE_LINES)]
+
+
+def more_line(at: str, text: str, more: int) -> html.Button:
+    """Under a list drawn in part: how many more lines there are; a press draws the next ones."""
+    return html.Button(text, id=ids.alerts_more(at), n_clicks=0, className="aq-more", **{"data-more": str(more)})
 
 
 def banner() -> html.Div:
@@ -71,25 +78,42 @@ def group_line(row: alert_queue.GroupRow, member_row: MemberRow, hint: str) -> h
         html.Button(row.ack_text, id=ids.alert_group_ack(row.key), n_clicks=0, disabled=not row.can_acknowledge,
                     className="alerts-button alerts-button--ack aq-group-ack"),
         *(member_row(member) for member in row.members),
+        more_line(row.key, row.more_text, row.more_members) if row.more_members else None,
     ])
     return html.Div([head, members], className="aq-group-wrap aq-group-wrap--open")
 
 
 def queue_lines(context: WebContext, records: Sequence[AlertRecord], lang: str, now: datetime, selected: str | None,
-                shelved: Collection[str], expanded: Collection[str], member_row: MemberRow
-                ) -> tuple[list[Any], Any]:
-    """The queue's components (group lines and single alarms) and the flood banner."""
+                shelved: Collection[str], expanded: Collection[str], member_row: MemberRow,
+                shown: int = alert_queue.QUEUE_LINES) -> tuple[list[Any], Any]:
+    """The queue's components (group lines and single alarms, the first `shown` of them and a line counting
+    the rest) and the flood banner."""
     settings = context.settings
     flood = flood_state(context.store.redis, context.store.keys, settings.grouping, now)
     hint = t("alerts.group.hint", lang)
+    drawn, more = first_lines(alert_queue.queue_lines(records, settings.grouping, flood, now), shown)
     lines = []
-    for line in alert_queue.queue_lines(records, settings.grouping, flood, now):
+    for line in drawn:
         if isinstance(line, AlarmGroup):
-            lines.append(group_line(alert_queue.group_row(line, settings, lang, now, selected, shelved, expanded),
-                                    member_row, hint))
+            row = alert_queue.group_row(line, settings, lang, now, selected, shelved, expanded, shown)
+            lines.append(group_line(row, member_row, hint))
         else:
             lines.append(member_row(alert_queue.queue_row(line, settings, lang, now, selected, shelved)))
+    if more:
+        lines.append(more_line("queue", t("alerts.more", lang, n=more), more))
     return lines, flood_banner(alert_queue.flood_banner(flood, lang))
+
+
+def show_more(_context: WebContext, _clicks: list[int | None], shown: int | None) -> Any:
+    """A press on a "more" line draws the next lines of the queue (and of an opened group)."""
+    # a redraw of the queue re-creates the buttons, which fires this callback without a click
+    if not any(item.get("value") for item in dash.ctx.triggered):
+        return dash.no_update
+    return next_lines(shown)
+
+
+def next_lines(shown: int | None) -> int:
+    return (shown or alert_queue.QUEUE_LINES) + alert_queue.QUEUE_LINES
 
 
 def toggle_group(_context: WebContext, _clicks: list[int | None], opened: list[str] | None) -> Any:
@@ -122,10 +146,10 @@ def acknowledge(context: WebContext, _clicks: list[int | None], lang: str | None
 
 def current_group(context: WebContext, key: str) -> AlarmGroup | None:
     """The group as the queue shows it now (the same folding, flood or not), by its key."""
-    key = key.removeprefix(GROUP_PREFIX)
     settings, now = context.settings, utcnow()
     flood: Flood = flood_state(context.store.redis, context.store.keys, settings.grouping, now)
-    lines = alert_queue.queue_lines(context.store.alerts.records(), settings.grouping, flood, now)
+    lines = alert_queue.queue_lines(open_alarms(context.store.alerts, context.cache).records, settings.grouping,
+                                    flood, now)
     return find_group(lines, key)
 
 
@@ -148,6 +172,13 @@ def _line(text: str, tone: str) -> html.Div:
 
 
 CALLBACKS = (
+    Callback(
+        outputs=(Output(ids.ALERTS_QUEUE_LINES, "data"),),
+        inputs=(Input({"type": ids.ALERTS_MORE, "at": ALL}, "n_clicks"),),
+        states=(State(ids.ALERTS_QUEUE_LINES, "data"),),
+        function=show_more,
+        prevent_initial_call=True,
+    ),
     Callback(
         outputs=(Output(ids.ALERTS_GROUPS_OPEN, "data"),),
         inputs=(Input({"type": ids.ALERT_GROUP_ROW, "group": ALL}, "n_clicks"),),

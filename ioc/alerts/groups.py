@@ -22,8 +22,6 @@ from ioc.config_alarms import Grouping
 from ioc.keys import Keys
 from ioc.model import AlertState, Severity, utcnow
 
-GROUP_PREFIX = "G:"  # a selected queue line that is a group, not an alarm id
-
 
 def labels_of(record: AlertRecord, labels: Sequence[str], kinds: Collection[str]
               ) -> tuple[tuple[str, str], ...] | None:
