@@ -21,14 +21,18 @@ from ioc.model import from_iso
 HEADER_BAND = "#1f3250"
 GRID = "#c5ccd6"
 KEEP_TOGETHER_ROWS = 12
+WIDEST_CHARS = 70
 
 
 def _table(columns: list[str], rows: list[list[str]], styles: dict[str, Any]) -> Table:
     cell = styles["cell"]
-    width = (PAGE[0] - 24 * mm) / len(columns)
+    # each column as wide as its longest text needs, within bounds: an id stays narrow, a title gets room
+    needs = [min(max(len(column), *(len(row[i]) for row in rows)), WIDEST_CHARS) + 4 for i, column in
+             enumerate(columns)]
+    widths = [(PAGE[0] - 24 * mm) * need / sum(needs) for need in needs]
     data = [[Paragraph(_escape(column), styles["cell_bold"]) for column in columns]]
     data += [[Paragraph(_escape(value), cell) for value in row] for row in rows]
-    table = Table(data, colWidths=[width] * len(columns), repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEADER_BAND)),
         ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),

@@ -30,7 +30,9 @@ def _alarm(record: AlertRecord) -> dict[str, Any]:
     alert = record.alert
     return {"id": alert.id, "rule": alert.rule_id, "title": alert.title, "place": record.place,
             "severity": str(alert.severity), "state": str(alert.state), "district": alert.district or "",
-            "owner": record.assignee or record.acknowledged_by, "raised_at": to_iso(alert.raised_at)}
+            # who has it: its assignee, else who acknowledged it, else (resolved unowned) who resolved it
+            "owner": record.assignee or record.acknowledged_by or record.resolved_by,
+            "raised_at": to_iso(alert.raised_at)}
 
 
 def shift_summary(store: Store, settings: Settings, window: ShiftWindow, now: datetime) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def shift_summary(store: Store, settings: Settings, window: ShiftWindow, now: da
             feeds.append({"feed": feed.name, "status": status,
                           "last_success": to_iso(state.last_success) if state else "",
                           "last_error": (state.last_error if state else "")[:300]})
-    situations = [record for record in [*raised, *open_records] if is_situation(record)]
+    situations = [record for record in [*raised, *open_records] if is_situation(record, settings)]
     return {
         "shift": window.shift, "key": window.key, "start": to_iso(window.start), "end": to_iso(window.end),
         "made_at": to_iso(now),

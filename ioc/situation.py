@@ -440,10 +440,17 @@ def situation_map(situation: Situation, settings: Settings, base: Sequence[dict[
     return figure
 
 
-def is_situation(record: AlertRecord) -> bool:
-    """Whether an alarm is one a situation view is opened for: extreme or severe, or a relayed warning."""
-    return record.alert.severity in (Severity.EXTREME, Severity.SEVERE) or record.kind == "relay"
+def is_cap_warning(record: AlertRecord, settings: Settings) -> bool:
+    """Whether the alarm relays a CAP warning (its rule relays what the CAP reader reads)."""
+    rule = next((r for r in settings.rules if r.id == record.alert.rule_id), None)
+    return record.kind == "relay" and rule is not None and "cap" in getattr(rule, "readers", ())
+
+
+def is_situation(record: AlertRecord, settings: Settings) -> bool:
+    """Whether an alarm is one a situation view opens for: extreme or severe, or a CAP warning of any severity
+    (an agency's relayed incident of moderate severity is not)."""
+    return record.alert.severity in (Severity.EXTREME, Severity.SEVERE) or is_cap_warning(record, settings)
 
 
 __all__ = ["PATH", "AffectedFeed", "AlarmGroup", "Situation", "SituationNotFound", "Sop", "SopStep",
-           "WarningText", "assemble", "is_situation", "link", "situation_map"]
+           "WarningText", "assemble", "is_cap_warning", "is_situation", "link", "situation_map"]

@@ -145,6 +145,7 @@ def test_summary_counts_the_shift_and_lists_what_is_left(store: Store, settings:
     assert {a["id"] for a in summary["raised"]} == {resolved, owned, waiting}
     owners = {a["id"]: a["owner"] for a in summary["open"]}
     assert owners == {before: "", owned: "danang-drainage", waiting: ""}
+    assert {a["id"]: a["owner"] for a in summary["raised"]}[resolved] == "op-day"  # resolved unowned: its resolver
     assert [item["id"] for item in summary["sla"]] == [waiting]
     # the ticked first step is done; the others of the flood procedure are left
     steps = [(item["id"], item["step"]) for item in summary["steps"] if item["id"] == owned]

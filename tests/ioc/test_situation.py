@@ -139,13 +139,18 @@ def test_unknown_ids_are_not_found(fake_store: Store, settings: Settings) -> Non
         situation.assemble(fake_store, settings, "vi", utcnow())
 
 
-def test_link_and_which_alarms_open_a_situation() -> None:
+def test_link_and_which_alarms_open_a_situation(settings: Settings) -> None:
     assert situation.link(alert="A000001", wall=True) == "/situation?alert=A000001&wall=1"
-    severe = Alert(id="A1", rule_id="r", entity_id="e", title="t", severity=Severity.SEVERE, sector="s", agency="a")
-    minor = Alert(id="A2", rule_id="r", entity_id="e", title="t", severity=Severity.MINOR, sector="s", agency="a")
-    assert situation.is_situation(situation.AlertRecord(alert=severe))
-    assert not situation.is_situation(situation.AlertRecord(alert=minor))
-    assert situation.is_situation(situation.AlertRecord(alert=minor, kind="relay"))
+
+    def record(rule: str, severity: Severity, kind: str = "") -> situation.AlertRecord:
+        alert = Alert(id="A1", rule_id=rule, entity_id="e", title="t", severity=severity, sector="s", agency="a")
+        return situation.AlertRecord(alert=alert, kind=kind)
+
+    assert situation.is_situation(record("pm25-high", Severity.SEVERE), settings)
+    assert not situation.is_situation(record("pm25-high", Severity.MINOR), settings)
+    # a CAP warning whatever its severity; an agency's relayed incident only when severe
+    assert situation.is_situation(record("cap-warning", Severity.MINOR, "relay"), settings)
+    assert not situation.is_situation(record("agency-incident", Severity.MODERATE, "relay"), settings)
 
 
 def test_an_alarm_title_is_not_repeated_and_who_is_named_once(fake_store: Store, settings: Settings) -> None:
