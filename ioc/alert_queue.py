@@ -6,6 +6,7 @@ The page (layouts/alerts.py) turns these into components; everything here is tes
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,10 @@ from ioc.model import AlertState, Severity, from_iso
 LOUD = (Severity.EXTREME, Severity.SEVERE)
 STATE_CHOICES = (OPEN, *(str(s) for s in AlertState), ALL)
 FILTERS = ("severity", "sector", "district", "state")
+# Lines the queue draws at first (and each "show more" adds), and members an opened group lists: a screenful or
+# two is what an operator reads; in a flood of a thousand the rest are counted, a press away, and each alarm
+# stays reachable through the filters, its group and its own address (/alerts?alert=ID).
+QUEUE_LINES = 100
 
 
 # --- filters ---------------------------------------------------------------------------------------------
@@ -131,10 +136,16 @@ def queue_row(record: AlertRecord, settings: Settings, lang: str, now: datetime,
     )
 
 
-def read_queue(book: AlertBook, query: AlertQuery) -> tuple[list[AlertRecord], list[AlertRecord]]:
-    """The alerts the query shows, and every open alert (the summary counts them, whatever the filters)."""
-    records = select(book, query)
-    return records, records if query == AlertQuery.of(state=OPEN) else book.records()
+def read_queue(book: AlertBook, query: AlertQuery, open_now: Sequence[AlertRecord] | None = None
+               ) -> tuple[list[AlertRecord], list[AlertRecord]]:
+    """The alerts the query shows, and every open alert (the summary counts them, whatever the filters).
+
+    `open_now` is every open alert as all screens share it (ioc.alerts.open_snapshot); a query of open alerts
+    filters it instead of reading Redis again, one of resolved ones reads the recent ones."""
+    open_records = list(open_now) if open_now is not None else book.records(limit=sys.maxsize)
+    if query.needs_resolved:
+        return select(book, query), open_records
+    return [record for record in open_records if query.matches(record)], open_records
 
 
 def queue_signature(query: AlertQuery, *, changes: int, lang: str, selected: str | None, version: int | None,
@@ -174,6 +185,8 @@ class GroupRow:
     members: list[QueueRow]
     ack_text: str
     can_acknowledge: bool
+    more_members: int = 0  # members past the ones listed (an opened group lists `member_lines`)
+    more_text: str = ""
 
 
 def group_title(group: AlarmGroup, settings: Settings, lang: str) -> str:
@@ -197,7 +210,8 @@ def areas_text(group: AlarmGroup, lang: str, shown: int = 3) -> str:
 
 
 def group_row(group: AlarmGroup, settings: Settings, lang: str, now: datetime, selected: str | None,
-              shelved: Collection[str] = (), expanded: Collection[str] = ()) -> GroupRow:
+              shelved: Collection[str] = (), expanded: Collection[str] = (), member_lines: int = QUEUE_LINES
+              ) -> GroupRow:
     """A group line: count, worst severity, area(s), first and last time; its members when it is open."""
     is_open = group.key in expanded
     first = local_time(group.first, "%H:%M")
@@ -214,8 +228,12 @@ def group_row(group: AlarmGroup, settings: Settings, lang: str, now: datetime, s
         new_text=t("alerts.group.new", lang, n=group.new) if 0 < group.new < group.count else "",
         areas_text=areas_text(group, lang), meta_text=" · ".join(meta),
         when_text=t("alerts.group.when", lang, first=first, last=last),
-        members=[queue_row(m, settings, lang, now, selected, shelved) for m in group.members] if is_open else [],
+        members=[queue_row(m, settings, lang, now, selected, shelved) for m in group.members[:member_lines]]
+        if is_open else [],
         ack_text=t("alerts.group.acknowledge", lang, n=waiting), can_acknowledge=waiting > 0,
+        more_members=max(0, group.count - member_lines) if is_open else 0,
+        more_text=t("alerts.group.more_members", lang, n=group.count - member_lines)
+        if is_open and group.count > member_lines else "",
     )
 
 

@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,12 +15,15 @@ from functools import cached_property
 from typing import Any
 
 from ioc.alerts import ALERTS_LAYER
+from ioc.alerts.open_snapshot import first_lines, open_alarms
+from ioc.city_map import AlertRow, alert_rows
 from ioc.config import Feed, Settings
+from ioc.i18n import t
 from ioc.kpis.tiles import KpiTile, tile_for
 from ioc.layer_cache import SharedCache, shared_layer
 from ioc.live_map import FeedLayer, MapPlan, MapState, build_feed_layer, full_figure, map_plan, stale_of
 from ioc.map_view import WHOLE_CITY, ScreenView
-from ioc.model import Alert, utcnow
+from ioc.model import Alert, Severity, utcnow
 from ioc.store import FeedHealth, Store
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,6 @@ class LiveCity:
     # count builds per tick)
     background: bool = False
     _local: OrderedDict[tuple[str, int, str], FeedLayer] = field(default_factory=OrderedDict)
-    _alerts: tuple[int, list[Alert]] | None = None
     # the request threads and the builder share the decoded layers
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watched: dict[str, float] = field(default_factory=dict)  # language -> monotonic time of its last tick
@@ -91,9 +93,8 @@ class LiveCity:
         return self.store.entity(entity_id)
 
     def open_alerts(self, version: int) -> list[Alert]:
-        if self._alerts is None or self._alerts[0] != version:
-            self._alerts = (version, self.store.open_alerts())
-        return self._alerts[1]
+        """Every open alarm at the alerts `version`, read once per change for every screen and worker."""
+        return open_alarms(self.store.alerts, self.cache, version=version).alerts
 
     def read(self, lang: str, now: datetime) -> Tick:
         """The city as every screen should show it now: two small reads when nothing changed."""
@@ -122,6 +123,7 @@ class LiveCity:
         if not languages:
             return 0
         versions = self.store.layer_versions()
+        self.open_alerts(versions.get(ALERTS_LAYER, 0))  # the alert list every screen draws, read before they ask
         taken = 0
         for lang in languages:
             for feed in self.feeds:
@@ -162,6 +164,36 @@ class Tick:
     state: MapState
     health: Mapping[str, FeedHealth | None]
     now: datetime
+
+
+# Alarms the control room lists by name, most severe and oldest first: the panel beside the map shows about a
+# dozen at 1920x1080 and nobody reads a list of two hundred from 3 m; the rest are counted ("and K more"), the
+# title counts all of them by severity, and every one stays on the map and in the alert queue.
+ALERT_LINES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class AlertList:
+    """The control room's alert list: the first rows, every open alarm counted, by severity."""
+
+    rows: list[AlertRow]
+    total: int
+    by_severity: list[tuple[str, int, str]]  # (severity, count, its name), most severe first
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def alert_list(alerts: Sequence[Alert], settings: Settings, lang: str, now: datetime,
+               lines: int = ALERT_LINES) -> AlertList:
+    """The first `lines` alarms in words (only those: a burst of a thousand costs a dozen rows) and the count
+    of every one, by severity."""
+    shown, _more = first_lines(alerts, lines)
+    counts = Counter(alert.severity for alert in alerts)
+    by_severity = [(str(severity), counts[severity], t(f"control_room.severity.{severity}", lang))
+                   for severity in Severity if counts[severity]]
+    return AlertList(alert_rows(shown, settings, lang, now), len(alerts), by_severity)
 
 
 def tiles(settings: Settings, tick: Tick) -> list[KpiTile]:

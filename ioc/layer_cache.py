@@ -1,5 +1,5 @@
-"""The control room's shared layer cache: each feed's map layer built by one caller per change version,
-whatever the number of screens and dashboard workers."""
+"""The dashboard's shared build cache: each feed's map layer (and the open alarms, ioc.alerts.open_snapshot)
+built by one caller per change version, whatever the number of screens and dashboard workers."""
 
 from __future__ import annotations
 
@@ -32,31 +32,37 @@ def layer_cache_key(city: str, feed: str, version: int, lang: str) -> str:
 
 def shared_layer(cache: SharedCache, city: str, feed_name: str, version: int, lang: str,
                  build: Callable[[], Layer], *, on_build: Callable[[str], None] | None = None) -> Layer:
-    """The feed's layer at `version`, built by exactly one caller across screens and workers.
+    """The feed's layer at `version`, built by exactly one caller across screens and workers."""
+    key = layer_cache_key(city, feed_name, version, lang)
+    return shared_value(cache, key, build, on_build=None if on_build is None else lambda: on_build(feed_name))
+
+
+def shared_value(cache: SharedCache, key: str, build: Callable[[], Layer], *,
+                 on_build: Callable[[], None] | None = None, timeout: int = LAYER_TTL_SECONDS) -> Layer:
+    """The value cached under `key` (a name that changes with its data's version), built by exactly one caller.
 
     The first caller takes a short build lock in the shared cache; the others wait for its result (and build
     it themselves only if the builder vanished), so fifty screens seeing the same change cost one build.
     """
-    key = layer_cache_key(city, feed_name, version, lang)
-    layer = _cache_get(cache, key)
-    if layer is not None:
-        return layer
+    value = _cache_get(cache, key)
+    if value is not None:
+        return value
     lock = key + ":building"
     took = _cache_call(cache.add, lock, 1, timeout=int(BUILD_WAIT_SECONDS) + 1)
     if not took:
         deadline = time.monotonic() + BUILD_WAIT_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.01)
-            layer = _cache_get(cache, key)
-            if layer is not None:
-                return layer
-    layer = build()
+            value = _cache_get(cache, key)
+            if value is not None:
+                return value
+    value = build()
     if on_build is not None:
-        on_build(feed_name)
-    _cache_call(cache.set, key, layer, timeout=LAYER_TTL_SECONDS)
+        on_build()
+    _cache_call(cache.set, key, value, timeout=timeout)
     if took:
         _cache_call(cache.delete, lock)
-    return layer
+    return value
 
 
 def _cache_get(cache: SharedCache, key: str) -> Any:

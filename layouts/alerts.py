@@ -18,6 +18,7 @@ from dash import ALL, Input, Output, State, dcc, html
 from ioc import alert_queue
 from ioc.alert_map import alert_map, empty_map
 from ioc.alerts import OPEN, AlertQuery, AlertRecord, operator_action
+from ioc.alerts.open_snapshot import open_alarms
 from ioc.alerts.shelf import Shelf
 from ioc.city_map import SEVERITY_COLOURS
 from ioc.config import Settings
@@ -199,21 +200,24 @@ def summary(pills: list[alert_queue.Pill]) -> list[Any]:
 def refresh_queue(context: WebContext,
                   _tick: int | None, lang: str | None, severities: list[str] | None, sectors: list[str] | None,
     districts: list[str] | None, state: str | None, selected: str | None, version: int | None,
-    expanded: list[str] | None, _groups: int | None, seen: dict[str, Any] | None,
+    expanded: list[str] | None, _groups: int | None, shown: int | None, seen: dict[str, Any] | None,
 ) -> tuple[Any, ...]:
-    """Redraw the queue (related alarms folded into group lines) when alerts changed, a filter, the selection
-    or an opened group moved, or ages stepped on."""
+    """Redraw the queue (related alarms folded into group lines, the first `shown` of them) when alerts
+    changed, a filter, the selection, an opened group or the lines shown moved, or ages stepped on."""
     lang = language(lang)
     now = utcnow()
+    shown = shown or alert_queue.QUEUE_LINES
     query = AlertQuery.of(severities, sectors, districts, state)
-    signature = alert_queue.queue_signature(query, changes=context.store.change_counter(), lang=lang,
-                                            selected=selected, version=version, age_step=age_step(now),
-                                            expanded=expanded or [])
+    signature = {**alert_queue.queue_signature(query, changes=context.store.change_counter(), lang=lang,
+                                               selected=selected, version=version, age_step=age_step(now),
+                                               expanded=expanded or []), "shown": shown}
     if seen == signature:
         return (dash.no_update,) * 5
-    records, open_records = alert_queue.read_queue(context.store.alerts, query)
+    # the open alarms as every screen reads them: one read of Redis per alert change, however many screens
+    snapshot = open_alarms(context.store.alerts, context.cache)
+    records, open_records = alert_queue.read_queue(context.store.alerts, query, snapshot.records)
     shelved = Shelf(context.store.redis, context.store.keys, context.settings.shelving).shelved_ids(now)
-    lines, flood = queue_lines(context, records, lang, now, selected, shelved, expanded or [], queue_row)
+    lines, flood = queue_lines(context, records, lang, now, selected, shelved, expanded or [], queue_row, shown)
     rows: Any = lines or html.Div(t("alerts.empty", lang), className="aq-empty")
     pills = summary(alert_queue.summary_pills(open_records, lang))
     return t("alerts.title", lang), pills, html.Div(rows, className="aq-list"), flood, signature
@@ -413,7 +417,8 @@ PAGE = Page(
                      Input(ids.ALERTS_SELECTED, "data"),
                      Input(ids.ALERTS_VERSION, "data"),
                      Input(ids.ALERTS_GROUPS_OPEN, "data"),
-                     Input(ids.ALERTS_GROUPS_VERSION, "data")),
+                     Input(ids.ALERTS_GROUPS_VERSION, "data"),
+                     Input(ids.ALERTS_QUEUE_LINES, "data")),
             states=(State(ids.ALERTS_QUEUE_SEEN, "data"),),
             function=refresh_queue,
         ),

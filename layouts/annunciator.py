@@ -10,8 +10,9 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from ioc.alerts import ALERTS_LAYER
+from ioc.alerts.open_snapshot import open_alarms
 from ioc.alerts.shelf import Shelf, return_due
-from ioc.annunciation import announcements, record_silence
+from ioc.annunciation import annunciate, record_silence
 from ioc.audit import AuditTrail
 from ioc.auth import current_actor, current_address
 from ioc.i18n import t
@@ -64,16 +65,22 @@ def refresh(context: WebContext, _tick: int | None, lang: str | None, seen: str 
     book = context.store.alerts
     shelf = Shelf(book.redis, book.keys, context.settings.shelving)
     return_due(shelf, book.get, now)  # an alarm back from the shelf is an alert change, so it is drawn below
-    key = f"{context.store.layer_versions().get(ALERTS_LAYER, 0)}:{lang}:{age_step(now)}"
+    version = context.store.layer_versions().get(ALERTS_LAYER, 0)
+    key = f"{version}:{lang}:{age_step(now)}"
     if key == seen:
         return dash.no_update, dash.no_update, dash.no_update
-    found = announcements(book.records(), context.settings, lang, now, shelved=shelf.shelved_ids(now))
+    # the open alarms as every screen reads them: one read of Redis per alert change, however many screens
+    snapshot = open_alarms(book, context.cache, version=version)
+    found = annunciate(snapshot.records, context.settings, lang, now, shelved=shelf.shelved_ids(now))
     lines = [html.Div(className=f"annunciator-line annunciator-line--{item.sound}", **{"data-alert": item.id},
                       children=[html.Span(item.severity_text, className="annunciator-severity"),
                                 html.Span(item.title, className="annunciator-what"),
                                 html.Span(f"{item.where} · {item.since}", className="annunciator-where")])
-             for item in found]
-    return [item.to_dict() for item in found], lines, key
+             for item in found.shown]
+    if found.more:
+        lines.append(html.Div(t("annunciator.more", lang, n=found.more), className="annunciator-more",
+                              **{"data-more": str(found.more)}))
+    return found.to_data(), lines, key
 
 
 def silence(context: WebContext, clicks: int | None, announced: list[dict[str, Any]] | None,

@@ -14,7 +14,7 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, html
 
 from ioc.city_map import MAP_BACKGROUND, alert_rows
-from ioc.control_room import LiveCity, Tick, tiles
+from ioc.control_room import LiveCity, Tick, alert_list, tiles
 from ioc.i18n import DEFAULT_LANGUAGE, local_time, t
 from ioc.live_map import entity_at, figure_delta, legend_entries, wire
 from ioc.map_view import screen_view, view_span
@@ -137,7 +137,7 @@ def screen_update(live: LiveCity | PlaybackCity, lang: str, seen: dict[str, Any]
     alerts_key = f"{layers['alerts']}:{step}"
     alerts: Any = dash.no_update
     if seen.get("alerts") != alerts_key:
-        alerts = alert_panel(alert_rows(state.alerts, live.settings, lang, now), lang)
+        alerts = alert_panel(alert_list(state.alerts, live.settings, lang, now), lang)
     if all(part is dash.no_update for part in (figure, title, legend_children, kpis, alerts)):
         return (dash.no_update,) * 6
     new_seen = {"plan": plan_key, "layers": layers, "view": view.key(), "span": span, "legend": legend_key,
@@ -201,13 +201,11 @@ def _alert_detail(live: LiveCity | PlaybackCity, trace_index: int, point_index: 
     if trace_index != live.plan.alert_index:
         return detail_card(t("map.detail.hint", lang), [])
     tick: Tick = live.read(lang, now)
-    rows = alert_rows(tick.state.alerts, live.settings, lang, tick.now)
     located = tick.state.points()
-    drawn = [row for row, alert in zip(rows, tick.state.alerts, strict=True)
-             if alert.location or located.get(alert.entity_id)]
+    drawn = [alert for alert in tick.state.alerts if alert.location or located.get(alert.entity_id)]
     if not 0 <= point_index < len(drawn):
         return detail_card(t("map.detail.hint", lang), [])
-    row = drawn[point_index]
+    row = alert_rows([drawn[point_index]], live.settings, lang, tick.now)[0]  # the one clicked, not all of them
     return detail_card(row.title, [row.severity_text, row.district, row.age_text])
 
 

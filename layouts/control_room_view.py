@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from ioc.auth import may
 from ioc.city_map import AlertRow
+from ioc.control_room import AlertList
 from ioc.i18n import t
 from ioc.kpis.tiles import KpiTile, tile_columns
 from ioc.live_map import LegendEntry
@@ -73,33 +74,26 @@ def alert_item(row: AlertRow, lang: str) -> html.Div:
     )
 
 
-def alert_panel(rows: list[AlertRow], lang: str) -> list[Any]:
-    """The open alerts, most severe first; the count in the title is the whole queue, whatever fits below."""
-    body: Any = (
-        [alert_item(row, lang) for row in rows]
-        if rows
-        else html.Div(t("control_room.no_alerts", lang), className="alert-empty")
-    )
+def alert_panel(listing: AlertList, lang: str) -> list[Any]:
+    """The open alerts, most severe first: the first rows and a line counting the rest; the title counts the
+    whole queue by severity, whatever is listed below."""
+    body: list[Any] = [alert_item(row, lang) for row in listing.rows]
+    if listing.more:
+        body.append(html.Div(t("control_room.more_alerts", lang, n=listing.more), className="alert-more",
+                             **{"data-more": str(listing.more)}))
     chips = [html.Span(f"{text} {count}", className=f"severity-chip severity-chip--{severity}")
-             for severity, count, text in _severity_counts(rows)]
+             for severity, count, text in listing.by_severity]
     return [
         html.H2(
             [t("control_room.alerts", lang),
-             html.Span(str(len(rows)), className="count-badge" + (" count-badge--hot" if rows else ""),
+             html.Span(str(listing.total), className="count-badge" + (" count-badge--hot" if listing.total else ""),
                        id=ids.ALERT_COUNT),
              html.Span(chips, className="severity-chips")],
             className="panel-title",
         ),
-        html.Div(body, className="alert-list"),
+        html.Div(body or html.Div(t("control_room.no_alerts", lang), className="alert-empty"),
+                 className="alert-list"),
     ]
-
-
-def _severity_counts(rows: list[AlertRow]) -> list[tuple[str, int, str]]:
-    counts: dict[str, list[Any]] = {}
-    for row in rows:
-        entry = counts.setdefault(row.severity, [0, row.severity_text])
-        entry[0] += 1
-    return [(severity, count, text) for severity, (count, text) in counts.items()]
 
 
 def legend(entries: list[LegendEntry], hidden: frozenset[str] = frozenset(), lang: str = "en") -> list[Any]:

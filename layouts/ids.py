@@ -223,6 +223,15 @@ def alert_group_ack(key: str) -> dict[str, str]:
     return {"type": ALERT_GROUP_ACK, "group": key}
 
 
+# how many lines the queue draws (and an opened group lists); {"type": ALERTS_MORE, "at": <"queue" or a group key>}
+ALERTS_QUEUE_LINES = "alerts-queue-lines"
+ALERTS_MORE = "alerts-more"
+
+
+def alerts_more(at: str) -> dict[str, str]:
+    return {"type": ALERTS_MORE, "at": at}
+
+
 # the feed board's out-of-service panel (layouts.feeds_service); {"type": FEEDS_SERVICE_END, "target": <target>}
 FEEDS_SERVICE_VERSION = "feeds-service-version"
 FEEDS_SERVICE_ENDED = "feeds-service-ended"

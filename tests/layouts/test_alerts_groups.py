@@ -59,7 +59,7 @@ def test_related_alarms_are_one_line_with_their_count_that_opens_onto_them(app_c
     members = raise_floods(fake_store, 5)
     alone = raise_floods(fake_store, 1, district="Sơn Trà", start=20)
 
-    _, _, queue, flood, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [], 0, None)
+    _, _, queue, flood, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [], 0, None, None)
 
     heads = group_heads(queue)
     assert [(h["data-group"], h["data-count"]) for h in heads] == [("rule=flood-level-high|area=Cẩm Lệ", "5")]
@@ -69,7 +69,7 @@ def test_related_alarms_are_one_line_with_their_count_that_opens_onto_them(app_c
     assert flood is None  # six alarms in half an hour: no flood
 
     opened = [heads[0]["data-group"]]
-    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, opened, 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, opened, 0, None, None)
     assert sorted(single_rows(queue)) == sorted(members + alone)
     assert t("alerts.group.acknowledge", "en", n=5) in text(queue)
 
@@ -79,7 +79,7 @@ def test_more_than_ten_alarms_in_ten_minutes_is_a_flood_on_the_page(app_context:
     raise_floods(fake_store, 6, minutes_ago=8, spacing=timedelta(seconds=30))
     raise_floods(fake_store, 5, district="Thanh Khê", minutes_ago=8, spacing=timedelta(seconds=30), start=10)
 
-    _, _, queue, flood, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
+    _, _, queue, flood, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None, None)
 
     assert flood is not None and flood.to_plotly_json()["props"]["data-flood"] == "1"
     assert t("alerts.flood.title", "vi") in text(flood) and "11" in text(flood)
@@ -121,3 +121,32 @@ def test_what_is_out_of_service_shows_above_the_queue(app_context: WebContext, f
     shown = alerts_groups.service_line(app_context, 0, "en", 0)
 
     assert t("alerts.service.out", "en", what="traffic-cameras") in text(shown)
+
+
+def more_buttons(queue: object) -> list[dict[str, str]]:
+    return [line.to_plotly_json()["props"] for line in with_class(queue, "aq-more")]
+
+
+def test_a_group_of_a_burst_lists_its_first_members_and_draws_the_next_on_a_press(
+    app_context: WebContext, fake_store: Store
+) -> None:
+    lines = alert_queue.QUEUE_LINES
+    members = raise_floods(fake_store, lines + 20, spacing=timedelta(seconds=5))
+    key = alert_queue.queue_lines(fake_store.alerts.records(limit=1000), app_context.settings.grouping,
+                                  flood_state(fake_store.redis, fake_store.keys, app_context.settings.grouping),
+                                  utcnow())[0].key
+
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [key], 0, None, None)
+    assert len(single_rows(queue)) == lines  # the opened group's first members, in queue order
+    assert single_rows(queue) == members[:lines]
+    more = more_buttons(queue)
+    assert [(button["id"]["at"], button["data-more"]) for button in more] == [(key, "20")]
+    assert t("alerts.group.more_members", "en", n=20) in text(queue)
+
+    shown = alerts_groups.next_lines(lines)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 1, "en", *QUERY_OPEN, None, 0, [key], 0, shown, None)
+    assert single_rows(queue) == members and more_buttons(queue) == []  # every member reachable
+
+    # acknowledging the group acknowledges every member, the ones past the first lines too
+    group = alerts_groups.current_group(app_context, key)
+    assert group is not None and group.ids == members

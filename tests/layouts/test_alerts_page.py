@@ -8,13 +8,14 @@ import dash
 import pytest
 from dash import dcc
 
+from ioc import alert_queue
 from ioc.config import Settings
 from ioc.i18n import t
 from ioc.model import Alert, AlertState, Severity, utcnow
 from ioc.store import Store
 from ioc.web import WebContext, context_of
 from layouts import alerts as page
-from layouts import ids
+from layouts import alerts_groups, ids
 from layouts.app import create_app
 from tests.layouts.dom import text, walk, with_class
 
@@ -60,7 +61,7 @@ def rows(queue: object) -> list[str]:
 def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(
     app_context: WebContext, scene: dict[str, str]
 ) -> None:
-    title, summary, queue, _flood, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
+    title, summary, queue, _flood, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None, None)
 
     assert title == t("alerts.title", "vi")
     assert rows(queue) == [scene["extreme"], scene["severe_old"], scene["severe_new"], scene["moderate_old"]]
@@ -69,7 +70,7 @@ def test_queue_is_sorted_by_severity_then_age_and_the_loud_ones_pulse(
     assert t("alerts.summary.unacknowledged", "vi", n=4) in text(summary)
     # a relayed warning keeps its headline; a rule's alert says the rule (in the language) and the place
     assert "Cảnh báo bão số 4 đổ bộ vào Đà Nẵng" in text(queue)
-    _, _, english, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [], 0, None)
+    _, _, english, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [], 0, None, None)
     assert "PM2.5 above limit — Hòa Khánh" in text(english)
 
 
@@ -77,7 +78,7 @@ def test_acknowledged_alerts_stop_pulsing(
     app_context: WebContext, scene: dict[str, str], fake_store: Store
 ) -> None:
     fake_store.alerts.acknowledge(scene["extreme"], actor="lan")
-    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None, None)
     pulsing = [row.to_plotly_json()["props"]["data-alert"] for row in with_class(queue, "aq-row--pulse")]
     assert scene["extreme"] not in pulsing and scene["severe_new"] in pulsing
 
@@ -102,28 +103,28 @@ def test_filters_by_severity_sector_district_and_state(
 ) -> None:
     fake_store.alerts.acknowledge(scene["severe_new"], actor="lan")
     fake_store.alerts.resolve(scene["moderate_old"], actor="lan", note="xong")
-    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *query, None, 0, [], 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *query, None, 0, [], 0, None, None)
     assert rows(queue) == [scene[name] for name in expected]
 
 
 def test_nothing_to_redraw_until_an_alert_arrives(
     app_context: WebContext, scene: dict[str, str], fake_store: Store
 ) -> None:
-    *_, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None)
-    assert page.refresh_queue(app_context, 1, "vi", *QUERY_OPEN, None, 0, [], 0, seen) == (dash.no_update,) * 5
+    *_, seen = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, None, 0, [], 0, None, None)
+    assert page.refresh_queue(app_context, 1, "vi", *QUERY_OPEN, None, 0, [], 0, None, seen) == (dash.no_update,) * 5
 
     fresh = raise_alert(fake_store, "e9", Severity.MINOR, 0)
-    _, _, queue, _, _ = page.refresh_queue(app_context, 2, "vi", *QUERY_OPEN, None, 0, [], 0, seen)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 2, "vi", *QUERY_OPEN, None, 0, [], 0, None, seen)
     assert fresh in rows(queue)
 
 
 def test_the_selected_row_is_marked_and_an_empty_queue_says_so(
     app_context: WebContext, scene: dict[str, str]
 ) -> None:
-    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, scene["severe_old"], 0, [], 0, None)
+    _, _, queue, _, _ = page.refresh_queue(app_context, 0, "vi", *QUERY_OPEN, scene["severe_old"], 0, [], 0, None, None)
     selected = [r.to_plotly_json()["props"]["data-alert"] for r in with_class(queue, "aq-row--selected")]
     assert selected == [scene["severe_old"]]
-    _, _, empty, _, _ = page.refresh_queue(app_context, 0, "en", [], ["tourism"], [], "open", None, 0, [], 0, None)
+    _, _, empty, _, _ = page.refresh_queue(app_context, 0, "en", [], ["tourism"], [], "open", None, 0, [], 0, None, None)
     assert t("alerts.empty", "en") in text(empty)
 
 
@@ -223,3 +224,28 @@ def test_a_link_with_an_alert_id_opens_on_that_alert(app_context: WebContext, sc
     tree = page.layout(app_context, alert=scene["extreme"])
     stores = [part for part in walk(tree) if isinstance(part, dcc.Store) and part.id == ids.ALERTS_SELECTED]
     assert [store.data for store in stores] == [scene["extreme"]]
+
+
+def test_a_burst_draws_the_first_lines_counts_the_rest_and_a_press_draws_the_next(
+    app_context: WebContext, fake_store: Store
+) -> None:
+    lines = alert_queue.QUEUE_LINES
+    raised = [raise_alert(fake_store, f"urn:test:burst-{n}", Severity.SEVERE, 60 - n * 0.01) for n in range(lines)]
+    raised += [raise_alert(fake_store, f"urn:test:later-{n}", Severity.SEVERE, 30 - n * 0.01, district="Sơn Trà")
+               for n in range(30)]
+
+    _, summary, queue, _, _ = page.refresh_queue(app_context, 0, "en", *QUERY_OPEN, None, 0, [], 0, None, None)
+    assert rows(queue) == raised[:lines]  # the first lines in queue order (oldest first within a severity)
+    more = [button.to_plotly_json()["props"] for button in with_class(queue, "aq-more")]
+    assert [(button["id"], button["data-more"]) for button in more] == [(ids.alerts_more("queue"), "30")]
+    assert t("alerts.summary.open", "en", n=lines + 30) in text(summary)  # the summary counts them all
+
+    shown = alerts_groups.next_lines(None)
+    assert shown == 2 * lines
+    _, _, queue, _, _ = page.refresh_queue(app_context, 1, "en", *QUERY_OPEN, None, 0, [], 0, shown, None)
+    assert rows(queue) == raised and with_class(queue, "aq-more") == []
+
+    # the filters reach the alarms past the first lines without drawing more
+    _, _, filtered, _, _ = page.refresh_queue(app_context, 2, "en", [], [], ["Sơn Trà"], "open", None, 0, [], 0,
+                                              None, None)
+    assert rows(filtered) == raised[lines:] and with_class(filtered, "aq-more") == []

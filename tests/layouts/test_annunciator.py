@@ -26,3 +26,23 @@ def test_nothing_is_sent_again_until_an_alert_changes(fake_store: Store, setting
     fake_store.alerts.acknowledge(first.id, actor="operator-1")
     data, lines, _ = annunciator.refresh(context, 3, "vi", seen)
     assert data == [] and lines == []  # acknowledged elsewhere: the screen hears of it at its next tick
+
+
+def test_a_burst_names_the_first_alarms_counts_the_rest_and_every_one_sounds(fake_store: Store,
+                                                                            settings: Settings) -> None:
+    from ioc.annunciation import POPUP_LINES
+    from tests.layouts.dom import with_class
+
+    context = context_of(create_app(fake_store, settings, redis_kind="in-process").server)
+    raised = [fake_store.alerts.raise_alert(Alert(id="", rule_id="r", entity_id=f"e{n}", title="Ngập sâu",
+                                                  sector="emergency", severity=Severity.SEVERE, agency="a",
+                                                  district="Cẩm Lệ"))[0].id for n in range(30)]
+
+    data, lines, _ = annunciator.refresh(context, 1, "en", None)
+
+    named = with_class(lines, "annunciator-line")
+    assert [line.to_plotly_json()["props"]["data-alert"] for line in named] == raised[:POPUP_LINES]
+    more = with_class(lines, "annunciator-more")
+    assert [line.to_plotly_json()["props"]["data-more"] for line in more] == [str(30 - POPUP_LINES)]
+    # every alarm sounds, and the silence button (which silences what the data holds) covers each, named or not
+    assert [item["id"] for item in data] == raised and {item["sound"] for item in data} == {"high"}

@@ -96,3 +96,31 @@ def test_no_alerts_says_so(fake_store: Store, settings: Settings) -> None:
     assert with_class(alerts, "alert-row") == []
     assert t("control_room.no_alerts", "vi") in text(alerts)
     assert t("kpi.no_data", "vi") in text(kpis)
+
+
+def test_a_burst_lists_the_first_alarms_and_counts_every_one(fake_store: Store, settings: Settings) -> None:
+    from ioc.control_room import ALERT_LINES
+    from ioc.model import Alert, Severity
+
+    populate(fake_store, settings)
+    for n in range(40):
+        fake_store.alerts.raise_alert(Alert(id="", rule_id="pm25-high", entity_id=f"urn:test:burst-{n}", title="PM2.5",
+                                            severity=(Severity.EXTREME, Severity.MINOR)[n % 2], sector="environment",
+                                            agency="a", district="Hải Châu", location=(108.2, 16.05)))
+    everyone = fake_store.alerts.records(limit=1000)
+    live = live_city(fake_store, settings)
+
+    figure, _, _, _, alerts, _ = control_room.screen_update(live, "en", {})
+
+    rows = [row.to_plotly_json()["props"]["data-alert"] for row in with_class(alerts, "alert-row")]
+    assert rows == [record.id for record in everyone[:ALERT_LINES]]
+    more = [line.to_plotly_json()["props"]["data-more"] for line in with_class(alerts, "alert-more")]
+    assert more == [str(len(everyone) - ALERT_LINES)]
+    assert text(with_class(alerts, "count-badge")) == str(len(everyone))
+    chips = text(with_class(alerts, "severity-chips"))
+    extreme = sum(record.alert.severity == Severity.EXTREME for record in everyone)
+    assert f"{t('control_room.severity.extreme', 'en')} {extreme}" in chips
+    # nothing lost: every open alarm is still a ring on the map
+    rings = next(trace for trace in figure["data"] if (trace.get("meta") or {}).get("role") == "alerts")
+    located = {record.id for record in everyone if record.alert.location}
+    assert located <= set(rings["meta"]["ids"]) and len(located) > ALERT_LINES
