@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 
 from bench.report import recompute_from_raw  # noqa: E402
+from ioc.archive.files import compact as merge_days  # noqa: E402
 from ioc.archive.files import files_of  # noqa: E402
 from ioc.kpis.archive_rollups import ENTITY_LOOKBACK, archived_kpis, entity_fields  # noqa: E402
 from ioc.kpis.catalogue import Kpi  # noqa: E402
@@ -225,24 +226,26 @@ def _child(args: argparse.Namespace) -> int:
     store = Store(redis.Redis.from_url(args.redis, decode_responses=True), settings.city.id)
     first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
     now = datetime.fromisoformat(args.now)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     report = compute_report(store, settings, make_range(first, last), catalogue=catalogue, now=now)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     import pickle
 
     Path(args.out).write_bytes(pickle.dumps(report))
-    print(json.dumps({"seconds": seconds}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu}))
     return 0
 
 
-def cold_report(url: str, first: date, last: date, now: datetime, out: Path, drop: bool) -> float:
+def cold_report(url: str, first: date, last: date, now: datetime, out: Path, drop: bool) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its DuckDB threads) of one report in a fresh process."""
     if drop:
         subprocess.run(["sync"], check=False)
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
     command = [sys.executable, __file__, "--child", "--redis", url, "--first", first.isoformat(),
                "--last", last.isoformat(), "--now", now.isoformat(), "--out", str(out)]
     done = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ.copy())
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(figures["seconds"]), float(figures["cpu"])
 
 
 def _bytes(root: Path, kind: str) -> tuple[int, int]:
@@ -308,6 +311,10 @@ def main() -> int:
                     client.flushdb()  # the entities' recent readings: only the archive matters here
             archiver.archive_once()
             print(f"  {written:,} polls in {time.perf_counter() - began:.0f} s", flush=True)
+        # as the archiver does after each round: a finished day's files of a feed merged into one
+        merged = merge_days(folder, today)
+        if merged:
+            print(f"  {len(merged):,} day partitions merged into one file each, as the archiver does")
         rows = {kind: sum(pq.ParquetFile(p).metadata.num_rows for p in (folder / kind).rglob("*.parquet"))
                 for kind in ("observations", "entities")}
         for kind in ("observations", "entities"):
@@ -325,7 +332,9 @@ def main() -> int:
         print(f"Redis holds no rollups ({removed:,} keys deleted): the archive answers every day of {len(kpis)} KPIs")
 
         out = folder / "report.pickle"
-        cold = [cold_report(url, first, last, now, out, args.drop_caches) for _ in range(args.rounds)]
+        load = os.getloadavg()[0]
+        rounds = [cold_report(url, first, last, now, out, args.drop_caches) for _ in range(args.rounds)]
+        cold, cpu = [wall for wall, _ in rounds], [used for _, used in rounds]
         import pickle
 
         report = pickle.loads(out.read_bytes())
@@ -334,7 +343,8 @@ def main() -> int:
               f"district; {from_archive} KPIs from the archive), fresh process each round"
               f"{', page cache dropped' if args.drop_caches else ''}:")
         print(f"  cold    {statistics.median(cold) * 1000:8.1f} ms  (median of {args.rounds}; "
-              f"min {min(cold) * 1000:.1f}, max {max(cold) * 1000:.1f})")
+              f"min {min(cold) * 1000:.1f}, max {max(cold) * 1000:.1f}); CPU {statistics.median(cpu) * 1000:.0f} ms; "
+              f"load average {load:.1f} on {os.cpu_count()} cores")
 
         start = day_start(first - timedelta(days=args.days), zone).astimezone(UTC)
         end = day_start(today, zone).astimezone(UTC)

@@ -10,7 +10,7 @@ for the KPIs that read observations, as long as `archive.yaml` keeps its `kpis` 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -37,10 +37,7 @@ _Series = dict[tuple[str, str], dict[date, Agg]]
 
 def _agg(n: int, s: float, k: int, d: float, lo: float | None, hi: float | None, bins: str | None,
          above: int) -> Agg:
-    agg = Agg(n=n, s=s, k=k, d=d, lo=lo, hi=hi, above=above)
-    if bins:
-        agg.bins.update(orjson.loads(bins))
-    return agg
+    return Agg(n, s, k, d, lo, hi, Counter(orjson.loads(bins)) if bins else Counter(), above)
 
 
 class ArchiveKpiReader:
@@ -72,19 +69,30 @@ class ArchiveKpiReader:
         with duckdb.connect() as connection:
             return connection.execute(sql.replace("$FILES", sources), params).fetchall()
 
+    def _columns(self, sql: str, files: list[Path]) -> list[list[object]]:
+        """The result as Python lists per column: Arrow converts a column at once, far faster than rows."""
+        sources = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+        with duckdb.connect() as connection:
+            result = connection.sql(sql.replace("$FILES", sources))
+            # DuckDB 1.x names it fetch_arrow_table, 2.x to_arrow_table
+            table = (getattr(result, "to_arrow_table", None) or result.fetch_arrow_table)()
+        return [column.to_pylist() for column in table.columns]
+
     def _load(self) -> _Series:
         if self._days is not None:
             return self._days
         found: _Series = defaultdict(dict)
         files = self._files(DAYS_FILE, self.first, self.last)
         if files:
-            rows = self._query(
+            columns = self._columns(
                 "SELECT kpi, scope, label, day, n, s, k, d, lo, hi, bins, above "
-                "FROM read_parquet([$FILES], hive_partitioning = true, hive_types = {'day': DATE})", files, [])
-            for kpi_id, scope, label, day, *numbers in rows:
-                found[(kpi_id, scope)][day] = _agg(*numbers)
+                "FROM read_parquet([$FILES], hive_partitioning = true, hive_types = {'day': DATE})", files)
+            labels = self._labels
+            for kpi_id, scope, label, day, n, s, k, d, lo, hi, bins, above in zip(*columns, strict=True):
+                found[(kpi_id, scope)][day] = Agg(n, s, k, d, lo, hi, Counter(orjson.loads(bins)) if bins
+                                                  else Counter(), above)
                 if label:
-                    self._labels[kpi_id][scope] = label
+                    labels[kpi_id][scope] = label
         self._days = found
         return found
 
