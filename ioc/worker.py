@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
 from rq import Callback, Queue, Worker, get_current_job
@@ -32,7 +33,8 @@ from ioc.areas import area_index
 from ioc.config import Feed, Settings, load_settings
 from ioc.keys import Keys, poll_job_id
 from ioc.redis_conn import client_from_url
-from ioc.runner import BACKOFF_CAP_S, poll_configured
+from ioc.rules import RuleEngine
+from ioc.runner import BACKOFF_CAP_S, BatchListener, default_listeners, make_http_client, poll_configured
 from ioc.scheduler import FeedScheduler
 from ioc.store import Store
 
@@ -112,27 +114,39 @@ class Lease:
 
 @dataclass
 class WorkerSetup:
-    """What a worker loads once, before RQ forks a work horse per job (each horse inherits it)."""
+    """What a worker loads once, before RQ forks a work horse per job (each horse inherits it): the city, a
+    store, the rules and batch listeners, an HTTP client per feed (as the threaded runner keeps one)."""
 
     settings: Settings
     url: str
-    client: redis.Redis  # text replies, for the store; RQ has its own connection (it pickles jobs)
+    store: Store  # text replies; RQ has its own connection (it pickles jobs)
+    rules: RuleEngine
+    listeners: list[BatchListener]
+    http: dict[str, httpx.Client]
     lock_ttl: float = LOCK_TTL_S
 
     @property
     def keys(self) -> Keys:
-        return Keys(self.settings.city.id)
+        return self.store.keys
+
+    @property
+    def client(self) -> redis.Redis:
+        return self.store.redis
 
 
 _setup: WorkerSetup | None = None
 
 
 def prepare(url: str, config_dir: str | None = None, *, lock_ttl: float = LOCK_TTL_S) -> WorkerSetup:
-    """Load the city and its areas for the jobs this process will run."""
+    """Load the city, its areas, rules and listeners, and the feeds' HTTP clients for the jobs this process
+    will run (in a work horse each poll then costs its fetch and its write, not their set-up)."""
     global _setup
     settings = load_settings(config_dir)
     area_index(settings.city)  # parsed once here rather than in every work horse
-    _setup = WorkerSetup(settings, url, client_from_url(url), lock_ttl)
+    store = Store(client_from_url(url), settings.city.id)
+    http = {feed.name: make_http_client(feed.timeout) for feed in settings.feeds if not is_pushed(feed)}
+    _setup = WorkerSetup(settings, url, store, RuleEngine(settings, store), default_listeners(settings, store),
+                         http, lock_ttl)
     return _setup
 
 
@@ -147,13 +161,13 @@ def poll(feed_name: str) -> dict[str, Any]:
     feed = setup.settings.feed(feed_name)
     job = get_current_job()
     holder = f"{job.worker_name}:{job.id}" if job else f"{socket.gethostname()}.{os.getpid()}"
-    store = Store(setup.client, setup.settings.city.id)
     lock = Lease(setup.client, setup.keys.feed_poll_lock(feed.name), setup.lock_ttl, holder)
     if not lock.acquire():
         return {"feed": feed.name, "ok": None, "skipped": f"being polled by {lock.current_holder()}"}
     with lock:
         started = time.time()
-        outcome = poll_configured(feed, setup.settings, store)
+        outcome = poll_configured(feed, setup.settings, setup.store, http=setup.http.get(feed.name),
+                                  rules=setup.rules, listeners=setup.listeners)
         ended = time.time()
     # who polled, and when the lock was held (epoch seconds): RQ keeps it with the job's result
     return {**outcome.to_dict(), "by": holder, "polled": [started, ended]}
@@ -167,7 +181,7 @@ def poll_failed(job: Job, connection: Any, exc_type: type, exc_value: BaseExcept
         feed = setup.settings.feed(job.args[0])
     except (KeyError, IndexError):
         return
-    store = Store(setup.client, setup.settings.city.id)
+    store = setup.store
     try:
         health = store.feed_health(feed.name)
         if health and health.last_success and job.started_at and health.last_success > job.started_at:
