@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from ioc.config_alarms import Grouping, MaintenanceWindow
+from ioc.config_alarms import FloodLimit, Grouping, MaintenanceWindow
 from ioc.config_base import FROM_ENV, SLUG, ConfigError, Text, _Strict, expand_env
 from ioc.feed_credentials import (
     ApiKeyAuth,
@@ -310,11 +310,23 @@ class AlarmSystem(_Strict):
     operator positions share the alert queue, and what counts as a flood, a chattering and a stale alarm."""
 
     operator_positions: int = Field(default=1, ge=1)
-    flood_per_10_minutes: int = Field(default=10, ge=1)  # more than this per position in 10 min is a flood
+    # more than this per position in a 10-minute interval is a flood: not set here but derived at load from
+    # grouping.flood (`with_flood`), the one flood limit of the city, so the flood state and the measures agree
+    flood_per_10_minutes: float = Field(default=10, gt=0)
     chatter_raises: int = Field(default=3, ge=2)  # this many raises of one alarm ...
     chatter_seconds: int = Field(default=60, gt=0)  # ... within this many seconds is chattering
     stale_hours: float = Field(default=24, gt=0)  # open longer than this is stale
     window_hours: int = Field(default=24, ge=1, le=24 * 31)  # what the alert page's panel measures
+
+    @field_validator("flood_per_10_minutes")
+    @classmethod
+    def _derived(cls, _value: float) -> float:
+        raise ValueError("is derived from grouping.flood (more than `alarms` within `minutes`): set the flood "
+                         "limit there, once for the flood state and the measures")
+
+    def with_flood(self, flood: FloodLimit) -> AlarmSystem:
+        """The measures' flood limit from the city's flood limit, as a rate per 10-minute interval."""
+        return self.model_copy(update={"flood_per_10_minutes": flood.alarms * 10 / flood.minutes})
 
 
 class RuleFile(_Strict):
@@ -473,7 +485,7 @@ def load_settings(directory: str | Path | None = None) -> Settings:
     if problems:
         raise ConfigError("\n".join(problems))
     return Settings(directory=folder, city=city, feeds=agencies.feeds, rules=rules.rules,
-                    procedures=rules.procedures, shelving=rules.shelving, alarm_system=rules.alarm_system,
+                    procedures=rules.procedures, shelving=rules.shelving, alarm_system=rules.alarm_system.with_flood(rules.grouping.flood),
                     grouping=rules.grouping, maintenance=rules.maintenance)
 
 

@@ -7,7 +7,7 @@ still open (its occurrence count) are not annunciated again, so they are not cou
   intervals from its start; the city's one queue is shared by `operator_positions` desks, so an interval's
   count is divided by them;
 - share of time in flood: the share of those intervals with more than `flood_per_10_minutes` alarms per
-  position (ISA-18.2's "percentage of 10-minute periods containing more than 10 alarms");
+  position (rules.yaml grouping.flood as a rate per 10 minutes) (ISA-18.2's "percentage of 10-minute periods containing more than 10 alarms");
 - the 10 most frequent alarms (rule and entity) and their share of all alarms;
 - chattering alarms (ISA-18.2 TR5 style): a rule and entity raised `chatter_raises` times or more with at most
   `chatter_seconds` from the first of them to the last;
@@ -121,7 +121,7 @@ class AlarmMetrics:
     start: datetime
     end: datetime
     positions: int
-    flood_limit: int  # alarms per position in 10 minutes above which an interval is a flood
+    flood_limit: float  # alarms per position in 10 minutes above which an interval is a flood
     chatter_raises: int
     chatter_seconds: int
     stale_hours: float

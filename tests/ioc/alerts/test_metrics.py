@@ -8,11 +8,12 @@ import pytest
 
 from ioc.alerts.metrics import Raised, measure
 from ioc.config import AlarmSystem
+from ioc.config_alarms import FloodLimit
 
 START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 HOUR = START + timedelta(hours=1)
-RULES = AlarmSystem(
-    operator_positions=2, flood_per_10_minutes=10, chatter_raises=3, chatter_seconds=60, stale_hours=24
+RULES = AlarmSystem(operator_positions=2, chatter_raises=3, chatter_seconds=60, stale_hours=24).with_flood(
+    FloodLimit(alarms=10, minutes=10)
 )
 
 
