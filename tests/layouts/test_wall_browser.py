@@ -124,6 +124,10 @@ def test_a_paired_screen_rotates_through_its_playlist_without_chrome(
     assert "key=" not in browser.current_url  # the key does not stay in the address
     assert not css(browser, ".ioc-header")[0].is_displayed()
     assert not css(browser, ".ioc-nav-link")[0].is_displayed()
+    # a touch on the wall follows no link: what is under the centre of the screen is the wall's own frame
+    assert browser.execute_script("return document.elementFromPoint(960, 540).closest('#wall-content') === null"
+                                  " && getComputedStyle(document.getElementById('wall-content')).pointerEvents"
+                                  " === 'none';")
     seen = []
     for _ in range(4):  # every item, and the first again: the playlist comes round
         wait_for(browser, 20, "the next item", lambda d: label(d) in LABELS and (not seen or label(d) != seen[-1]))
