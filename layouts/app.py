@@ -15,7 +15,6 @@ from layouts import FRAME, PAGES
 def create_app(store: Store, settings: Settings, *, redis_kind: str, cookie_secure: bool | None = None
                ) -> dash.Dash:
     """The dashboard of one city with every page of `layouts.PAGES` (see ioc.web.create_app)."""
-    load_wall(settings)  # a bad wall.yaml stops the start here, naming the entry, not at a screen's first tick
     # a bad wall.yaml stops the start here, naming the entry, not at a screen's first tick
     load_wall(settings, {page.path: page.permission for page in PAGES}, SCREEN_PERMISSIONS)
     return create_web_app(store, settings, redis_kind=redis_kind, pages=PAGES, frame=FRAME,
