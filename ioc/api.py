@@ -23,6 +23,7 @@ from ioc.access.security import Security
 from ioc.alerts.record import queue_order
 from ioc.kpis.tiles import feed_kpi
 from ioc.privacy import is_personal_field
+from ioc.sharing import enforce as sharing
 
 PREFIX = "/api/v1"
 MAX_LIMIT = 5000
@@ -253,6 +254,21 @@ def events() -> flask.Response:
     return _answer(rows, _point, next_path=next_path)
 
 
+def feeds() -> flask.Response:
+    """Each feed's health as its board shows it (status, last success, lag), no payloads and no errors' text."""
+    from ioc.feed_board import feed_rows
+    from ioc.model import utcnow
+
+    context = _context()
+    settings = context.settings
+    rows = feed_rows(settings, context.store.all_health(feed.name for feed in settings.feeds),
+                     flask.request.args.get("lang", "en"), utcnow())
+    return _json({"count": len(rows), "items": [
+        {"id": row.feed, "agency": row.agency, "sector": row.sector, "status": row.status,
+         "last_success": row.last_success_text, "lag_seconds": row.lag_seconds, "records": row.record_count}
+        for row in rows], "next": None})
+
+
 def history() -> flask.Response:
     """Archived rows of any period (ioc.archive): observations, entity records, events or alert transitions."""
     from ioc.archive import history as archived
@@ -358,6 +374,7 @@ def openapi_document() -> dict[str, Any]:
                                [{"name": "lang", "in": "query", "required": False,
                                  "schema": {"type": "string", "enum": ["vi", "en"]}}], geo=False),
             "/alerts": operation("Open alerts", common),
+            "/feeds": operation("Each feed's health: status, last success, lag", [], geo=False),
             "/events": operation("Warnings and incidents in force", common),
             "/history": operation(
                 "Archived rows of any period: observations, entity records, events, alert transitions",
@@ -378,6 +395,7 @@ ROUTES: dict[str, Callable[[], flask.Response]] = {
     "/alerts": alerts,
     "/events": events,
     "/history": history,
+    "/feeds": feeds,
 }
 
 
@@ -418,6 +436,7 @@ def install(server: flask.Flask, security: Security) -> flask.Blueprint:
     blueprint.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
     blueprint.register_error_handler(BadCursor, _bad_cursor)
     rate_limit(blueprint, security)
+    sharing.install(blueprint, "api")  # a peer IOC reads only what its agreement allows
     server.register_blueprint(blueprint)
     return blueprint
 

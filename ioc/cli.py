@@ -17,6 +17,7 @@ COMMAND_MODULES: list[str] = [
     "ioc.cli_alerts",
     "ioc.cli_users",
     "ioc.cli_screens",
+    "ioc.cli_peers",
     "ioc.cli_reports",
     "ioc.cli_notifications",
     "ioc.cli_archive",

@@ -226,6 +226,28 @@ class Keys:
         """Hash: API key holder name -> digest of the holder's current key (for listing and revoking)."""
         return f"{self.prefix}:api_keys"
 
+    # --- IOC-to-IOC sharing (ioc.sharing, ioc.regional) ---------------------------------------------------
+    def sharing_agreement(self, peer: str) -> str:
+        """Hash: what one peer IOC may read from us (datasets, KPIs, granularity, expiry, revoked flag)."""
+        return f"{self.prefix}:sharing:agreement:{peer}"
+
+    def sharing_agreements(self) -> str:
+        """Set: every peer id that has (or had) an agreement with us."""
+        return f"{self.prefix}:sharing:agreements"
+
+    def sharing_refused(self, peer: str) -> str:
+        """String with a TTL: set when a refusal of this peer was audited, so a polling peer is audited once a
+        minute, not once a request."""
+        return f"{self.prefix}:sharing:refused:{peer}"
+
+    def regional_peer(self, peer: str) -> str:
+        """Hash: the regional view's last reading of one peer IOC (last good values, state, since when)."""
+        return f"{self.prefix}:regional:peer:{peer}"
+
+    def regional_refresh(self) -> str:
+        """String with a TTL: held by the one process refreshing the regional view, so screens never wait."""
+        return f"{self.prefix}:regional:refresh"
+
     def session(self, digest: str) -> str:
         """String: the user name of one signed-in session, found by the SHA-256 of the session token in its
         cookie (the token itself is never stored); expires with the role's maximum session length."""

@@ -23,6 +23,7 @@ from ioc.odata.model import EntitySet
 from ioc.odata.paging import page, sort_keys
 from ioc.odata.query import MAX_PAGE_SIZE, Query, check_options, page_size, read_query
 from ioc.odata.sets import BY_NAME, SETS, Plan, Rows
+from ioc.sharing import enforce as sharing
 
 PREFIX = "/odata/v4"
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
@@ -183,5 +184,9 @@ def install(server: flask.Flask, security: Any) -> flask.Blueprint:
     blueprint.register_error_handler(ODataError, _error)
     blueprint.after_request(_odata_shaped)
     rate_limit(blueprint, security)
+    sharing.install(blueprint, "odata")  # a peer IOC reads only what its agreement allows
+    # every row of a set, for the sharing gate's rollups (handed over here: ioc.sharing may not import ioc.odata)
+    server.extensions["ioc_rows"] = {entity_set.name: (lambda context, of=entity_set: of.read(context, Plan()))
+                                     for entity_set in SETS}
     server.register_blueprint(blueprint)
     return blueprint
