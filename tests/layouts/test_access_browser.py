@@ -123,8 +123,9 @@ def test_operator_control_room_renders_and_updates_under_the_policy(chromium: We
     wait_for(chromium, 15, "the heartbeat", lambda d: css(d, ".ioc-heartbeat--live"))
     first = chromium.find_element(By.CLASS_NAME, "ioc-clock-time").text
     wait_for(chromium, 10, "the clock to tick", lambda d: d.find_element(By.CLASS_NAME, "ioc-clock-time").text != first)
-    # links to pages the operator may not open are hidden
-    assert not chromium.find_element(By.CSS_SELECTOR, 'a[href="/feeds"]').is_displayed()
+    # links to pages the operator may not open are hidden; the feed board (read-only) is theirs
+    assert not chromium.find_element(By.CSS_SELECTOR, 'a[href="/reports"]').is_displayed()
+    assert chromium.find_element(By.CSS_SELECTOR, 'a[href="/feeds"]').is_displayed()
     assert chromium.find_element(By.CLASS_NAME, "ioc-account-name").text == "operator-1"
     assert violations(chromium) == []
 
