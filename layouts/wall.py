@@ -97,6 +97,8 @@ def show_view(context: WebContext, view: dict[str, Any] | None, lang: str | None
     if not view:
         return [], None, ""
     label = str(view.get("label") or "")
+    if view.get("position"):
+        label += f" · {view['position']}"  # where the rotation is: "2/5"
     return render(context, view, lang), banner(view), label
 
 

@@ -80,6 +80,7 @@ def wall_state(store: Store, settings: Settings, config: WallConfig, screen_id: 
     if target is None:
         # the index is part of the key: a playlist showing one page twice in a row still moves on
         view["key"] = f"{at.index}:{view['key']}"
+        view["position"] = f"{at.index + 1}/{len(items)}"
     settings_of_screen = config.screen(screen_id)
     return {
         "screen": screen_id,

@@ -114,7 +114,8 @@ def text_of(driver: WebDriver, element_id: str) -> str:
 
 
 def label(driver: WebDriver) -> str:
-    return text_of(driver, ids.WALL_LABEL)
+    """The item on show, without where the rotation is ("Khu vực: Hải Châu · 3/3")."""
+    return text_of(driver, ids.WALL_LABEL).split(" · ")[0]
 
 
 def test_a_paired_screen_rotates_through_its_playlist_without_chrome(
@@ -133,6 +134,8 @@ def test_a_paired_screen_rotates_through_its_playlist_without_chrome(
         wait_for(browser, 20, "the next item", lambda d: label(d) in LABELS and (not seen or label(d) != seen[-1]))
         seen.append(label(browser))
     assert set(seen) == set(LABELS)
+    name, where = text_of(browser, ids.WALL_LABEL).split(" · ")  # one read: the rotation may move on
+    assert where == f"{LABELS.index(name) + 1}/3"
     assert seen[3] == seen[0]
     # the sector item hides every other sector on the map; the area item zooms the map in
     wait_for(browser, 30, "the area item's map zoomed in", lambda d: label(d) == LABELS[2] and d.execute_script(
