@@ -196,7 +196,7 @@ def test_ingestion_and_acknowledgements_ride_through_a_failover(sentinel_set: Se
     assert promoted.entities_of_feed(feed.name)
     print(f"failover: {len(lost)} of {len(acknowledged)} acknowledgements lost, the oldest "
           f"{max(lost.values(), default=0) * 1000:.0f} ms before the kill; first write after the kill "
-          f"{(min(t for t in ingested if t > killed_at) - killed_at):.1f} s later")
+          f"{(min(t for t in ingested if t > killed_at) - killed_at):.1f} s later; errors: {errors}")
 
 
 @pytest.mark.integration
