@@ -57,6 +57,7 @@ class LiveCity:
     # the request threads and the builder share the decoded layers
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _watched: dict[str, float] = field(default_factory=dict)  # language -> monotonic time of its last tick
+    _alerts_watched: float = float("-inf")  # monotonic time of the last tick of a screen showing alarms
     _builder_pid: int | None = None
 
     # the plan and the feeds are fixed for a configuration: computed once, not on every layer of every tick
@@ -92,6 +93,13 @@ class LiveCity:
         """An entity's record for the detail card (the live one; playback's city answers for its moment)."""
         return self.store.entity(entity_id)
 
+    def watch_alerts(self) -> None:
+        """A screen showing alarms ticked (the annunciator is on every page): while such screens watch, the
+        background builder reads the open alarms on each change before they ask, as it builds the layers."""
+        self._alerts_watched = time.monotonic()
+        if self.background:
+            self._start_builder()
+
     def open_alerts(self, version: int) -> list[Alert]:
         """Every open alarm at the alerts `version`, read once per change for every screen and worker."""
         return open_alarms(self.store.alerts, self.cache, version=version).alerts
@@ -120,10 +128,10 @@ class LiveCity:
         now = now or utcnow()
         since = time.monotonic() - WATCHED_FOR_SECONDS
         languages = [lang for lang, last in list(self._watched.items()) if last >= since]
-        if not languages:
+        if not languages and self._alerts_watched < since:
             return 0
         versions = self.store.layer_versions()
-        self.open_alerts(versions.get(ALERTS_LAYER, 0))  # the alert list every screen draws, read before they ask
+        self.open_alerts(versions.get(ALERTS_LAYER, 0))  # the open alarms every screen draws, read before they ask
         taken = 0
         for lang in languages:
             for feed in self.feeds:
@@ -146,7 +154,8 @@ class LiveCity:
 
     def _build_while_watched(self) -> None:
         failing = False
-        while any(last >= time.monotonic() - WATCHED_FOR_SECONDS for last in list(self._watched.values())):
+        while any(last >= time.monotonic() - WATCHED_FOR_SECONDS
+                  for last in [*list(self._watched.values()), self._alerts_watched]):
             try:
                 self.warm()
                 failing = False

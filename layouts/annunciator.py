@@ -65,6 +65,7 @@ def refresh(context: WebContext, _tick: int | None, lang: str | None, seen: str 
     book = context.store.alerts
     shelf = Shelf(book.redis, book.keys, context.settings.shelving)
     return_due(shelf, book.get, now)  # an alarm back from the shelf is an alert change, so it is drawn below
+    context.live.watch_alerts()  # this worker's builder reads the open alarms on the next change, off this tick
     version = context.store.layer_versions().get(ALERTS_LAYER, 0)
     key = f"{version}:{lang}:{age_step(now)}"
     if key == seen:

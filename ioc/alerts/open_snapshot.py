@@ -51,8 +51,13 @@ _local: weakref.WeakKeyDictionary[object, OpenAlarms] = weakref.WeakKeyDictionar
 _local_lock = threading.Lock()
 
 
-def open_alarms(book: AlertBook, cache: SharedCache | None, *, version: int | None = None,
-                on_build: Callable[[], None] | None = None) -> OpenAlarms:
+def open_alarms(
+    book: AlertBook,
+    cache: SharedCache | None,
+    *,
+    version: int | None = None,
+    on_build: Callable[[], None] | None = None,
+) -> OpenAlarms:
     """Every open alarm at the alerts version now (or `version`, read just before by the caller), read from
     Redis by one caller per version across screens and workers sharing `cache`; without a cache, read now."""
     version = alerts_version(book) if version is None else version
@@ -72,8 +77,9 @@ def open_alarms(book: AlertBook, cache: SharedCache | None, *, version: int | No
         held = _local.get(cache)
     if held is not None and held.version == version:
         return held
-    snapshot = shared_value(cache, snapshot_key(book.keys.city, version), build, on_build=on_build,
-                            timeout=SNAPSHOT_TTL_SECONDS)
+    snapshot = shared_value(
+        cache, snapshot_key(book.keys.city, version), build, on_build=on_build, timeout=SNAPSHOT_TTL_SECONDS
+    )
     with _local_lock:
         _local[cache] = snapshot
     return snapshot

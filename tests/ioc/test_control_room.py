@@ -178,3 +178,29 @@ def test_the_background_builder_runs_while_screens_watch(
     changed = move_buses(fake_store, settings, seed=4)
 
     wait_until(lambda: builds[changed] == 1, timeout=10, message="the changed layer built in the background")
+
+
+def test_the_builder_reads_the_open_alarms_of_a_change_before_an_alert_screen_asks(
+    fake_store: Store, settings: Settings, base: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ioc.alerts import AlertBook
+    from ioc.alerts.open_snapshot import open_alarms
+    from ioc.model import Alert, Severity
+
+    cache = shared_cache()
+    worker = screen(fake_store, settings, cache, base, Counter[str]())
+    reads: list[int] = []
+    records = AlertBook.records
+    monkeypatch.setattr(AlertBook, "records", lambda book, **options: reads.append(1) or records(book, **options))
+    worker.warm()
+    assert reads == []  # nobody watches alarms yet: nothing read
+
+    worker.watch_alerts()  # an annunciator ticked on some page
+    raised = fake_store.alerts.raise_alert(Alert(id="", rule_id="r", entity_id="e1", title="Ngập sâu",
+                                                 sector="emergency", severity=Severity.SEVERE, agency="a"))[0]
+    worker.warm()
+    assert reads == [1]
+
+    # the screen's tick finds them read: the alarm just raised, no read of its own
+    assert [record.id for record in open_alarms(fake_store.alerts, cache).records] == [raised.id]
+    assert reads == [1]

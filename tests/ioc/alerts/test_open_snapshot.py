@@ -26,8 +26,14 @@ def worker_cache(store: Store) -> Cache:
 
 def raise_many(book: AlertBook, count: int) -> list[str]:
     severities = (Severity.MODERATE, Severity.EXTREME, Severity.SEVERE)
-    return [book.raise_alert(flood_alert(f"urn:ioc:danang:flood-sensors:FL-{n:03d}", severities[n % 3],
-                                         T0 + timedelta(seconds=n)))[0].id for n in range(count)]
+    return [
+        book.raise_alert(
+            flood_alert(
+                f"urn:ioc:danang:flood-sensors:FL-{n:03d}", severities[n % 3], T0 + timedelta(seconds=n)
+            )
+        )[0].id
+        for n in range(count)
+    ]
 
 
 def hgetall_calls(client: redis.Redis) -> int:
@@ -76,8 +82,9 @@ def test_the_snapshot_is_in_queue_order_and_leaves_out_resolved_alarms(redis_cli
     assert snapshot.severity_counts() == {"extreme": 2, "severe": 3, "moderate": 3}
 
 
-def test_two_apps_in_one_process_never_see_each_others_alarms(redis_client: redis.Redis,
-                                                              fake_store: Store) -> None:
+def test_two_apps_in_one_process_never_see_each_others_alarms(
+    redis_client: redis.Redis, fake_store: Store
+) -> None:
     real = Store(redis_client, "danang")
     raise_many(real.alerts, 3)
     raise_many(fake_store.alerts, 5)
