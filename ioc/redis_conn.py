@@ -23,6 +23,8 @@ from redis.exceptions import ReadOnlyError
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
+from ioc.config_base import ConfigError
+
 # redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db][?sentinel_password=...]
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
 SENTINEL_PORT = 26379
@@ -147,7 +149,10 @@ def client_from_url(url: str, *, decode_responses: bool = True, **options: Any) 
     Timeouts so a dead Redis shows as "down" on /healthz in seconds, not after the OS gives up."""
     options = {"health_check_interval": 10, "socket_connect_timeout": 2, "socket_timeout": 5, **options}
     if not is_sentinel_url(url):
-        return redis.Redis.from_url(url, decode_responses=decode_responses, **options)
+        try:
+            return redis.Redis.from_url(url, decode_responses=decode_responses, **options)
+        except ValueError as exc:  # a URL redis-py cannot read: said as the configuration error it is
+            raise ConfigError(f"Redis URL {_safe(url)}: {exc}") from exc
     target = parse_sentinel_url(url)
     # A command that meets the dead master (refused, reset) or a demoted one (READONLY: redis-py then drops
     # the connection) is retried, and each retry asks the sentinels again, so it lands on the new master.
@@ -179,10 +184,11 @@ class SentinelTarget:
 
 def parse_sentinel_url(url: str) -> SentinelTarget:
     """`redis+sentinel://[[user]:password@]host:port[,host:port...]/service[/db][?sentinel_password=...]`;
-    a ValueError naming what is wrong otherwise. The password is the master's (and the replicas')."""
+    a ConfigError (a ValueError) naming what is wrong otherwise. The password is the master's (and the
+    replicas')."""
     scheme, _, rest = url.partition("://")
     if scheme.lower() not in SENTINEL_SCHEMES:
-        raise ValueError(f"not a Sentinel URL (expected {' or '.join(s + '://' for s in SENTINEL_SCHEMES)})")
+        raise ConfigError(f"not a Sentinel URL (expected {' or '.join(s + '://' for s in SENTINEL_SCHEMES)})")
     rest, _, query = rest.partition("?")
     netloc, _, path = rest.partition("/")
     username = password = None
@@ -194,16 +200,16 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
             username = None
     sentinels = [_host_port(part, url) for part in netloc.split(",") if part]
     if not sentinels:
-        raise ValueError(f"{_safe(url)}: no sentinel host")
+        raise ConfigError(f"{_safe(url)}: no sentinel host")
     parts = [part for part in path.split("/") if part]
     if not parts or len(parts) > 2:
-        raise ValueError(f"{_safe(url)}: expected /<service name>[/<db>] after the sentinels")
+        raise ConfigError(f"{_safe(url)}: expected /<service name>[/<db>] after the sentinels")
     if len(parts) == 2 and not parts[1].isdigit():
-        raise ValueError(f"{_safe(url)}: the database must be a number, not {parts[1]!r}")
+        raise ConfigError(f"{_safe(url)}: the database must be a number, not {parts[1]!r}")
     params = parse_qs(query)
     unknown = sorted(set(params) - {"sentinel_password"})
     if unknown:
-        raise ValueError(f"{_safe(url)}: unknown option {', '.join(unknown)} (known: sentinel_password)")
+        raise ConfigError(f"{_safe(url)}: unknown option {', '.join(unknown)} (known: sentinel_password)")
     return SentinelTarget(
         sentinels=sentinels, service=unquote(parts[0]), db=int(parts[1]) if len(parts) == 2 else 0,
         username=username, password=password, sentinel_password=params.get("sentinel_password", [None])[0],
@@ -218,7 +224,7 @@ def _host_port(part: str, url: str) -> tuple[str, int]:
     else:
         host, _, port = part.rpartition(":") if ":" in part else (part, "", "")
     if not host or (port and not port.isdigit()):
-        raise ValueError(f"{_safe(url)}: {part!r} is not host:port")
+        raise ConfigError(f"{_safe(url)}: {part!r} is not host:port")
     return host, int(port) if port else SENTINEL_PORT
 
 
