@@ -244,3 +244,51 @@ def test_a_standby_scheduler_takes_over_from_a_killed_one(redis_server_url, redi
             stop(process)
     # the scheduler stopping gives the lease back at once
     assert redis_client.get(keys.scheduler_lease()) is None
+
+
+@pytest.mark.integration
+def test_the_active_scheduler_runs_the_pushed_feeds_and_enqueues_only_the_polled(
+        mosquitto_url, redis_server_url, redis_client, tmp_path) -> None:  # noqa: ANN001
+    """What cannot be a job stays with the scheduler that holds the lease: a pushed (MQTT) feed's subscriber."""
+    import paho.mqtt.client as mqtt
+
+    from ioc.mqtt import parse_mqtt_url
+    from ioc.worker import QueueScheduler
+
+    city = write_city(tmp_path, "http://127.0.0.1:9", interval=60)
+    feeds = yaml.safe_load((city / "agencies.yaml").read_text(encoding="utf-8"))["feeds"]
+    feeds.append({"name": "flood-sensors", "agency": "danang-drainage",
+                  "agency_name": {"vi": "Thoát nước", "en": "Drainage"}, "sector": "environment",
+                  "reader": "mqtt-json", "url": f"{mosquitto_url}/danang/drainage/flood/+", "interval": 0.5,
+                  "mapping": {"id": "sensor_id", "lon": "lon", "lat": "lat", "entity_type": "FloodSensor",
+                              "metrics": {"water_level_cm": {"field": "water_level_cm", "unit": "cm"}}}})
+    (city / "agencies.yaml").write_text(yaml.safe_dump({"feeds": feeds}, allow_unicode=True), encoding="utf-8")
+    settings = load_settings(str(city))
+    scheduler = QueueScheduler(settings, redis_server_url, name="s1")
+    stop_event = threading.Event()
+    ended: list[int] = []
+    thread = threading.Thread(target=lambda: ended.append(scheduler.run(stop_event)), daemon=True)
+    thread.start()
+    store = Store(redis_client, settings.city.id)
+    address = parse_mqtt_url(mosquitto_url + "/x")
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2)
+    publisher.connect(address.host, address.port)
+    publisher.loop_start()
+    try:
+        def stored() -> bool:  # published until the scheduler's subscriber is connected and stores it
+            message = {"sensor_id": "FL-01", "lon": 108.2208, "lat": 16.0678, "water_level_cm": 41.0}
+            publisher.publish("danang/drainage/flood/FL-01", json.dumps(message), qos=1).wait_for_publish()
+            return bool(store.entities_of_feed("flood-sensors"))
+
+        wait_until(stored, timeout=20, interval=0.5, message="the pushed reading stored by the scheduler")
+        queue = Queue(scheduler.keys.poll_queue(), connection=redis.Redis.from_url(redis_server_url))
+        assert sorted(job.args[0] for job in queue.jobs) == sorted(FEEDS)  # the polled feeds, not the pushed
+        assert redis_client.get(scheduler.keys.scheduler_lease()) == "s1"
+    finally:
+        stop_event.set()
+        thread.join(15)
+        publisher.disconnect()
+        publisher.loop_stop()
+    assert ended == [0] and redis_client.get(scheduler.keys.scheduler_lease()) is None
+    (entity,) = store.entities_of_feed("flood-sensors")
+    assert entity["attributes"]["water_level_cm"] == 41.0 and entity["district"] == "Hải Châu"
