@@ -4,8 +4,8 @@ around them (`FRAME`) lists those with a nav link. Adding a page is one module a
 from __future__ import annotations
 
 from ioc.pages import Frame, Page
-from layouts import admin, alerts, control_room, feeds, handover, reports, shell, situation, wall
+from layouts import admin, alerts, control_room, feeds, handover, regional, reports, shell, situation, wall
 
 PAGES: tuple[Page, ...] = (control_room.PAGE, alerts.PAGE, reports.PAGE, feeds.PAGE, admin.PAGE,
-                           situation.PAGE, wall.PAGE, handover.PAGE)
+                           situation.PAGE, wall.PAGE, handover.PAGE, regional.PAGE)
 FRAME: Frame = shell.frame(PAGES)

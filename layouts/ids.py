@@ -266,3 +266,12 @@ HANDOVER_FEEDBACK = "handover-feedback"
 HANDOVER_PDF = "handover-pdf"
 HANDOVER_PAST_TITLE = "handover-past-title"
 HANDOVER_PAST = "handover-past"
+
+# --- the regional view (/regional): this city and its peer IOCs side by side --------------------------------
+NAV_REGIONAL = "ioc-nav-regional"
+REGIONAL_TICK = "regional-tick"
+REGIONAL_SCALE = "regional-scale"
+REGIONAL_TITLE = "regional-title"
+REGIONAL_NOTE = "regional-note"
+REGIONAL_CARDS = "regional-cards"
+REGIONAL_MAP = "regional-map"

@@ -19,10 +19,11 @@ from tests.ioc.access.conftest import ROLES, access_of, callback_body, key_writi
 # what the issue gives each role
 PAGES_ALLOWED = {
     # the operator reads feed health (not the raw payloads: see the feeds callbacks)
-    "operator": {"/", "/alerts", "/feeds", "/situation", "/handover"},
-    "manager": {"/", "/reports", "/situation", "/handover"},
+    "operator": {"/", "/alerts", "/feeds", "/situation", "/handover", "/regional"},
+    "manager": {"/", "/reports", "/situation", "/handover", "/regional"},
     "integrator": {"/feeds"},
-    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/handover", "/wall"},
+    "admin": {"/", "/feeds", "/alerts", "/reports", "/admin", "/situation", "/handover", "/wall",
+              "/regional"},
 }
 
 
