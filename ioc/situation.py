@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-import plotly.graph_objects as go
 import shapely
 import shapely.affinity
 
@@ -32,6 +31,7 @@ PATH = "/situation"
 RING_METRES = 1000  # the area of an alarm that has only a point: this far around it
 ENTITIES_LISTED = 12  # the affected entities named on screen; all of them are counted
 ENTITIES_READ = 5000  # at most this many located entities are looked at inside one area
+POINTS_DRAWN = 1500  # at most this many of them drawn on the map
 METRES_PER_DEGREE = 111_320.0
 FEED_ORDER = ("failing", "stale", "never", "disabled", "ok")
 EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -424,19 +424,25 @@ def signature(store: Store, lang: str, alert: str | None, event: str | None, age
 
 
 def situation_map(situation: Situation, settings: Settings, base: Sequence[dict[str, Any]], lang: str
-                  ) -> go.Figure:
-    """The alert page's map of the alarm (area, zone, ring), with the area drawn and the view filling the
-    panel, plus the affected entities as points."""
+                  ) -> dict[str, Any]:
+    """The alert page's map of the alarm (area, zone, ring) filling the panel, plus the entities inside as
+    points (at most POINTS_DRAWN, evenly picked). A plain figure dict: plotly's validation of thousands of
+    points would cost more than everything else the view computes."""
     record = situation.record
     if situation.area is not None and not record.area:
         record = AlertRecord(alert=record.alert, area=shapely.geometry.mapping(situation.area), zone=record.zone,
                              kind=record.kind, procedure=record.procedure)
-    figure = alert_map(record, settings, base, lang)
-    if situation.points:
-        xs, ys = zip(*situation.points, strict=True)
-        figure.add_scatter(x=list(xs), y=list(ys), mode="markers", hoverinfo="skip", showlegend=False,
-                           marker={"size": 7, "color": "#f1f6fc", "opacity": 0.75})
-    figure.update_layout(height=None, autosize=True, dragmode=False)
+    figure = alert_map(record, settings, base, lang).to_plotly_json()
+    points = situation.points
+    if len(points) > POINTS_DRAWN:
+        points = [points[int(i * len(points) / POINTS_DRAWN)] for i in range(POINTS_DRAWN)]
+    if points:
+        figure["data"] = [*figure["data"], {
+            "type": "scatter", "mode": "markers", "hoverinfo": "skip", "showlegend": False,
+            # a metre is about 1e-5 degrees: five decimals place a point within one
+            "x": [round(x, 5) for x, _ in points], "y": [round(y, 5) for _, y in points],
+            "marker": {"size": 7, "color": "#f1f6fc", "opacity": 0.75}}]
+    figure["layout"] = {**figure["layout"], "height": None, "autosize": True, "dragmode": False}
     return figure
 
 

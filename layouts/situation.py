@@ -7,9 +7,12 @@ the header (a wall screen shows the view alone)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 import dash
+import redis
 from dash import ALL, Input, Output, State, dcc, html
 
 from ioc import alert_queue
@@ -27,6 +30,7 @@ REFRESH_MS = 3000
 TIMELINE_SHOWN = 14
 MAP_CONFIG = {"displayModeBar": False, "scrollZoom": False, "staticPlot": False}
 ACT_PERMISSION = "alerts.act"
+CACHE_SECONDS = 60  # a drawing is keyed by the city's change counter: a stale one is never read again
 
 
 def layout(_context: WebContext, alert: str | None = None, event: str | None = None, wall: str | None = None,
@@ -183,15 +187,35 @@ def refresh(context: WebContext, _tick: int | None, lang: str | None, query: dic
     signature = {**situations.signature(context.store, lang, alert, event, age_step(now)), "version": version}
     if seen == signature:
         return (dash.no_update,) * 8
+    acting = may(ACT_PERMISSION)
+    # every screen showing one situation (a wall taken over shows it on all of them) shares one drawing of it
+    key = "situation:" + json.dumps([context.settings.city.id, signature["changes"], signature["age"], lang,
+                                     alert, event, acting])
+    drawn = _cached(context, key)
+    if drawn is None:
+        drawn = draw(context, lang, alert, event)
+        with contextlib.suppress(redis.RedisError):
+            context.cache.set(key, drawn, timeout=CACHE_SECONDS)
+    return (*drawn, signature)
+
+
+def _cached(context: WebContext, key: str) -> tuple[Any, ...] | None:
     try:
-        found = situations.assemble(context.store, context.settings, lang, now, alert=alert, event=event)
+        return context.cache.get(key)
+    except redis.RedisError:
+        return None  # a cache outage costs time, not the view
+
+
+def draw(context: WebContext, lang: str, alert: str | None, event: str | None) -> tuple[Any, ...]:
+    """The view's seven parts for one situation in one language, as the signed-in role may act on it."""
+    try:
+        found = situations.assemble(context.store, context.settings, lang, utcnow(), alert=alert, event=event)
     except situations.SituationNotFound:
         message = t("situation.gone", lang, id=alert or event) if (alert or event) else t("situation.choose", lang)
-        return (html.H1(message, className="situation-title muted"), empty_map(), None, None, None, None, None,
-                signature)
+        return html.H1(message, className="situation-title muted"), empty_map(), None, None, None, None, None
     figure = situations.situation_map(found, context.settings, map_base_layer(context), lang)
     return (head(found, lang), figure, warning(found, lang), procedure(found, lang), related(found, lang),
-            feeds(found, lang), timeline(found, lang), signature)
+            feeds(found, lang), timeline(found, lang))
 
 
 def tick_step(context: WebContext, _clicks: list[int | None], query: dict[str, Any] | None,

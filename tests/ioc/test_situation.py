@@ -183,3 +183,19 @@ def test_a_warning_covering_the_area_is_a_related_alarm(store: Store, settings: 
     # the flood alarm outside it is not
     outside = situation.assemble(store, settings, "vi", utcnow(), alert=ids["far"])
     assert ids["main"] not in {alert_id for group in outside.groups for alert_id, _, _ in group.alerts}
+
+
+def test_the_map_frames_the_area_and_caps_the_points_drawn(store: Store, settings: Settings) -> None:
+    from ioc.city_map import district_layer
+
+    ids = scene(store, settings)
+    found = situation.assemble(store, settings, "vi", utcnow(), alert=ids["main"])
+    figure = situation.situation_map(found, settings, district_layer(settings.city), "vi")
+    points = figure["data"][-1]
+    assert len(points["x"]) == found.entity_count == 4
+    xmin, xmax = figure["layout"]["xaxis"]["range"]
+    assert xmin < 108.205 and xmax > 108.230  # the whole warning polygon in view
+    assert figure["layout"]["height"] is None  # the panel sets the height
+    found.points = [(108.2 + i * 1e-6, 16.05) for i in range(situation.POINTS_DRAWN * 3)]
+    many = situation.situation_map(found, settings, district_layer(settings.city), "vi")
+    assert len(many["data"][-1]["x"]) == situation.POINTS_DRAWN
