@@ -79,7 +79,6 @@ def _records_at(root: Path, at: datetime, client: redis.Redis | None, keys: Keys
         connection.execute("SET TimeZone = 'UTC'")
         if changes:
             _lay_over(past, _winners(connection, changes, low, at))
-            _note_batches(past, _newest(connection, changes, low, at))
         if events:
             _take_events(past, _event_batches(connection, events, low, at))
         if observations:
@@ -153,10 +152,11 @@ def _arrow(result: Any) -> pa.Table:
 
 def _winners(connection: duckdb.DuckDBPyConnection, paths: list[Path], low: tuple[int, int], at: datetime
              ) -> pa.Table:
-    """Each entity's last row after `low` and at or before `at`: its record then, or that it had gone."""
+    """Each entity's last row after `low` and at or before `at`: its record then, or that it had gone (and
+    its newest ingest time, for its feed's last batch)."""
     sql = (f"WITH rows AS (SELECT feed, entity, record, ingested_at, n, {_SID} FROM {_source(paths)} "
            f"WHERE ingested_at <= ?::TIMESTAMPTZ) "
-           f"SELECT feed, entity, arg_max(record, (ms, seq, n)) AS record FROM rows "
+           f"SELECT feed, entity, arg_max(record, (ms, seq, n)) AS record, max(ingested_at) AS newest FROM rows "
            f"WHERE (ms, seq) > (?, ?) GROUP BY feed, entity")
     return _arrow(connection.sql(sql, params=[at.isoformat(), *low]))
 
@@ -183,8 +183,14 @@ def _event_batches(connection: duckdb.DuckDBPyConnection, paths: list[Path], low
 
 def _lay_over(past: PastRecords, winners: pa.Table) -> None:
     columns = winners.to_pydict()
-    for feed, entity_id, record in zip(columns["feed"], columns["entity"], columns["record"], strict=True):
+    newest: dict[str, datetime] = {}
+    for feed, entity_id, record, seen in zip(columns["feed"], columns["entity"], columns["record"], columns["newest"],
+                                             strict=True):
         _put(past, feed, entity_id, orjson.loads(record))
+        if seen is not None and (feed not in newest or seen > newest[feed]):
+            newest[feed] = seen
+    for feed, moment in newest.items():
+        _note(past, feed, moment)
 
 
 def _put(past: PastRecords, feed: str, entity_id: str, parsed: dict[str, Any]) -> None:
