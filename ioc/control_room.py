@@ -175,9 +175,10 @@ class Tick:
     now: datetime
 
 
-# Alarms the control room lists by name, most severe and oldest first: the panel beside the map shows about a
-# dozen at 1920x1080 and nobody reads a list of two hundred from 3 m; the rest are counted ("and K more"), the
-# title counts all of them by severity, and every one stays on the map and in the alert queue.
+# Alarms the control room lists by name, most severe and oldest first: the panel beside the map shows six or
+# seven at 1920x1080 and scrolls for a few more, and nobody reads a list of two hundred from 3 m; the rest are
+# counted ("and K more"), the title counts all of them by severity, and every one stays on the map and in the
+# alert queue.
 ALERT_LINES = 12
 
 
