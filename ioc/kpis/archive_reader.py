@@ -83,10 +83,16 @@ class ArchiveKpiReader:
             return self._days
         found: _Series = defaultdict(dict)
         files = self._files(DAYS_FILE, self.first, self.last)
-        if files:
+        try:
             columns = self._columns(
                 "SELECT kpi, scope, label, day, n, s, k, d, lo, hi, bins, above "
-                "FROM read_parquet([$FILES], hive_partitioning = true, hive_types = {'day': DATE})", files)
+                "FROM read_parquet([$FILES], hive_partitioning = true, hive_types = {'day': DATE})", files,
+            ) if files else []
+        except duckdb.Error as error:
+            # a damaged file costs the report the archive's days, not the report
+            log.warning("KPI archive %s not read: %s", self.root, error)
+            columns = []
+        if columns:
             labels = self._labels
             for kpi_id, scope, label, day, n, s, k, d, lo, hi, bins, above in zip(*columns, strict=True):
                 found[(kpi_id, scope)][day] = Agg(n, s, k, d, lo, hi, Counter(orjson.loads(bins)) if bins
@@ -118,8 +124,12 @@ class ArchiveKpiReader:
         if not path.is_file() or not wanted:
             return found
         pairs = {(kpi.id, scope) for kpi, scope in wanted}
-        rows = self._query("SELECT kpi, scope, hour, n, s, k, d, lo, hi, bins, above FROM read_parquet([$FILES])",
-                           [path], [])
+        try:
+            rows = self._query("SELECT kpi, scope, hour, n, s, k, d, lo, hi, bins, above FROM read_parquet([$FILES])",
+                               [path], [])
+        except duckdb.Error as error:
+            log.warning("KPI archive %s not read: %s", path, error)
+            return found
         for kpi_id, scope, hour, *numbers in rows:
             if (kpi_id, scope) in pairs:
                 found.setdefault((kpi_id, scope), {})[int(hour)] = _agg(*numbers)

@@ -251,3 +251,21 @@ def _demo_catalogue() -> Catalogue:
     from ioc.kpis.catalogue import load_catalogue
 
     return load_catalogue(load_settings())
+
+
+def test_a_damaged_aggregate_file_costs_the_archives_days_not_the_report(
+        archived, settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    store, catalogue, root = archived
+    (kpi_day_dir(root, FIRST_DAY) / "days.parquet").write_bytes(b"not parquet")
+    (kpi_day_dir(root, FIRST_DAY) / "hours.parquet").write_bytes(b"not parquet")
+    _trim_redis(store, ("20",))
+    monkeypatch.setenv("IOC_ARCHIVE_DIR", str(root))
+    now = CITY_MIDNIGHT_UTC + timedelta(days=DAYS, hours=3)
+    report = compute_report(store, settings, make_range(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS - 1)),
+                            catalogue=catalogue, now=now)
+    # Redis answers the days it holds; the archive's damaged file is named in the log
+    assert report.result("pm25-mean").records == (DAYS - 1) * 12 * 6
+    assert report.sources["pm25-mean"] == {ROLLUPS: DAYS - 1}
+    assert "KPI archive" in caplog.text
+    day = compute_report(store, settings, make_range(FIRST_DAY, FIRST_DAY), catalogue=catalogue, now=now)
+    assert day.result("pm25-mean").value is None
