@@ -7,7 +7,9 @@ import importlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -310,6 +312,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm() -> None:
+    """Let SIGTERM (systemd, `kill`, a container stop) end a command as Ctrl-C does.
+
+    Python's default for SIGTERM ends the process without running `finally` blocks or atexit handlers, so
+    `ioc demo` left the redis-server it had started running, holding its data folder. Servers that manage
+    signals themselves (gunicorn's arbiter, an RQ worker) install their own handlers over this one."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (a test calling main in a thread)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -319,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from ioc.config import ConfigError
 
+    _stop_on_sigterm()
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
