@@ -23,6 +23,10 @@ def _positive(text: str) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.cities:
+        from simulator.cities import run_cities
+
+        return run_cities(args)
     from simulator.demo import cmd_demo as run_demo
 
     return run_demo(args)
@@ -76,6 +80,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="first fill N days of KPI history for the reports (e.g. 90; takes a few minutes)")
     demo.add_argument("--mqtt-url", default=os.environ.get("IOC_MQTT_URL", "mqtt://127.0.0.1:1883"),
                       help="broker the simulated sensors publish to ('' for none); default IOC_MQTT_URL")
+    demo.add_argument("--cities", default="", metavar="A,B",
+                      help="run several cities (e.g. danang,hue), each its own IOC on --port, --port+1, ..., "
+                           "each reading the others on its regional view (/regional)")
     demo.set_defaults(func=cmd_demo)
 
     simulate = sub.add_parser("simulate", help="serve the demo agencies' feeds on localhost")
