@@ -247,14 +247,28 @@ def _alert_events(alert: ET.Element, feed: FeedContext, where: str) -> list[Even
                       headline=ref, onset=sent, status="cancelled")
                 for ref in ids
             ]
+    by_language = _infos_by_language(_children(alert, "info"))
     events = []
     for alert_id in ids:
         for position, (index, info) in enumerate(infos):
             local_id = alert_id if len(infos) == 1 else f"{alert_id}:{position}"
             event = _info_event(info, feed, f"{where}.info[{index}]", local_id, sent)
             event.status = "cancelled" if withdrawing else status
+            if len(by_language) > 1:
+                # the same warning in each published language: the info at the same place in each
+                event.translations = {
+                    language: dict(zip(("headline", "description"), _texts(same[position]), strict=True))
+                    for language, same in by_language.items() if position < len(same)}
             events.append(event)
     return events
+
+
+def _infos_by_language(infos: list[ET.Element]) -> dict[str, list[ET.Element]]:
+    """The infos of each language ("vi" from "vi-VN"), in document order."""
+    found: dict[str, list[ET.Element]] = {}
+    for info in infos:
+        found.setdefault(_language(info).split("-")[0], []).append(info)
+    return found
 
 
 def _language(info: ET.Element) -> str:
@@ -288,11 +302,8 @@ def _info_event(info: ET.Element, feed: FeedContext, where: str, local_id: str, 
 
     polygons: list[list[list[float]]] = []
     centres: list[tuple[float, float]] = []
-    area_names = []
     for index, area in enumerate(_children(info, "area")):
         area_where = f"{where}.area[{index}]"
-        if _text(area, "areaDesc"):
-            area_names.append(_text(area, "areaDesc"))
         for p, polygon in enumerate(_children(area, "polygon")):
             polygons.append(polygon_ring(polygon.text or "", f"{area_where}.polygon[{p}]"))
         for c, circle in enumerate(_children(area, "circle")):
@@ -302,27 +313,35 @@ def _info_event(info: ET.Element, feed: FeedContext, where: str, local_id: str, 
                 polygons.append(ring)
     geometry = _area_geometry(polygons, f"{where}.area")
 
+    headline, description = _texts(info)
+    return Event(
+        id=feed.urn(local_id),
+        type=_plain(event_type),
+        agency=feed.agency,
+        sector=feed.sector,
+        headline=headline,
+        severity=SEVERITIES[severity_text],
+        urgency=urgency,
+        certainty=certainty,
+        description=description,
+        area=geometry,
+        location=_representative(geometry, polygons, centres),
+        onset=_time(info, "onset", where) or _time(info, "effective", where) or sent,
+        expires=_time(info, "expires", where),
+    )
+
+
+def _texts(info: ET.Element) -> tuple[str, str]:
+    """An info's headline (else its event type) and its text: description, instruction, areas, categories."""
+    area_names = [_text(area, "areaDesc") for area in _children(info, "area") if _text(area, "areaDesc")]
     categories = [(c.text or "").strip() for c in _children(info, "category") if (c.text or "").strip()]
     parts = [_plain(_text(info, "description")), _plain(_text(info, "instruction"))]
     if area_names:
         parts.append("Area: " + "; ".join(_plain(name) for name in area_names))
     if categories:
         parts.append("Category: " + ", ".join(categories))
-    return Event(
-        id=feed.urn(local_id),
-        type=_plain(event_type),
-        agency=feed.agency,
-        sector=feed.sector,
-        headline=_plain(_text(info, "headline")) or _plain(event_type),
-        severity=SEVERITIES[severity_text],
-        urgency=urgency,
-        certainty=certainty,
-        description="\n\n".join(part for part in parts if part),
-        area=geometry,
-        location=_representative(geometry, polygons, centres),
-        onset=_time(info, "onset", where) or _time(info, "effective", where) or sent,
-        expires=_time(info, "expires", where),
-    )
+    return (_plain(_text(info, "headline")) or _plain(_text(info, "event")),
+            "\n\n".join(part for part in parts if part))
 
 
 def _plain(text: str) -> str:

@@ -135,6 +135,9 @@ class Event:
     status: str = "actual"
     feed: str = ""
     ingested_at: datetime | None = None
+    # a source publishing one warning in several languages (CAP: an <info> per language): language ("vi",
+    # "en") -> {"headline", "description"} in it, the kept one's included; empty for one language
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

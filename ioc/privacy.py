@@ -129,6 +129,8 @@ def scrub_batch(batch: Batch) -> Batch:
     for event in batch.events:
         event.headline = scrub_text(event.headline)
         event.description = scrub_text(event.description)
+        event.translations = {language: {key: scrub_text(text) for key, text in texts.items()}
+                              for language, texts in event.translations.items()}
         event.type = scrub_text(event.type)
     return batch
 

@@ -79,6 +79,8 @@ class WarningText:
     lang: str
     title: str
     lines: list[str]
+    # the source's own headline and text in this language, when it published the warning in it
+    source: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,9 +307,11 @@ def related_groups(records: Sequence[AlertRecord], main: AlertRecord, area: Any,
 
 def warning_texts(record: AlertRecord, settings: Settings, event: dict[str, Any] | None, names: list[str]
                   ) -> list[WarningText]:
-    """What the warning says, in Vietnamese and in English, from the alarm's and warning's own fields."""
+    """What the warning says, in Vietnamese and in English: its facts in each language, and the source's own
+    words in each language it published the warning in (a bilingual CAP message)."""
     alert = record.alert
     rule = next((r for r in settings.rules if r.id == alert.rule_id), None)
+    translations = event_translations(event)
     texts = []
     for lang in LANGUAGES:
         kind = rule.title.get(lang) if rule else t("situation.warning.kind", lang)
@@ -324,11 +328,24 @@ def warning_texts(record: AlertRecord, settings: Settings, event: dict[str, Any]
                 if event.get(key) and event[key] != "unknown":
                     lines.append(t(f"situation.warning.{key}", lang,
                                    value=t(f"situation.{key}.{event[key]}", lang)))
-        title = alert_queue.alert_title(record, settings, lang)
+        own = translations.get(lang)
+        title = own["headline"] if own and own.get("headline") else alert_queue.alert_title(record, settings, lang)
         # a relayed warning's title is its source's headline: say what kind of warning it is first
         texts.append(WarningText(lang=lang, title=f"{kind}: {title}" if record.kind == "relay" else title,
-                                 lines=lines))
+                                 lines=lines, source=(own.get("headline", ""), own.get("description", "").strip())
+                                 if own else None))
     return texts
+
+
+def event_translations(event: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """The warning's texts by language as its source published them (records keep them as JSON text)."""
+    raw = (event or {}).get("translations")
+    if isinstance(raw, str):
+        try:
+            raw = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError:
+            return {}
+    return {lang: texts for lang, texts in raw.items() if isinstance(texts, dict)} if isinstance(raw, dict) else {}
 
 
 def issued_text(record: AlertRecord, event: dict[str, Any] | None) -> tuple[str, str]:

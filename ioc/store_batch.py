@@ -223,4 +223,5 @@ def _event_fields(event: Event, feed: str) -> dict[str, str]:
         "onset": to_iso(event.onset),
         "expires": to_iso(event.expires),
         "status": event.status,
+        "translations": json.dumps(event.translations, ensure_ascii=False) if event.translations else "",
     }

@@ -98,13 +98,15 @@ def warning(found: situations.Situation, lang: str) -> list[Any]:
                 html.Div(text.lang.upper(), className="situation-text-lang"),
                 html.H3(text.title, className="situation-text-title"),
                 html.Ul([html.Li(line) for line in text.lines], className="situation-text-lines"),
+                html.P(text.source[1], className="situation-issued-body") if text.source and text.source[1] else None,
             ]) for text in found.texts
         ]),
+        # a source that published in one language only: its words once, as issued
         html.Div(className="situation-issued", children=[
             html.Span(t("situation.issued", lang), className="muted"),
             html.Div(headline, className="situation-issued-headline"),
             html.P(body, className="situation-issued-body") if body else None,
-        ]) if headline or body else None,
+        ]) if (headline or body) and not any(text.source for text in found.texts) else None,
     ]
 
 

@@ -89,7 +89,10 @@ def test_environment_canada_bilingual_keeps_english_and_joins_areas() -> None:
     assert area.covers(Point(-82.9314, 42.3481)) and area.covers(Point(-81.5498, 42.3564))
     assert area.contains(Point(event.location))
     dumped = json.dumps(batch.to_records(), ensure_ascii=False)
-    assert "orages" not in dumped and "Windsor - Leamington - Essex County" in dumped
+    assert "orages" not in event.headline + event.description and "Windsor - Leamington - Essex County" in dumped
+    # the French info is kept beside it, for screens that show the warning in each published language
+    assert event.translations["en"]["headline"] == "severe thunderstorm watch"
+    assert event.translations["fr"]["headline"] == "veille d'orages violents"
 
 
 def test_nsw_prefixed_alert_with_two_english_infos_gives_two_circle_events() -> None:
@@ -125,8 +128,10 @@ def test_da_nang_typhoon_prefers_vietnamese_and_scrubs_phone_numbers() -> None:
     assert area.contains(Point(108.9, 16.3)) and not area.contains(Point(109.0, 16.3))  # circle's east edge
     assert "Mưa 200-350 mm" in event.description and "<br" not in event.description
     dumped = json.dumps(as_stored(batch).to_records(), ensure_ascii=False)
-    assert "3822 123" not in dumped
-    assert "Typhoon" not in dumped
+    assert "3822 123" not in dumped  # scrubbed in every language kept
+    assert "Typhoon" not in event.headline + event.description
+    assert event.translations["vi"]["headline"] == event.headline
+    assert event.translations["en"]["headline"].startswith("Typhoon No. 4 to make landfall in Da Nang")
 
 
 def test_cancel_clears_the_referenced_alert() -> None:

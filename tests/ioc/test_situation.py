@@ -199,3 +199,20 @@ def test_the_map_frames_the_area_and_caps_the_points_drawn(store: Store, setting
     found.points = [(108.2 + i * 1e-6, 16.05) for i in range(situation.POINTS_DRAWN * 3)]
     many = situation.situation_map(found, settings, district_layer(settings.city), "vi")
     assert len(many["data"][-1]["x"]) == situation.POINTS_DRAWN
+
+
+def test_a_warning_published_in_both_languages_reads_in_each(store: Store, settings: Settings) -> None:
+    now = utcnow()
+    store.write_batch("cap-warnings", Batch(events=[Event(
+        id="urn:ioc:danang:cap:two", type="typhoon", agency="danang-kttv", sector="emergency",
+        headline="Bão số 4 đổ bộ", description="Gió cấp 10. Gọi 0905123456.", severity=Severity.MINOR, area=POLYGON,
+        onset=now, expires=now + timedelta(hours=2), feed="cap-warnings",
+        translations={"vi": {"headline": "Bão số 4 đổ bộ", "description": "Gió cấp 10. Gọi 0905123456."},
+                      "en": {"headline": "Typhoon No. 4 landfall", "description": "Winds force 10."}})]),
+        now=now, replace=False)
+    found = situation.assemble(store, settings, "en", now, event="urn:ioc:danang:cap:two")
+    vi, en = found.texts
+    assert vi.title == "Cảnh báo: Bão số 4 đổ bộ" and en.title == "Warning: Typhoon No. 4 landfall"
+    assert en.source == ("Typhoon No. 4 landfall", "Winds force 10.")
+    # the source's words are scrubbed in every language, as every text that reaches Redis
+    assert vi.source is not None and "0905123456" not in vi.source[1]
