@@ -182,3 +182,8 @@ def test_peers_yaml_errors_name_the_file_the_entry_and_the_field(tmp_path: objec
     assert "peers.yaml: peers[0]" in message and "base_url" in message and "auth" in message
     assert "ioc_secret" not in message  # a secret written in by mistake is not repeated
     assert load_peers(folder / "none").peers == []
+    # the demo cities' own files: each reads the other
+    from ioc.config import PROJECT_ROOT
+
+    assert [peer.id for peer in load_peers(PROJECT_ROOT / "config" / "danang").peers] == ["hue"]
+    assert [peer.id for peer in load_peers(PROJECT_ROOT / "config" / "hue").peers] == ["danang"]
