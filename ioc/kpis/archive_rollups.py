@@ -29,7 +29,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ioc.archive.files import files_of
+from ioc.archive.files import files_of, partition_dir
 from ioc.archive.settings import KPI_FOLDER
 from ioc.kpis import sketch
 from ioc.kpis.aggregates import Agg, hour_above
@@ -254,7 +254,22 @@ def write_day(root: Path, day: date, rollup: DayRollup) -> Path:
 # --- which days to roll up --------------------------------------------------------------------------------
 
 
-def _sources_changed(root: Path, day: date, zone: ZoneInfo, feeds: set[str]) -> bool:
+def _newest_files(root: Path, feeds: set[str]) -> dict[date, int]:
+    """UTC day -> the newest modification time (ns) of the feeds' observation files of that day."""
+    newest: dict[date, int] = {}
+    for day_dir in (Path(root) / "observations").glob("day=*"):
+        try:
+            day = date.fromisoformat(day_dir.name.removeprefix("day="))
+        except ValueError:
+            continue
+        times = [path.stat().st_mtime_ns for feed in feeds
+                 for path in partition_dir(Path(root), "observations", day.isoformat(), feed).glob("part-*.parquet")]
+        if times:
+            newest[day] = max(times)
+    return newest
+
+
+def _sources_changed(root: Path, day: date, zone: ZoneInfo, newest: dict[date, int]) -> bool:
     """Whether the day has no aggregates yet, or an observation file of its UTC days is newer than them."""
     done = kpi_day_dir(root, day) / DAYS_FILE
     try:
@@ -263,8 +278,7 @@ def _sources_changed(root: Path, day: date, zone: ZoneInfo, feeds: set[str]) -> 
         return True
     start, end = _utc_days(day, zone)
     last = (end - timedelta(microseconds=1)).date()
-    return any(path.stat().st_mtime_ns > made for feed in feeds
-               for path in files_of(Path(root), "observations", start.date(), last, feed))
+    return any(newest.get(utc_day, 0) > made for utc_day in {start.date(), last})
 
 
 def observed_days(root: Path, zone: ZoneInfo) -> list[date]:
@@ -289,8 +303,9 @@ def compact_kpis(root: Path, catalogue: Catalogue, zone: ZoneInfo, now: datetime
     feeds = {feed for kpi in kpis if kpi.source for feed in kpi.source.feeds}
     settled = (now - SETTLE).astimezone(zone).date() - timedelta(days=1)
     last = min(last or settled, settled)
+    newest = _newest_files(root, feeds)
     stale = [day for day in observed_days(root, zone)
-             if (first is None or day >= first) and day <= last and _sources_changed(root, day, zone, feeds)]
+             if (first is None or day >= first) and day <= last and _sources_changed(root, day, zone, newest)]
     written: list[date] = []
     for chunk in _runs(stale, CHUNK_DAYS):
         for day, rollup in roll_up_days(root, catalogue, chunk[0], chunk[-1], zone).items():
