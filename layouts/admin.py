@@ -19,6 +19,7 @@ from ioc.pages import Callback, Page, Route
 from ioc.wall.screens import ScreenBook, ScreenError
 from ioc.wall.screens import pairing_address as screen_address
 from ioc.web import WebContext, language
+from layouts import admin_peers
 
 USERS = "admin-users"
 USERS_MESSAGE = "admin-users-message"
@@ -84,6 +85,7 @@ def layout(_context: WebContext, **_query: Any) -> html.Div:
                     ]),
                     html.Div(id=KEYS, className="admin-keys"),
                     *screens_section(),
+                    *admin_peers.peers_section(),
                 ]),
                 html.Section(className="panel admin-panel admin-audit", children=[
                     html.H2(t("admin.audit", "vi"), className="panel-title"),
@@ -375,6 +377,7 @@ PAGE = Page(
             states=(State(SCREEN_ID, "value"), State(SCREEN_NAME, "value")),
             function=manage_screens,
         ),
+        *admin_peers.CALLBACKS,
         Callback(
             outputs=(Output(AUDIT_RESULTS, "children"),
                      Output(AUDIT_EXPORT, "href")),

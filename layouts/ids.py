@@ -275,3 +275,15 @@ REGIONAL_TITLE = "regional-title"
 REGIONAL_NOTE = "regional-note"
 REGIONAL_CARDS = "regional-cards"
 REGIONAL_MAP = "regional-map"
+
+# --- administration: sharing agreements with peer IOCs (layouts/admin_peers.py) -----------------------------
+ADMIN_PEER_ID = "admin-peer-id"
+ADMIN_PEER_NAME = "admin-peer-name"
+ADMIN_PEER_GRANULARITY = "admin-peer-granularity"
+ADMIN_PEER_DATASETS = "admin-peer-datasets"
+ADMIN_PEER_KPIS = "admin-peer-kpis"
+ADMIN_PEER_DAYS = "admin-peer-days"
+ADMIN_PEER_GRANT = "admin-peer-grant"
+ADMIN_PEERS = "admin-peers"
+ADMIN_PEERS_MESSAGE = "admin-peers-message"
+ADMIN_PEER_REVOKE = "admin-peer-revoke"  # pattern: {"type": ADMIN_PEER_REVOKE, "peer": <id>}
