@@ -44,7 +44,7 @@ def _roles_file(tmp_path: Path, text: str) -> Path:
 def test_the_demo_roles_give_each_role_what_the_issue_says(settings: Settings) -> None:
     roles = load_roles(settings.directory)
     assert permissions_of(roles, "operator") == {"control_room.view", "alerts.view", "alerts.act", "situation.view",
-                                                 "handover.view", "handover.act", "feeds.view"}
+                                                 "handover.view", "handover.act", "feeds.view", "service.manage"}
     assert permissions_of(roles, "manager") == {"control_room.view", "reports.view", "reports.export",
                                                 "situation.view", "handover.view"}
     # feed health read-only: the refused payloads as received and adapter tests stay with integrators
