@@ -1,8 +1,9 @@
 """The adapter runner: polls each feed on its interval with a timeout and retries, writes, keeps health.
 
-`poll_feed` is one poll of one feed as a plain function of its inputs; `poll_job` is the same with only
-serialisable arguments, so a Redis-backed job queue (RQ, Celery, ...) can run polls on other machines.
-`FeedScheduler` runs every feed in its own thread, so a failing or hanging feed never delays the others.
+`poll_feed` is one poll of one feed as a plain function of its inputs; `poll_configured` the same for a
+configured feed with the rules and listeners every runner attaches; `poll_job` the same with only
+serialisable arguments. `ioc.scheduler.FeedScheduler` runs every feed in its own thread (the demo), so a
+failing or hanging feed never delays the others; `ioc.worker` runs the polls as RQ jobs on several machines.
 """
 
 from __future__ import annotations
