@@ -7,6 +7,7 @@ Every change to a user or a key is written to the audit trail in the same transa
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ioc.audit import AuditTrail
+from ioc.cities import held_roles, parse_city_roles
 from ioc.keys import Keys
 from ioc.model import from_iso, to_iso, utcnow
 from ioc.roles import (
@@ -71,6 +73,8 @@ class User:
     created_by: str
     last_sign_in: datetime | None = None
     session: str = ""
+    # roles in the deployment's other cities (ioc.cities), as (city, role) pairs; `role` is the home city's
+    city_roles: tuple[tuple[str, str], ...] = ()
 
     # --- what Flask-Login asks of a user --------------------------------------------------------------
     @property
@@ -90,9 +94,12 @@ class User:
 
     def to_dict(self) -> dict[str, Any]:
         """For listings: never the hash."""
-        return {"name": self.name, "role": self.role, "disabled": self.disabled,
-                "created_at": to_iso(self.created_at) or None, "created_by": self.created_by,
-                "last_sign_in": to_iso(self.last_sign_in) or None}
+        listed = {"name": self.name, "role": self.role, "disabled": self.disabled,
+                  "created_at": to_iso(self.created_at) or None, "created_by": self.created_by,
+                  "last_sign_in": to_iso(self.last_sign_in) or None}
+        if self.city_roles:
+            listed["city_roles"] = dict(self.city_roles)
+        return listed
 
 
 def session_id(name: str, epoch: int, token: str) -> str:
@@ -131,6 +138,7 @@ def _user_from_hash(raw: dict[str, str]) -> User:
         created_at=from_iso(raw.get("created_at")),
         created_by=raw.get("created_by", ""),
         last_sign_in=from_iso(raw.get("last_sign_in")),
+        city_roles=tuple(sorted(parse_city_roles(raw.get("city_roles")).items())),
     )
 
 
@@ -181,7 +189,7 @@ class UserBook:
             cached = _recently_verified.get(value)
             return cached[0] if cached and time.monotonic() - cached[1] < OUTAGE_GRACE_SECONDS else None
         user = replace(_user_from_hash(raw), session=token) if raw else None
-        if user is None or user.disabled or user.epoch != epoch or self.roles.role(user.role) is None \
+        if user is None or user.disabled or user.epoch != epoch or not self._holds_a_role(user) \
                 or session_owner != name:
             _recently_verified.pop(value, None)
             return None
@@ -267,10 +275,23 @@ class UserBook:
                             states=lambda u: ("enabled" if not u.disabled else "disabled",
                                               "disabled" if disabled else "enabled"))
 
-    def set_role(self, name: str, role: str, *, actor: str, address: str = "") -> User:
-        self._check_role(role)
+    def set_role(self, name: str, role: str, *, actor: str, address: str = "", city: str | None = None) -> User:
+        """The user's role; with `city` other than this book's own (the deployment's home city), their role
+        in that city of the deployment ('' takes it away), kept in the record's `city_roles`."""
+        if city is None or city == self.keys.city:
+            self._check_role(role)
+            return self._change(name, actor=actor, address=address, action="user.role_changed",
+                                fields={"role": role}, states=lambda u: (u.role, role))
+        if role:
+            self._check_role(role)
+        current = self.get(name.strip().lower())
+        if current is None:
+            raise UserError(f"no user '{name}'")
+        roles = {**dict(current.city_roles), city: role}
+        text = json.dumps({held: value for held, value in sorted(roles.items()) if value})
         return self._change(name, actor=actor, address=address, action="user.role_changed",
-                            fields={"role": role}, states=lambda u: (u.role, role))
+                            fields={"city_roles": text},
+                            states=lambda u: (f"{city}:{dict(u.city_roles).get(city, '')}", f"{city}:{role}"))
 
     def set_password(self, name: str, password: str, *, actor: str, address: str = "") -> User:
         self._check_password(password)
@@ -304,6 +325,10 @@ class UserBook:
 
         return self.redis.transaction(_apply, key, sessions, value_from_callable=True)
 
+    def _holds_a_role(self, user: User) -> bool:
+        held = held_roles(user.role, dict(user.city_roles), self.keys.city)
+        return any(self.roles.role(role) is not None for role in held.values())
+
     def _check_role(self, role: str) -> None:
         if self.roles.role(role) is None:
             raise UserError(f"unknown role '{role}' (roles.yaml has: {', '.join(self.roles.roles)})")
@@ -314,8 +339,9 @@ class UserBook:
             raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
 
     # --- open-data API keys -----------------------------------------------------------------------------
-    def issue_api_key(self, holder: str, *, actor: str, address: str = "") -> str:
-        """A new key for a citizen developer (replacing the holder's previous one); returned once, kept hashed."""
+    def issue_api_key(self, holder: str, *, actor: str, address: str = "", city: str | None = None) -> str:
+        """A new key for a citizen developer (replacing the holder's previous one); returned once, kept hashed.
+        `city`: the deployment's city the key reads (ioc.cities); none is this book's own city."""
         holder = holder.strip().lower()
         if not USER_NAME.match(holder):
             raise UserError(f"key holder '{holder}': 2-40 lower-case letters, digits, '.', '_' or '-'")
@@ -325,8 +351,10 @@ class UserBook:
         pipe = self.redis.pipeline(transaction=True)
         if previous:
             pipe.hset(self.keys.api_key(previous), "disabled", "1")
-        pipe.hset(self.keys.api_key(digest), mapping={"holder": holder, "created_at": to_iso(utcnow()),
-                                                      "created_by": actor, "disabled": "0"})
+        record = {"holder": holder, "created_at": to_iso(utcnow()), "created_by": actor, "disabled": "0"}
+        if city and city != self.keys.city:
+            record["city"] = city
+        pipe.hset(self.keys.api_key(digest), mapping=record)
         pipe.hset(self.keys.api_keys(), holder, digest)
         self.audit.record(actor=actor, action="apikey.issued", object=f"apikey:{holder}", address=address,
                           note="replaces the previous key" if previous else "", pipe=pipe)
@@ -347,12 +375,18 @@ class UserBook:
 
     def api_key_holder(self, key: str) -> str | None:
         """The holder of a valid, not revoked key; None otherwise."""
+        found = self.api_key_owner(key)
+        return found[0] if found else None
+
+    def api_key_owner(self, key: str) -> tuple[str, str] | None:
+        """(holder, city) of a valid, not revoked key: the city it is bound to, this book's own when it names
+        none; None for any other key."""
         if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
             return None
         raw = self.redis.hgetall(self.keys.api_key(api_key_digest(key)))
-        if not raw or raw.get("disabled") == "1":
+        if not raw or raw.get("disabled") == "1" or not raw.get("holder"):
             return None
-        return raw.get("holder") or None
+        return raw["holder"], raw.get("city") or self.keys.city
 
     def api_key_holders(self) -> list[dict[str, str]]:
         holders = self.redis.hgetall(self.keys.api_keys())

@@ -97,16 +97,54 @@ def cmd_users_enable(args: argparse.Namespace) -> int:
     return _set_disabled(args, False)
 
 
+def _deployment_city(args: argparse.Namespace) -> str | None:
+    """`--city` checked against the deployment's cities (IOC_CITIES); None when not given."""
+    from ioc.cities import deployment_settings
+    from ioc.config import load_settings
+
+    if not getattr(args, "city", None):
+        return None
+    served = [settings.city.id for settings in deployment_settings(load_settings(args.config))]
+    if args.city not in served:
+        raise SystemExit(f"error: city '{args.city}' is not served by this deployment ({', '.join(served)}; "
+                         "IOC_CITIES lists the cities)")
+    return args.city
+
+
+def cmd_users_set_role(args: argparse.Namespace) -> int:
+    from ioc.auth import UserError
+
+    city = _deployment_city(args)
+    book, handle = _book(args)
+    role = "" if args.role == "none" else args.role
+    if not role and city in (None, book.keys.city):
+        print("error: 'none' takes away a role in another city; the home city's role is replaced, not removed",
+              file=sys.stderr)
+        handle.close()
+        return 2
+    try:
+        user = book.set_role(args.name, role, actor=_actor(), address="local", city=city)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        handle.close()
+    where = f" in {city}" if city else ""
+    print(f"user {user.name}: role{where} {role or 'removed'}; their open sessions end")
+    return 0
+
+
 def cmd_users_apikey(args: argparse.Namespace) -> int:
     from ioc.auth import UserError
 
+    city = _deployment_city(args)
     book, handle = _book(args)
     try:
         if args.revoke:
             done = book.revoke_api_key(args.name, actor=_actor(), address="local")
             print(f"API key of {args.name} revoked" if done else f"{args.name} has no API key")
             return 0 if done else 1
-        key = book.issue_api_key(args.name, actor=_actor(), address="local")
+        key = book.issue_api_key(args.name, actor=_actor(), address="local", city=city)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -170,4 +208,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     apikey = sub.add_parser("apikey", help="issue (or --revoke) the open-data API key of a holder")
     apikey.add_argument("name", help="who the key is for: an app or a developer")
     apikey.add_argument("--revoke", action="store_true")
+    apikey.add_argument("--city", help="the deployment's city the key reads (IOC_CITIES); default the served city")
+    set_role = sub.add_parser("set-role", help="change a user's role; with --city, their role in that city")
+    set_role.add_argument("name")
+    set_role.add_argument("--role", required=True, help="a role of roles.yaml; 'none' with --city takes it away")
+    set_role.add_argument("--city", help="a city of the deployment (IOC_CITIES); default the served city")
+    set_role.set_defaults(func=cmd_users_set_role)
     apikey.set_defaults(func=cmd_users_apikey)

@@ -15,11 +15,13 @@ import flask
 import redis
 from dash import ClientsideFunction
 from flask_caching import Cache
+from werkzeug.local import LocalProxy
 
 from ioc import api, odata
 from ioc.access import Access, cookie_secure_default, install
 from ioc.audit import audit_config_changes
 from ioc.auth import load_roles, may
+from ioc.cities import Deployment, deployment_of, deployment_settings
 from ioc.city_map import district_layer
 from ioc.config import PROJECT_ROOT, Feed, Settings, resolve_path
 from ioc.control_room import LiveCity
@@ -54,8 +56,10 @@ def context_of(server: flask.Flask) -> WebContext:
 
 
 def request_context() -> WebContext:
-    """The context of the app serving the current request (callbacks and layouts are handed it)."""
-    return context_of(flask.current_app)
+    """The context of the app serving the current request (callbacks and layouts are handed it): with several
+    cities, the context of the request's city (ioc.cities)."""
+    deployment = deployment_of(flask.current_app)
+    return deployment.current() if deployment is not None else context_of(flask.current_app)
 
 
 def language(lang: Any) -> str:
@@ -138,9 +142,10 @@ def public_health(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _healthz() -> flask.Response:
+    full = may("health.full")  # first: it loads the signed-in user, and with them the request's city
     context = request_context()
     body, status = health_report(context.store, context.settings, context.redis_kind)
-    if not may("health.full"):
+    if not full:
         body = public_health(body)
     response = flask.jsonify(body)
     response.status_code = status
@@ -172,6 +177,17 @@ def register_callback(app: dash.Dash, access: Access, callback: Callback, needs:
         access.record(key, needs)
 
 
+def city_context(app: dash.Dash, store: Store, settings: Settings, redis_kind: str, pages: tuple[Page, ...]
+                 ) -> WebContext:
+    """One city's context in `app`: its store, settings, live layers, and a cache of its own, whose entries
+    (flask-caching prefix in Redis, or a separate in-process cache) no other city's screen can read."""
+    cache = Cache(app.server, config=cache_config(store, redis_kind))
+    base = district_layer(settings.city)
+    return WebContext(store=store, settings=settings, redis_kind=redis_kind, cache=cache,
+                      live=LiveCity(store=store, settings=settings, cache=cache, base=base, background=True),
+                      pages=pages)
+
+
 def create_app(
     store: Store,
     settings: Settings,
@@ -187,6 +203,8 @@ def create_app(
     `cookie_secure`: session cookies over HTTPS only; default from roles.yaml (true) or IOC_COOKIE_SECURE.
     """
     roles = load_roles(settings.directory)
+    # IOC_CITIES: the other cities this deployment serves beside `settings`' (checked before anything starts)
+    cities = deployment_settings(settings)
     server = flask.Flask(__name__)
     # compressed: callbacks (JSON), scripts and styles. Not HTML: a page that carries a CSRF token next to
     # anything a visitor typed must not leak the token through its compressed size (BREACH)
@@ -200,21 +218,23 @@ def create_app(
         assets_folder=str(PROJECT_ROOT / "assets"),
         # page components exist only while their page is shown
         suppress_callback_exceptions=True,
-        title=settings.city.name.get(DEFAULT_LANGUAGE),
+        # several cities: no city's name in what every user's browser receives
+        title="IOC" if len(cities) > 1 else settings.city.name.get(DEFAULT_LANGUAGE),
         # the browser tab would otherwise flash "Updating..." on every live refresh
         update_title=None,
         # every screen's tick and the plotly bundle travel compressed (flask-compress)
         compress=True,
     )
-    cache = Cache(app.server, config=cache_config(store, redis_kind))
-    base = district_layer(settings.city)
-    context = WebContext(store=store, settings=settings, redis_kind=redis_kind, cache=cache,
-                         live=LiveCity(store=store, settings=settings, cache=cache, base=base, background=True),
-                         pages=in_order(pages))
-    app.server.extensions["ioc"] = context
+    contexts = {city.city.id: city_context(app, store if city is settings else Store(store.redis, city.city.id),
+                                           city, redis_kind, in_order(pages)) for city in cities}
+    context = contexts[settings.city.id]
+    deployment = Deployment(contexts=contexts)
+    app.server.extensions["ioc_cities"] = deployment
+    # modules that read the app's context directly (open data, sign-in pages) get the request's city too
+    app.server.extensions["ioc"] = LocalProxy(deployment.current) if deployment.several else context
     access = Access(app=app, pages=context.pages)
 
-    city_name = settings.city.name.get(DEFAULT_LANGUAGE)
+    city_name = "IOC" if deployment.several else settings.city.name.get(DEFAULT_LANGUAGE)
     for page in context.pages:
         name = t(page.title_key, DEFAULT_LANGUAGE)
         dash.register_page(page.module, path=page.path, name=name, title=f"{name} · {city_name}",
@@ -231,7 +251,9 @@ def create_app(
                        tile_url=settings.city.tile_url)
     api.install(app.server, security)
     odata.install(app.server, security)
-    with contextlib.suppress(redis.RedisError, OSError):
-        # rules, targets and roles are files: the first start on a changed file writes the change to the trail
-        audit_config_changes(store.redis, store.keys, Path(settings.directory), actor="config-file")
+    for served in contexts.values():
+        with contextlib.suppress(redis.RedisError, OSError):
+            # rules, targets and roles are files: the first start on a changed file writes the change to the trail
+            audit_config_changes(served.store.redis, served.store.keys, Path(served.settings.directory),
+                                 actor="config-file")
     return app

@@ -10,6 +10,8 @@ LANG_EN = "ioc-lang-en"
 CITY_NAME = "ioc-city-name"
 CITY_SUBTITLE = "ioc-city-subtitle"
 CITY_ZONE = "ioc-city-zone"
+# the city switch of a deployment serving several cities (a form posting to /city)
+CITY_SWITCH = "ioc-city-switch"
 NAV_CONTROL_ROOM = "ioc-nav-control-room"
 NAV_FEEDS = "ioc-nav-feeds"
 NAV_ALERTS = "ioc-nav-alerts"

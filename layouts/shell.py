@@ -8,9 +8,10 @@ import dash
 import redis
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from ioc.access import may_open
+from ioc.access import csrf_token, may_open
 from ioc.access.language import remember, request_language
-from ioc.auth import may
+from ioc.auth import current_user, may
+from ioc.cities import SWITCH_PATH, deployment_of
 from ioc.i18n import CITY_ZONE, local_time, t
 from ioc.model import utcnow
 from ioc.pages import Callback, Frame, Page
@@ -32,6 +33,26 @@ HEARTBEAT_LOST_MS = 3 * HEARTBEAT_MS
 def nav_pages(pages: tuple[Page, ...]) -> tuple[Page, ...]:
     """The pages the header links to, in nav order (those declared with a nav link id)."""
     return tuple(page for page in pages if page.nav_id is not None)
+
+
+def city_switch(lang: str) -> list[html.Form]:
+    """The city switch, for a user holding roles in several of the deployment's cities: a form posting the
+    chosen city to /city (the server checks the role there and audits); nothing for anyone else."""
+    deployment = deployment_of()
+    user = current_user()
+    if deployment is None or user is None:
+        return []
+    held = deployment.cities_of(user)
+    if len(held) < 2:
+        return []
+    current = deployment.current_city()
+    return [html.Form(id=ids.CITY_SWITCH, action=SWITCH_PATH, method="POST", className="ioc-city-switch",
+                      title=t("header.city_switch", lang), children=[
+        dcc.Input(type="hidden", name="csrf", value=csrf_token()),
+        *(html.Button(title, type="submit", name="city", value=city,
+                      className="ioc-lang-button ioc-lang-button--active" if city == current else "ioc-lang-button")
+          for city, title in deployment.names(lang) if city in held),
+    ])]
 
 
 def layout(context: WebContext) -> html.Div:
@@ -77,6 +98,7 @@ def layout(context: WebContext) -> html.Div:
                     html.Div(
                         className="ioc-header-right",
                         children=[
+                            *city_switch(lang),
                             # a handover due shows on every screen of a role that hands over
                             *(due_badge() if may(HANDOVER_PERMISSION) else []),
                             html.Div(

@@ -19,9 +19,11 @@ from ioc.access.screens import PAIR_ENDPOINT, PAIR_RULE, pair, refuse_revoked, r
 from ioc.access.security import Security
 from ioc.access.sessions import session_secret, session_user
 from ioc.access.signin import forbidden_page, login, logout, templates
+from ioc.access.switch import switch_city
 from ioc.access.throttle import Throttle
 from ioc.audit import AuditTrail
 from ioc.auth import Roles, User, UserBook
+from ioc.cities import SWITCH_PATH, deployment_of
 from ioc.config import ConfigError
 
 API_KEY_HEADER = "X-API-Key"
@@ -57,7 +59,13 @@ def install(app: dash.Dash, access: Access, store: Any, roles: Roles, *, cookie_
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     manager = flask_login.LoginManager()
     manager.init_app(server)
-    manager.user_loader(users.load_session)
+    deployment = deployment_of(server)
+    if deployment is None:
+        manager.user_loader(users.load_session)
+    else:
+        # several cities: the user as the request sees them, with their role in the session's city
+        manager.user_loader(lambda value: deployment.for_user(users.load_session(value)))
+        server.add_url_rule(SWITCH_PATH, "ioc_city", lambda: switch_city(security, deployment), methods=["POST"])
     policy = ContentPolicy(app, tile_url)
 
     server.register_blueprint(templates)
@@ -127,9 +135,17 @@ def _api_client(security: Security, user: User | None) -> str | None:
     """Who calls the API (a key holder or a signed-in user), after counting the call against their rate."""
     request = flask.request
     key = request.headers.get(API_KEY_HEADER, "")
-    client = f"key:{security.users.api_key_holder(key)}" if key else (f"user:{user.name}" if user else None)
-    if client is None or client == "key:None":
+    owner = security.users.api_key_owner(key) if key else None
+    client = f"key:{owner[0]}" if owner else (f"user:{user.name}" if user and not key else None)
+    if client is None:
         return None
+    if owner:
+        # a key reads the one city it was issued for, whatever the session says; a city no longer served
+        # here opens nothing (never the home city's data instead)
+        deployment = deployment_of()
+        served = deployment.bind(owner[1]) if deployment is not None else owner[1] == security.users.keys.city
+        if not served:
+            return None
     flask.g.ioc_api_client = client
     return client
 

@@ -21,6 +21,8 @@ ROUTE_PERMISSIONS: dict[str, str] = {
     "/_dash-dependencies": SIGNED_IN,
     "/reports/": "reports.export",
     "/api/v1/": "api",
+    # the city switch of a deployment of several cities: it checks the user's roles per city itself
+    "/city": SIGNED_IN,
 }
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/healthz", "/api/v1/openapi.json", "/_favicon.ico"})
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
