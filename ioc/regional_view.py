@@ -47,8 +47,8 @@ class Card:
     markers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _kpi_rows(kpis: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    return [(str(row.get("label") or row.get("id") or ""),
+def _kpi_rows(kpis: list[dict[str, Any]], lang: str) -> list[tuple[str, str, str]]:
+    return [(str((row.get("label_en") if lang == "en" else None) or row.get("label") or row.get("id") or ""),
              format_value(row["value"]) if isinstance(row.get("value"), int | float) else "—",
              str(row.get("unit") or "")) for row in kpis]
 
@@ -69,7 +69,7 @@ def own_card(context: Any, lang: str, now: datetime) -> Card:
     feeds = feed_summary({"items": [{"status": row.status} for row in feed_rows(settings, health, lang, now)]})
     city = settings.city
     return Card(id=city.id, name=city.name.get(lang), own=True, state="ok", state_text=t("regional.own", lang),
-                values_text=t("regional.live", lang), kpis=_kpi_rows(kpi_summary({"items": kpis})),
+                values_text=t("regional.live", lang), kpis=_kpi_rows(kpi_summary({"items": kpis}), lang),
                 alerts=alerts["counts"], alerts_total=alerts["total"],
                 feeds_ok=feeds.get("ok", 0), feeds_attention=sum(feeds.get(name, 0) for name in ATTENTION),
                 centre=(city.center[0], city.center[1]), markers=alerts["markers"])
@@ -93,7 +93,7 @@ def peer_card(peer: Any, reading: PeerReading, lang: str, now: datetime) -> Card
                         ago=age_text((now - reading.good_at).total_seconds(), lang))
     feeds = reading.feeds
     return Card(id=peer.id, name=peer.name.get(lang), own=False, state=reading.state, state_text=state_text,
-                values_text=values_text, kpis=_kpi_rows(reading.kpis), alerts=reading.alerts.get("counts", {}),
+                values_text=values_text, kpis=_kpi_rows(reading.kpis, lang), alerts=reading.alerts.get("counts", {}),
                 alerts_total=reading.alerts.get("total") if reading.good_at else None,
                 feeds_ok=feeds.get("ok", 0) if feeds else None,
                 feeds_attention=sum(feeds.get(name, 0) for name in ATTENTION) if feeds else None,
@@ -101,8 +101,8 @@ def peer_card(peer: Any, reading: PeerReading, lang: str, now: datetime) -> Card
 
 
 @cache
-def _peer_file(path: str, _mtime: float) -> PeerFile:
-    return load_peers(Path(path))
+def _peer_file(folder: str, _path: str, _mtime: float) -> PeerFile:
+    return load_peers(Path(folder))  # cached per file and version: an edited peers.yaml is read again
 
 
 def regional_of(context: Any) -> Regional:
@@ -110,7 +110,7 @@ def regional_of(context: Any) -> Regional:
     folder = context.settings.directory
     path = peers_path(folder)
     mtime = path.stat().st_mtime if path.exists() else 0.0
-    return Regional(context.store.redis, context.store.keys, _peer_file(str(folder), mtime))
+    return Regional(context.store.redis, context.store.keys, _peer_file(str(folder), str(path), mtime))
 
 
 def cards(context: Any, regional: Regional, lang: str, now: datetime) -> list[Card]:
