@@ -1,8 +1,8 @@
 """WSGI entry point for production: `gunicorn -w 4 'ioc.wsgi:server'` with IOC_REDIS_URL set.
 
 The dashboard is stateless (all shared state in Redis, its cache on Redis), so several workers serve one
-city; the adapters run separately (`ioc adapters run NAME --once` from a scheduler, or `poll_job` on a
-Redis-backed job queue).
+city; the adapters run separately, as RQ jobs (`ioc scheduler` enqueues each feed's polls, `ioc worker`
+processes run them; see docs/deploy.md).
 """
 
 from __future__ import annotations
