@@ -26,7 +26,8 @@ from ioc.sharing.peers import Peer, PeerFile
 SEVERITIES = ("extreme", "severe", "moderate", "minor", "unknown")
 MAX_MARKERS = 200  # alert markers kept per peer for the region map
 MAX_KPIS = 8  # headline numbers kept per peer for its card
-PATHS = {"kpis": "/api/v1/kpis", "alerts": "/api/v1/alerts?limit=500", "feeds": "/api/v1/feeds"}
+PATHS = {"kpis": "/api/v1/kpis?lang=vi", "alerts": "/api/v1/alerts?limit=500", "feeds": "/api/v1/feeds"}
+KPI_LABELS_EN = "/api/v1/kpis?lang=en"  # the same KPIs' English labels, read beside the Vietnamese ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,17 @@ class PeerReading:
 # --- what a peer's answers become ------------------------------------------------------------------------
 
 
-def kpi_summary(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"id": row.get("id"), "label": row.get("label") or row.get("id"), "value": row.get("value"),
-             "unit": row.get("unit") or ""} for row in (body.get("items") or [])[:MAX_KPIS] if isinstance(row, dict)]
+def kpi_summary(body: dict[str, Any], english: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The first KPIs with their label in both languages (`english`: the same answer asked in English)."""
+    labels_en = {row.get("id"): row.get("label") for row in (english or {}).get("items") or []
+                 if isinstance(row, dict)}
+    rows = []
+    for row in (body.get("items") or [])[:MAX_KPIS]:
+        if isinstance(row, dict):
+            label = row.get("label") or row.get("id")
+            rows.append({"id": row.get("id"), "label": label, "label_en": labels_en.get(row.get("id")) or label,
+                         "value": row.get("value"), "unit": row.get("unit") or ""})
+    return rows
 
 
 def alert_summary(body: dict[str, Any]) -> dict[str, Any]:
@@ -110,10 +119,18 @@ class Outcome:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-async def _fetch(client: httpx.AsyncClient, peer: Peer, auth: httpx.Auth | None, what: str) -> dict[str, Any]:
-    response = await client.get(peer.base_url.rstrip("/") + PATHS[what], auth=auth or httpx.USE_CLIENT_DEFAULT)
+async def _get(client: httpx.AsyncClient, peer: Peer, auth: httpx.Auth | None, path: str) -> dict[str, Any]:
+    response = await client.get(peer.base_url.rstrip("/") + path, auth=auth or httpx.USE_CLIENT_DEFAULT)
     response.raise_for_status()
-    return SUMMARIES[what](response.json())
+    return response.json()
+
+
+async def _fetch(client: httpx.AsyncClient, peer: Peer, auth: httpx.Auth | None, what: str) -> Any:
+    if what == "kpis":
+        body, english = await asyncio.gather(_get(client, peer, auth, PATHS[what]),
+                                             _get(client, peer, auth, KPI_LABELS_EN))
+        return kpi_summary(body, english)
+    return SUMMARIES[what](await _get(client, peer, auth, PATHS[what]))
 
 
 async def read_peer(client: httpx.AsyncClient, peer: Peer, slow_after: float) -> Outcome:

@@ -100,6 +100,9 @@ def test_a_slow_and_a_dead_peer_never_hold_the_live_one_back(peer_app: dash.Dash
     assert live.state == "ok", live
     assert live.alerts["counts"] == {"severe": 1} and live.alerts["markers"][0]["lon"] == 108.2
     assert any(row["unit"] == "µg/m³" or row["value"] is not None for row in live.kpis)
+    # each KPI's label in both interface languages, from the peer's own catalogue
+    air = next(row for row in live.kpis if row["id"] == f"feed:{peer_app.server.extensions['ioc'].settings.feeds[0].name}")
+    assert (air["label"], air["label_en"]) == ("PM2.5 trung bình", "Mean PM2.5")
     assert sum(live.feeds.values()) == len(peer_app.server.extensions["ioc"].settings.feeds)
     assert slow.state == "slow" and "within 1 s" in slow.error and slow.good_at is None
     assert dead.state == "down" and dead.error == "ConnectError"
