@@ -90,6 +90,22 @@ def held_roles(role: str, city_roles: Mapping[str, str], home: str) -> dict[str,
     return {**({home: role} if role else {}), **{city: held for city, held in city_roles.items() if held}}
 
 
+# the words a city's name starts or ends with that a switch between cities need not repeat on every button
+_ADMINISTRATIVE_PREFIXES = ("Thành phố ", "Tỉnh ", "TP. ")
+_ADMINISTRATIVE_SUFFIXES = (" City", " Province")
+
+
+def short_name(name: str) -> str:
+    """'Thành phố Đà Nẵng' -> 'Đà Nẵng', 'Hue City' -> 'Hue': the header has room for short names only."""
+    for prefix in _ADMINISTRATIVE_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix) :]
+    for suffix in _ADMINISTRATIVE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 @dataclass(frozen=True, slots=True)
 class Deployment:
     """The cities of one app: their contexts in order (the home city first) and their display names."""
@@ -105,7 +121,11 @@ class Deployment:
         return len(self.contexts) > 1
 
     def names(self, lang: str) -> list[tuple[str, str]]:
-        return [(city, context.settings.city.name.get(lang)) for city, context in self.contexts.items()]
+        """(city id, name without its administrative word) of every city, for the header's switch."""
+        return [
+            (city, short_name(context.settings.city.name.get(lang)))
+            for city, context in self.contexts.items()
+        ]
 
     def cities_of(self, user: Any) -> list[str]:
         """The deployment's cities `user` holds a role in, in the deployment's order."""

@@ -69,7 +69,9 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         return 0
     for user in users:
         state = "disabled" if user["disabled"] else "active"
-        print(f"{user['name']:<24} {user['role']:<12} {state:<9} last sign-in {user['last_sign_in'] or 'never'}")
+        elsewhere = "".join(f" {city}:{role}" for city, role in user.get("city_roles", {}).items())
+        print(f"{user['name']:<24} {user['role']:<12} {state:<9} last sign-in {user['last_sign_in'] or 'never'}"
+              + (f" other cities:{elsewhere}" if elsewhere else ""))
     print(f"{len(users)} users")
     return 0
 

@@ -60,6 +60,7 @@ def layout(context: WebContext) -> html.Div:
     # the browser's chosen language (a cookie the sign-in page shares), else the city's
     lang = request_language()
     now = utcnow()
+    switch = city_switch(lang)
     return html.Div(
         className="ioc-app",
         children=[
@@ -79,8 +80,10 @@ def layout(context: WebContext) -> html.Div:
                             html.Div(
                                 [
                                     html.Div(settings.city.name.get(lang), id=ids.CITY_NAME, className="ioc-city"),
+                                    # a user of several cities gets the switch in the subtitle's place
                                     html.Div(t("app.subtitle", lang), id=ids.CITY_SUBTITLE,
-                                             className="ioc-subtitle"),
+                                             className="ioc-subtitle", **({"hidden": True} if switch else {})),
+                                    *switch,
                                 ]
                             ),
                         ],
@@ -98,7 +101,6 @@ def layout(context: WebContext) -> html.Div:
                     html.Div(
                         className="ioc-header-right",
                         children=[
-                            *city_switch(lang),
                             # a handover due shows on every screen of a role that hands over
                             *(due_badge() if may(HANDOVER_PERMISSION) else []),
                             html.Div(

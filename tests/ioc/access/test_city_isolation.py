@@ -95,8 +95,8 @@ def two_cities(store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
     # a Redis-backed dashboard cache, as in production: each city's entries under its own prefix
     app = create_app(store, settings, redis_kind="redis-server", cookie_secure=False)
     add_user(app, "danang-only", "admin")  # every permission, in Da Nang only: the widest sweep
-    add_user(app, "both", "operator")
-    app.server.extensions["ioc_security"].users.set_role("both", "operator", actor="test", city="hue")
+    add_user(app, "both", "admin")
+    app.server.extensions["ioc_security"].users.set_role("both", "admin", actor="test", city="hue")
     app.server.test_client().get("/healthz")  # Dash adds its page container's callback on the first request
     yield app
 
@@ -161,32 +161,41 @@ def callback_requests(app: dash.Dash) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{key}#changed", body
 
 
-def test_a_user_of_one_city_sees_nothing_of_the_other_anywhere(two_cities: dash.Dash) -> None:
-    app = two_cities
-    client = sign_in(app, "danang-only")
+def sweep(app: dash.Dash, client: FlaskClient, other: tuple[str, ...], own: tuple[str, ...]) -> None:
+    """Every registered route and callback through `client`: none may answer with `other`'s traces; the
+    sweep must have read real data (`own`'s traces) on pages' callbacks, /api/v1 and /odata/v4."""
     answered: dict[str, int] = {}
     with_own_data = []
     for path in swept_routes(app):
         response = client.get(path)
         text = body_text(response)
-        assert not leaks(text), (path, leaks(text))
+        assert not leaks(text, other), (path, leaks(text, other))
         answered[path] = response.status_code
-        if leaks(text, DANANG_TRACES):
+        if leaks(text, own):
             with_own_data.append(path)
     for name, body in callback_requests(app):
         response = post_callback(client, body)
         text = body_text(response)
-        assert not leaks(text), (name, leaks(text))
+        assert not leaks(text, other), (name, leaks(text, other))
         answered[name] = response.status_code
-        if leaks(text, DANANG_TRACES):
+        if leaks(text, own):
             with_own_data.append(name)
-    # the sweep read real data: pages, callbacks and open data all answered with Da Nang's
     ok = [name for name, status in answered.items() if status == 200]
     assert len(ok) > 40, answered
     assert any(name.startswith("/api/v1/") for name in with_own_data), with_own_data
     assert any(name.startswith("/odata/v4/") for name in with_own_data), with_own_data
     assert sum(1 for name in with_own_data if not name.startswith("/")) >= 3, with_own_data
     assert all(answered[path] == 200 for path in ("/", "/alerts", "/api/v1/entities", "/odata/v4/Entities"))
+
+
+def test_a_user_of_one_city_sees_nothing_of_the_other_anywhere(two_cities: dash.Dash) -> None:
+    sweep(two_cities, sign_in(two_cities, "danang-only"), HUE_TRACES, DANANG_TRACES)
+
+
+def test_a_user_who_chose_the_other_city_sees_nothing_of_the_first(two_cities: dash.Dash) -> None:
+    client = sign_in(two_cities, "both")
+    assert client.post(SWITCH_PATH, data={"city": "hue", "csrf": csrf_of(client)}).status_code == 303
+    sweep(two_cities, client, DANANG_TRACES, HUE_TRACES)
 
 
 def test_a_key_of_one_city_reads_only_that_city(two_cities: dash.Dash) -> None:
