@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ioc.audit import AuditTrail
-from ioc.cities import held_roles, parse_city_roles
+from ioc.cities import allowed_in_deployment, held_roles, parse_city_roles
 from ioc.keys import Keys
 from ioc.model import from_iso, to_iso, utcnow
 from ioc.roles import (
@@ -459,4 +459,4 @@ def may(permission: str) -> bool:
     if user is None:
         return False
     roles: Roles | None = flask.current_app.extensions.get("ioc_roles")
-    return roles is not None and roles.allows(user.role, permission)
+    return roles is not None and allowed_in_deployment(roles, user, permission)

@@ -167,6 +167,24 @@ class Deployment:
         return True
 
 
+# Powers over the whole deployment, not one city: accounts are deployment-wide, so managing users, roles and
+# API keys takes the permission in the home city, whatever a role elsewhere grants (an administrator of one
+# city must not make themselves an administrator of another).
+DEPLOYMENT_WIDE = frozenset({"users.manage"})
+
+
+def allowed_in_deployment(roles: Any, user: Any, permission: str) -> bool:
+    """Whether `user`'s role in the request's city grants `permission`; for a deployment-wide permission with
+    several cities, their role in the home city must grant it too."""
+    if not roles.allows(user.role, permission):
+        return False
+    deployment = deployment_of()
+    if deployment is None or permission not in DEPLOYMENT_WIDE:
+        return True
+    home_role = held_roles("", dict(user.city_roles), deployment.home).get(deployment.home, "")
+    return bool(home_role) and roles.allows(home_role, permission)
+
+
 def deployment_of(app: flask.Flask | None = None) -> Deployment | None:
     """The app's deployment when it serves several cities; None for one city (nothing changes then)."""
     app = app or (flask.current_app if flask.has_app_context() else None)

@@ -12,6 +12,7 @@ import dash
 from dash._pages import _path_to_page
 
 from ioc.auth import EVERYTHING, Roles, User
+from ioc.cities import allowed_in_deployment
 from ioc.pages import SIGNED_IN, Page, in_order
 from ioc.wall.screens import ScreenPrincipal
 
@@ -130,7 +131,7 @@ def allowed(roles: Roles, user: User | ScreenPrincipal | None, needed: Iterable[
         return False
     if isinstance(user, ScreenPrincipal):  # a wall screen: its fixed view-only set, whatever roles.yaml says
         return all(item == SIGNED_IN or user.allows(item) for item in needed)
-    return all(item == SIGNED_IN or roles.allows(user.role, item) for item in needed)
+    return all(item == SIGNED_IN or allowed_in_deployment(roles, user, item) for item in needed)
 
 
 def safe_href(url: Any) -> str | None:

@@ -249,3 +249,23 @@ def test_a_user_with_roles_in_both_switches_and_then_reads_only_the_chosen_city(
         text = body_text(client.get(path))
         assert MARKS["hue"] in text and not leaks(text, DANANG_TRACES), path
     assert audit_entries(two_cities, "city.selected") == [("both", "city:hue", "danang", "hue")]
+
+
+def test_managing_users_takes_the_home_citys_permission_whatever_another_city_grants(
+    two_cities: dash.Dash,
+) -> None:
+    users = two_cities.server.extensions["ioc_security"].users
+    add_user(two_cities, "hue-admin", "operator")
+    users.set_role("hue-admin", "admin", actor="test", city="hue")
+    client = sign_in(two_cities, "hue-admin")
+    assert client.post(SWITCH_PATH, data={"city": "hue", "csrf": csrf_of(client)}).status_code == 303
+    assert client.get("/reports").status_code == 200  # an administrator in Hue: Hue's pages
+    # accounts are the deployment's: an administrator of Hue alone may not manage them (nor make themselves
+    # an administrator of Da Nang)
+    assert client.get("/admin").status_code == 403
+    users_callback = next(key for key in two_cities.callback_map if "admin-users.children" in key)
+    assert post_callback(client, callback_body(two_cities, users_callback)).status_code == 403
+    both = sign_in(two_cities, "both")  # an administrator in both: in Hue too
+    assert both.post(SWITCH_PATH, data={"city": "hue", "csrf": csrf_of(both)}).status_code == 303
+    assert both.get("/admin").status_code == 200
+    assert post_callback(both, callback_body(two_cities, users_callback)).status_code == 200
