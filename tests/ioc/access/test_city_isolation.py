@@ -269,3 +269,14 @@ def test_managing_users_takes_the_home_citys_permission_whatever_another_city_gr
     assert both.post(SWITCH_PATH, data={"city": "hue", "csrf": csrf_of(both)}).status_code == 303
     assert both.get("/admin").status_code == 200
     assert post_callback(both, callback_body(two_cities, users_callback)).status_code == 200
+
+
+def test_each_city_has_a_dashboard_cache_of_its_own(two_cities: dash.Dash) -> None:
+    # a cache entry named without its city (a layer, a snapshot, a drawing) still cannot reach another city
+    contexts = two_cities.server.extensions["ioc_cities"].contexts
+    danang, hue = contexts["danang"].cache, contexts["hue"].cache
+    danang.set("same-name", MARKS["danang"])
+    hue.set("same-name", MARKS["hue"])
+    assert (danang.get("same-name"), hue.get("same-name")) == (MARKS["danang"], MARKS["hue"])
+    client = contexts["danang"].store.redis
+    assert client.keys("ioc:{hue}:web_cache:same-name") and client.keys("ioc:{danang}:web_cache:same-name")
