@@ -3,7 +3,6 @@ map, the tiles and the alert list draw it with the live rendering code."""
 
 from __future__ import annotations
 
-import gc
 import threading
 import zlib
 from collections import OrderedDict
@@ -23,7 +22,7 @@ from ioc.live_map import FeedLayer, MapPlan, MapState, build_feed_layer, full_fi
 from ioc.map_view import WHOLE_CITY, ScreenView
 from ioc.model import Alert
 from ioc.playback.alerts import alerts_at
-from ioc.playback.records import PastRecords, records_at
+from ioc.playback.records import PastRecords, cyclic_gc_paused, records_at
 from ioc.store import FeedHealth, Store, _event_as_entity
 
 MOMENTS_KEPT = 8  # past moments a process keeps built: screens playing the same minute share one build
@@ -56,8 +55,9 @@ class PlaybackCity:
         with self._lock:
             held = self._records.get(at)
         if held is None:
-            held = (records_at(self.root, at, client=self.store.redis, keys=self.store.keys),
-                    alerts_at(self.root, self.store.redis, self.store.keys, at))
+            with cyclic_gc_paused():
+                held = (records_at(self.root, at, client=self.store.redis, keys=self.store.keys),
+                        alerts_at(self.root, self.store.redis, self.store.keys, at))
             with self._lock:
                 self._records[at] = held
                 while len(self._records) > MOMENTS_KEPT:
@@ -71,16 +71,10 @@ class PlaybackCity:
             tick = self._ticks.get((at, lang))
         if tick is not None:
             return tick
-        past, alerts = self.records(at)
-        health = {feed.name: _health(feed, past.last_batch.get(feed.name)) for feed in self.settings.feeds}
-        # tens of thousands of small objects made at once: the cyclic collector would walk them over and over
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with cyclic_gc_paused():
+            past, alerts = self.records(at)
+            health = {feed.name: _health(feed, past.last_batch.get(feed.name)) for feed in self.settings.feeds}
             layers = {feed.name: self._layer(feed, past, lang) for feed in self.feeds}
-        finally:
-            if collecting:
-                gc.enable()
         state = MapState(plan=self.plan, layers=layers, stale_feeds=stale_of(self.settings.feeds, health, at),
                          alerts=alerts, alerts_version=_alerts_version(alerts), lang=lang)
         tick = Tick(state=state, health=health, now=at)

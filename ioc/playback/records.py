@@ -13,7 +13,10 @@ included.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -36,6 +39,9 @@ _NO_STREAM = (0, 0)
 SNAPSHOTS_KEPT = 4  # decoded snapshots a process keeps (10,000 records are a few MB)
 TAIL_PAGE = 100  # archive stream entries read from Redis at a time (each holds a batch, 30 KB on average)
 
+_DATABASE: duckdb.DuckDBPyConnection | None = None  # the process's in-memory DuckDB (closed before a fork)
+_DATABASE_LOCK = threading.Lock()
+
 
 @dataclass(slots=True)
 class PastRecords:
@@ -49,17 +55,25 @@ class PastRecords:
     from_redis: int = 0  # archive stream entries read from Redis (not archived yet)
 
 
-def records_at(root: Path, at: datetime, *, client: redis.Redis | None = None, keys: Keys | None = None
-               ) -> PastRecords:
-    """The records of every feed at `at` (UTC): the snapshot before it with the changes after it laid over."""
-    # thousands of small dicts decoded at once: the cyclic collector would walk them all several times over
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """The cyclic collector off while a moment is built: tens of thousands of small dicts (records, then the
+    layers' lists) made at once would have it walk them all many times over. They hold no cycles; reference
+    counting frees them."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _records_at(Path(root), at, client, keys)
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def records_at(root: Path, at: datetime, *, client: redis.Redis | None = None, keys: Keys | None = None
+               ) -> PastRecords:
+    """The records of every feed at `at` (UTC): the snapshot before it with the changes after it laid over."""
+    with cyclic_gc_paused():
+        return _records_at(Path(root), at, client, keys)
 
 
 def _records_at(root: Path, at: datetime, client: redis.Redis | None, keys: Keys | None) -> PastRecords:
@@ -75,8 +89,7 @@ def _records_at(root: Path, at: datetime, client: redis.Redis | None, keys: Keys
     changes = _in_range(files_of(Path(root), "entities", first_day, at.date()), low, high)
     events = _in_range(files_of(Path(root), "events", first_day, at.date()), low, high)
     observations = _in_range(files_of(Path(root), "observations", first_day, at.date() + timedelta(days=1)), low, high)
-    with duckdb.connect() as connection:
-        connection.execute("SET TimeZone = 'UTC'")
+    with _cursor() as connection:
         if changes:
             _lay_over(past, _winners(connection, changes, low, at))
         if events:
@@ -88,6 +101,32 @@ def _records_at(root: Path, at: datetime, client: redis.Redis | None, keys: Keys
     for feed, records in past.events.items():
         past.events[feed] = [record for record in records if _active(record, at)]
     return past
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor of the process's one in-memory DuckDB database: opening and closing a database for each moment
+    cost about as much as its queries. A cursor per moment, since one connection serves one thread at a time."""
+    global _DATABASE
+    with _DATABASE_LOCK:
+        if _DATABASE is None:
+            _DATABASE = duckdb.connect()
+        cursor = _DATABASE.cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor
+
+
+def close_database() -> None:
+    """Close the process's DuckDB database (reopened when next asked). Done before every fork: a child must not
+    inherit it, since freeing the copy waits on the parent's worker threads, which a fork does not copy."""
+    global _DATABASE
+    with _DATABASE_LOCK:
+        if _DATABASE is not None:
+            _DATABASE.close()
+            _DATABASE = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=close_database)
 
 
 # --- the snapshot ---------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ minutes, not archived yet, come from Redis."""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from ioc.lifecycle import LifecycleSettings, sweep
 from ioc.map_view import WHOLE_CITY
 from ioc.model import Alert, Batch, Entity, Event, Severity
 from ioc.playback import PlaybackCity, alerts_at, records_at
+from ioc.playback.records import close_database
 from ioc.store import Store
 
 T0 = datetime(2026, 3, 2, 23, 55, tzinfo=UTC)  # the ten minutes cross midnight (UTC)
@@ -135,6 +138,32 @@ def test_from_the_archive_alone_and_the_redis_part_said(
     recent = records_at(tmp_path, _minute(9) + timedelta(seconds=30), client=store.redis, keys=store.keys)
     assert recent.from_redis > 0  # minutes 8 and 9 were never archived
 
+
+
+def _archived_buses(root: Path, at: datetime, answer: Any) -> None:
+    buses = sorted(records_at(root, at).entities["bus-vehicles"])
+    close_database()  # as the worker's own fork or exit would: hangs on a database inherited from the parent
+    answer.put(buses)
+
+
+def test_a_forked_worker_reads_with_a_database_of_its_own_and_the_collector_is_left_on(
+        store: Store, tmp_path: Path, recorded: dict[int, dict[str, Any]]) -> None:
+    at = _minute(5) + timedelta(seconds=30)
+    assert gc.isenabled()
+    here = sorted(records_at(tmp_path, at).entities["bus-vehicles"])  # opens this process's DuckDB
+    assert gc.isenabled()  # paused while the moment was built, then on again
+    assert here == sorted(recorded[5]["entities"]["bus-vehicles"])
+    context = multiprocessing.get_context("fork")  # as a web server's forked workers start
+    answer = context.Queue()
+    child = context.Process(target=_archived_buses, args=(tmp_path, at, answer))
+    child.start()
+    try:
+        assert answer.get(timeout=60) == here  # freeing an inherited database would hang the child
+    finally:
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0
 
 def test_a_moved_bus_is_drawn_at_its_old_place_with_its_tiles(
         store: Store, settings: Settings, tmp_path: Path, recorded: dict[int, dict[str, Any]]) -> None:
