@@ -15,7 +15,7 @@ from ioc.config import Settings
 from ioc.handover import Handover
 from ioc.handover_summary import counts, sections, window_text
 from ioc.i18n import local_time, t
-from ioc.kpis.exports.pdf_writer import BOLD, FONT, PAGE, _escape, _fonts, _styles
+from ioc.kpis.exports.pdf_writer import BOLD, FONT, PAGE, _escape, _fonts, _styles, page_footer
 from ioc.model import from_iso
 
 HEADER_BAND = "#1f3250"
@@ -93,13 +93,6 @@ def write(summary: dict[str, Any], handover: Handover, settings: Settings, *, la
             story += [heading, _table(section.columns, section.rows, styles)]
         story.append(Spacer(1, 2 * mm))
 
-    def _footer(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(colors.HexColor("#667"))
-        canvas.drawString(12 * mm, 7 * mm, f"{title} · {window_text(summary, lang)}")
-        canvas.drawRightString(PAGE[0] - 12 * mm, 7 * mm, t("reports.page", lang, n=doc.page))
-        canvas.restoreState()
-
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    footer = page_footer(f"{title} · {window_text(summary, lang)}", lang)
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -82,6 +83,20 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def page_footer(text: str, lang: str) -> Callable[[Any, Any], None]:
+    """What every page of a document of ours carries at its foot: what it is, and its page number."""
+
+    def draw(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(colors.HexColor("#667"))
+        canvas.drawString(12 * mm, 7 * mm, text)
+        canvas.drawRightString(PAGE[0] - 12 * mm, 7 * mm, t("reports.page", lang, n=doc.page))
+        canvas.restoreState()
+
+    return draw
 
 
 def _png(figure: Figure, width_mm: float) -> Image:
@@ -242,13 +257,6 @@ def write(report: Report, settings: Settings, *, lang: str = "vi", kpi_id: str |
         layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(layout)
 
-    def _footer(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.setFillColor(colors.HexColor("#667"))
-        canvas.drawString(12 * mm, 7 * mm, f"{title} · {report.period.display()}")
-        canvas.drawRightString(PAGE[0] - 12 * mm, 7 * mm, t("reports.page", lang, n=doc.page))
-        canvas.restoreState()
-
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    footer = page_footer(f"{title} · {report.period.display()}", lang)
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
