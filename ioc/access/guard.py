@@ -14,7 +14,7 @@ import flask_login
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ioc.access.headers import ContentPolicy, add_headers
-from ioc.access.permissions import LOGIN_PATH, Access, ForgedRequest, allowed, is_public
+from ioc.access.permissions import LOGIN_PATH, Access, ForgedRequest, allowed, is_public, refuse
 from ioc.access.screens import PAIR_ENDPOINT, PAIR_RULE, pair, refuse_revoked, resend_cookie, screen_principal
 from ioc.access.security import Security
 from ioc.access.sessions import session_secret, session_user
@@ -148,11 +148,3 @@ def _api_client(security: Security, user: User | None) -> str | None:
             return None
     flask.g.ioc_api_client = client
     return client
-
-
-def refuse(status: int, message: str) -> flask.Response:
-    response = flask.jsonify({"error": message, "status": status})
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Session realm="ioc", ApiKey header="X-API-Key"'
-    return response

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dash
+import flask
 from dash._pages import _path_to_page
 
 from ioc.auth import EVERYTHING, Roles, User
@@ -168,3 +169,12 @@ def may_open(path: str) -> bool:
     roles: Roles | None = flask.current_app.extensions.get("ioc_roles")
     page = next((page for page in access.pages if page.path == path), None) if access else None
     return roles is not None and page is not None and allowed(roles, current_user(), {page.permission})
+
+
+def refuse(status: int, message: str) -> flask.Response:
+    """A refusal as JSON (callbacks, API routes, forms): its status, and for 401 how to authenticate."""
+    response = flask.jsonify({"error": message, "status": status})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Session realm="ioc", ApiKey header="X-API-Key"'
+    return response

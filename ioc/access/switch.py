@@ -7,7 +7,7 @@ import hmac
 
 import flask
 
-from ioc.access.permissions import safe_next
+from ioc.access.permissions import refuse, safe_next
 from ioc.access.security import Security
 from ioc.access.signin import csrf_token
 from ioc.auth import current_address, current_user
@@ -16,8 +16,6 @@ from ioc.cities import SESSION_CITY, Deployment
 
 def switch_city(security: Security, deployment: Deployment) -> flask.Response:
     """POST /city (city, csrf, next): the session's city becomes `city`, then back to `next` (default /)."""
-    from ioc.access.guard import refuse
-
     user = current_user()
     if user is None:
         return refuse(401, "sign-in required")
