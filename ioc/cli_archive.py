@@ -41,7 +41,9 @@ def cmd_archive(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         raise SystemExit(f"error: {exc} (the archive is copied from the IOC's Redis)") from None
     store = Store(handle.client, settings.city.id)
-    archiver = Archiver(store.redis, store.keys, folder)
+    from ioc.kpis.archive_rollups import daily_compaction
+
+    archiver = Archiver(store.redis, store.keys, folder, after_round=daily_compaction(folder, settings))
     try:
         if args.once:
             done = archiver.archive_once()

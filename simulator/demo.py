@@ -43,12 +43,13 @@ def _demo_archiver(settings: Settings, handle: RedisHandle) -> tuple:
     """The history archive in a thread: a round every `interval` of archive.yaml, into its folder."""
     from ioc.archive import load_archive_settings, start_archiver
     from ioc.keys import Keys
+    from ioc.kpis.archive_rollups import daily_compaction
 
     archive = load_archive_settings(settings.directory)
     folder = archive.directory()
     print(f"archive: {folder}, a round every {archive.interval:g} s", flush=True)
     return start_archiver(handle.client, Keys(settings.city.id), folder, interval=archive.interval,
-                          retention=archive.retention.days())
+                          retention=archive.retention.days(), after_round=daily_compaction(folder, settings))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

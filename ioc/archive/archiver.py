@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -59,8 +60,11 @@ class Archiver:
     """Copies one city's batches and alert transitions from Redis to the archive folder."""
 
     def __init__(self, client: redis.Redis, keys: Keys, root: Path, *, consumer: str = "archiver",
-                 count: int = READ_COUNT) -> None:
+                 count: int = READ_COUNT, after_round: Callable[[], object] | None = None) -> None:
         self.redis = client
+        # what else a round does once its files are on disk (the KPI roll-up of finished days, which the
+        # archive package may not import: ioc.kpis builds on it)
+        self.after_round = after_round
         self.keys = keys
         self.root = Path(root)
         self.consumer = consumer
@@ -134,6 +138,11 @@ class Archiver:
             compact(self.root, today - timedelta(days=1))  # a day late: an hour's late data still lands apart
         except (redis.RedisError, OSError) as error:  # Redis restarting, disk full: try next round
             log.warning("archive round failed: %s", error)
+        if self.after_round is not None:
+            try:
+                self.after_round()
+            except Exception:  # a roll-up that fails must not stop the copying out of Redis: next round again
+                log.exception("archive: the work after the round failed")
 
     def snapshot_if_due(self, now: float | None = None) -> Snapshot | None:
         """Every SNAPSHOT_EVERY seconds, the city's records as they are (playback starts from the last one)."""
@@ -318,11 +327,11 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def start_archiver(client: redis.Redis, keys: Keys, root: Path, *, interval: float,
-                   retention: dict[str, int]) -> tuple[threading.Thread, threading.Event]:
+def start_archiver(client: redis.Redis, keys: Keys, root: Path, *, interval: float, retention: dict[str, int],
+                   after_round: Callable[[], object] | None = None) -> tuple[threading.Thread, threading.Event]:
     """The archiver in a daemon thread (the demo's); set the event to stop it after its round."""
     stop = threading.Event()
-    archiver = Archiver(client, keys, root)
+    archiver = Archiver(client, keys, root, after_round=after_round)
     thread = threading.Thread(target=archiver.run, args=(stop,), kwargs={"interval": interval, "retention": retention},
                               name="ioc-archiver", daemon=True)
     thread.start()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,12 +31,13 @@ import pyarrow.parquet as pq
 
 from ioc.archive.files import files_of, partition_dir
 from ioc.archive.settings import KPI_FOLDER
+from ioc.config import Settings
 from ioc.kpis import sketch
 from ioc.kpis.aggregates import Agg, hour_above
-from ioc.kpis.catalogue import Catalogue, Kpi
+from ioc.kpis.catalogue import Catalogue, Kpi, load_catalogue
 from ioc.kpis.periods import day_start
 from ioc.kpis.records import Contribution, _entity_record, contribution
-from ioc.model import Entity, from_iso
+from ioc.model import Entity, from_iso, utcnow
 
 KPI_KIND = KPI_FOLDER  # the archive's folder of KPI aggregates, beside observations, entities, events, alerts
 DAYS_FILE, HOURS_FILE = "days.parquet", "hours.parquet"
@@ -325,3 +326,11 @@ def _runs(days: list[date], longest: int) -> Iterator[list[date]]:
         run.append(day)
     if run:
         yield run
+
+
+def daily_compaction(root: Path, settings: Settings) -> Callable[[], list[date]]:
+    """The KPI roll-up an archiver runs after each of its rounds: each finished day is rolled up once its files
+    settle (and again only if they change), so reports reach the archive with no cron job to forget."""
+    catalogue = load_catalogue(settings)
+    zone = ZoneInfo(settings.city.timezone)
+    return lambda: compact_kpis(root, catalogue, zone, utcnow())
