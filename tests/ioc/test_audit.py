@@ -158,9 +158,11 @@ def test_a_changed_rules_file_is_audited_once_naming_what_changed(fake_store: St
     assert audit_config_changes(fake_store.redis, fake_store.keys, tmp_path, actor="config-file") == ["rules.yaml"]
     assert audit_config_changes(fake_store.redis, fake_store.keys, tmp_path, actor="config-file") == []
     text = (tmp_path / "rules.yaml").read_text(encoding="utf-8")
-    first_rule = re.search(r"- id: ([a-z0-9-]+)", text).group(1)  # type: ignore[union-attr]
-    (tmp_path / "rules.yaml").write_text(text.replace(f"id: {first_rule}", f"id: {first_rule}-v2", 1),
-                                         encoding="utf-8")
+    # the first entry of the `rules:` list (other lists, maintenance windows, come before it)
+    start = text.index("\nrules:")
+    first_rule = re.search(r"- id: ([a-z0-9-]+)", text[start:]).group(1)  # type: ignore[union-attr]
+    (tmp_path / "rules.yaml").write_text(
+        text[:start] + text[start:].replace(f"id: {first_rule}", f"id: {first_rule}-v2", 1), encoding="utf-8")
     assert audit_config_changes(fake_store.redis, fake_store.keys, tmp_path, actor="config-file") == ["rules.yaml"]
     entry = AuditTrail(fake_store.redis, fake_store.keys).search(AuditQuery(action="config.changed"))[0]
     assert entry.object == "config:rules.yaml"

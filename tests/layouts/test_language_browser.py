@@ -69,6 +69,8 @@ def test_the_language_chosen_at_sign_in_stays(browser: WebDriver, served: str) -
 
 def test_an_operator_opens_the_feed_behind_a_stale_tile_read_only(browser: WebDriver, served: str) -> None:
     sign_in(browser, served, OPERATOR)
+    # sign-in returns once the browser has left /login; the page's header is drawn by Dash after that
+    wait_for(browser, 30, "the header's page links", lambda d: css(d, "#ioc-nav-alerts"))
     assert css(browser, "#ioc-nav-feeds")[0].is_displayed()
     wait_for(browser, 30, "a stale tile", lambda d: css(d, ".kpi-tile--stale a.kpi-stale-badge"))
     tile = css(browser, ".kpi-tile--stale")[0]
