@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ioc.cli_users import _actor
@@ -36,49 +37,42 @@ def _print_key(args: argparse.Namespace, screen_id: str, key: str) -> None:
     print(pairing_address(args.url, screen_id, key))
 
 
-def cmd_screens_add(args: argparse.Namespace) -> int:
+def _change(args: argparse.Namespace, change: Callable[[Any], Any]) -> Any | None:
+    """Run one audited change on the screen book; None (with the reason on stderr) when it is refused."""
     from ioc.wall.screens import ScreenError
 
     book, handle = _book(args)
     try:
-        key = book.add(args.screen, args.name or "", actor=_actor(), address="local")
+        return change(book)
     except ScreenError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return None
     finally:
         handle.close()
+
+
+def cmd_screens_add(args: argparse.Namespace) -> int:
+    key = _change(args, lambda book: book.add(args.screen, args.name or "", actor=_actor(), address="local"))
+    if key is None:
+        return 2
     print(f"screen {args.screen.strip().lower()} registered (view-only; its playlist is in wall.yaml)")
     _print_key(args, args.screen.strip().lower(), key)
     return 0
 
 
 def cmd_screens_key(args: argparse.Namespace) -> int:
-    from ioc.wall.screens import ScreenError
-
-    book, handle = _book(args)
-    try:
-        key = book.new_key(args.screen, actor=_actor(), address="local")
-    except ScreenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    key = _change(args, lambda book: book.new_key(args.screen, actor=_actor(), address="local"))
+    if key is None:
         return 2
-    finally:
-        handle.close()
     print(f"screen {args.screen} has a new key: the old one and the browsers paired with it stop now")
     _print_key(args, args.screen.strip().lower(), key)
     return 0
 
 
 def cmd_screens_revoke(args: argparse.Namespace) -> int:
-    from ioc.wall.screens import ScreenError
-
-    book, handle = _book(args)
-    try:
-        screen = book.revoke(args.screen, actor=_actor(), address="local")
-    except ScreenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    screen = _change(args, lambda book: book.revoke(args.screen, actor=_actor(), address="local"))
+    if screen is None:
         return 2
-    finally:
-        handle.close()
     print(f"screen {screen.id} revoked: it blanks at its next tick (within 2 s)")
     return 0
 
