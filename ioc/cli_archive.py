@@ -32,15 +32,10 @@ def cmd_archive(args: argparse.Namespace) -> int:
     if getattr(args, "action", None) == "compact":
         return cmd_compact(args)
     from ioc.archive import Archiver
-    from ioc.redis_conn import connect
-    from ioc.store import Store
+    from ioc.cli_city import running_city_store
 
     settings, archive, folder = _archive_settings(args)
-    try:
-        handle = connect(allow_embedded=False)
-    except RuntimeError as exc:
-        raise SystemExit(f"error: {exc} (the archive is copied from the IOC's Redis)") from None
-    store = Store(handle.client, settings.city.id)
+    store, handle = running_city_store(settings, "the archive is copied from the IOC's Redis")
     from ioc.kpis.archive_rollups import daily_compaction
 
     archiver = Archiver(store.redis, store.keys, folder, after_round=daily_compaction(folder, settings))

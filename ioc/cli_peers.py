@@ -17,17 +17,12 @@ from ioc.cli_users import _actor
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from ioc.auth import UserBook, load_roles
+    from ioc.cli_city import running_city_store
     from ioc.config import load_settings
-    from ioc.redis_conn import connect
     from ioc.sharing import AgreementBook
-    from ioc.store import Store
 
     settings = load_settings(args.config)
-    try:
-        handle = connect(allow_embedded=False)
-    except RuntimeError as exc:
-        raise SystemExit(f"error: {exc} (agreements live in the IOC's Redis)") from None
-    store = Store(handle.client, settings.city.id)
+    store, handle = running_city_store(settings, "agreements live in the IOC's Redis")
     users = UserBook(store.redis, store.keys, load_roles(settings.directory))
     return settings, AgreementBook(store.redis, store.keys, users), handle
 

@@ -16,17 +16,12 @@ from ioc.cli_users import _actor
 
 
 def _book(args: argparse.Namespace) -> tuple[Any, Any]:
+    from ioc.cli_city import running_city_store
     from ioc.config import load_settings
-    from ioc.redis_conn import connect
-    from ioc.store import Store
     from ioc.wall.screens import ScreenBook
 
     settings = load_settings(args.config)
-    try:
-        handle = connect(allow_embedded=False)
-    except RuntimeError as exc:
-        raise SystemExit(f"error: {exc} (screens live in the IOC's Redis)") from None
-    store = Store(handle.client, settings.city.id)
+    store, handle = running_city_store(settings, "screens live in the IOC's Redis")
     return ScreenBook(store.redis, store.keys), handle
 
 

@@ -25,16 +25,11 @@ def _actor() -> str:
 
 def _book(args: argparse.Namespace) -> tuple[Any, Any]:
     from ioc.auth import UserBook, load_roles
+    from ioc.cli_city import running_city_store
     from ioc.config import load_settings
-    from ioc.redis_conn import connect
-    from ioc.store import Store
 
     settings = load_settings(args.config)
-    try:
-        handle = connect(allow_embedded=False)
-    except RuntimeError as exc:
-        raise SystemExit(f"error: {exc} (users live in the IOC's Redis)") from None
-    store = Store(handle.client, settings.city.id)
+    store, handle = running_city_store(settings, "users live in the IOC's Redis")
     return UserBook(store.redis, store.keys, load_roles(settings.directory)), handle
 
 
