@@ -11,7 +11,6 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from ioc.alerts import ALERTS_LAYER
@@ -21,7 +20,14 @@ from ioc.config import Feed, Settings
 from ioc.i18n import t
 from ioc.kpis.tiles import KpiTile, tile_for
 from ioc.layer_cache import SharedCache, shared_layer
-from ioc.live_map import FeedLayer, MapPlan, MapState, build_feed_layer, full_figure, map_plan, stale_of
+from ioc.live_map import (
+    FeedLayer,
+    MapState,
+    PlannedCity,
+    build_feed_layer,
+    full_figure,
+    stale_of,
+)
 from ioc.map_view import WHOLE_CITY, ScreenView
 from ioc.model import Alert, Severity, utcnow
 from ioc.store import FeedHealth, Store
@@ -38,7 +44,7 @@ WATCHED_FOR_SECONDS = 10.0  # five missed 2 s ticks: the screens have gone
 
 
 @dataclass
-class LiveCity:
+class LiveCity(PlannedCity):
     """The control room's view of one city inside one dashboard process.
 
     Layers live in the shared cache (one build per change for every worker); this object keeps the last ones
@@ -59,15 +65,6 @@ class LiveCity:
     _watched: dict[str, float] = field(default_factory=dict)  # language -> monotonic time of its last tick
     _alerts_watched: float = float("-inf")  # monotonic time of the last tick of a screen showing alarms
     _builder_pid: int | None = None
-
-    # the plan and the feeds are fixed for a configuration: computed once, not on every layer of every tick
-    @cached_property
-    def plan(self) -> MapPlan:
-        return map_plan(self.settings, self.base)
-
-    @cached_property
-    def feeds(self) -> list[Feed]:
-        return [feed for feed in self.settings.feeds if feed.enabled]
 
     def layer(self, feed: Feed, version: int, lang: str, now: datetime) -> FeedLayer:
         key = (feed.name, version, lang)

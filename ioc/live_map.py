@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,22 @@ class MapPlan:
 def map_plan(settings: Settings, base: Sequence[Mapping[str, Any]]) -> MapPlan:
     polygons = sum(1 for trace in base if trace.get("mode") != "text")
     return MapPlan(base_traces=polygons, feeds=tuple(feed.name for feed in settings.feeds if feed.enabled))
+
+
+class PlannedCity:
+    """The map plan and the enabled feeds of a city's configuration, computed once per view of it (the live
+    city and the city at a past moment share them) rather than on every layer of every tick."""
+
+    settings: Settings
+    base: Sequence[Mapping[str, Any]]
+
+    @cached_property
+    def plan(self) -> MapPlan:
+        return map_plan(self.settings, self.base)
+
+    @cached_property
+    def feeds(self) -> list[Feed]:
+        return [feed for feed in self.settings.feeds if feed.enabled]
 
 
 def marker_size(points_on_map: int) -> int:

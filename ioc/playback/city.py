@@ -9,7 +9,6 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,14 @@ import orjson
 from ioc.archive import load_archive_settings
 from ioc.config import Feed, Settings
 from ioc.control_room import Tick
-from ioc.live_map import FeedLayer, MapPlan, MapState, build_feed_layer, full_figure, map_plan, stale_of
+from ioc.live_map import (
+    FeedLayer,
+    MapState,
+    PlannedCity,
+    build_feed_layer,
+    full_figure,
+    stale_of,
+)
 from ioc.map_view import WHOLE_CITY, ScreenView
 from ioc.model import Alert
 from ioc.playback.alerts import alerts_at
@@ -29,7 +35,7 @@ MOMENTS_KEPT = 8  # past moments a process keeps built: screens playing the same
 
 
 @dataclass
-class PlaybackCity:
+class PlaybackCity(PlannedCity):
     """One city's past, read from its archive (and Redis for what is not archived yet), for the control room."""
 
     store: Store
@@ -40,14 +46,6 @@ class PlaybackCity:
     _records: OrderedDict[datetime, tuple[PastRecords, list[Alert]]] = field(default_factory=OrderedDict)
     _layers: dict[tuple[str, int, str], FeedLayer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @cached_property
-    def plan(self) -> MapPlan:
-        return map_plan(self.settings, self.base)
-
-    @cached_property
-    def feeds(self) -> list[Feed]:
-        return [feed for feed in self.settings.feeds if feed.enabled]
 
     def records(self, at: datetime) -> tuple[PastRecords, list[Alert]]:
         """The records and the open alerts at `at` (whole seconds), built once per moment."""
