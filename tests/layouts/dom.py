@@ -55,6 +55,13 @@ def client_sign_in(client: Any, username: str, password: str = TEST_PASSWORD) ->
     return client.post("/login", data={"username": username, "password": password, "csrf": token.group(1)})
 
 
+def signed_in(app: Any, name: str) -> Any:
+    """A Flask test client of the app, signed in as `name` through the real form."""
+    client = app.server.test_client()
+    assert client_sign_in(client, name).status_code == 302
+    return client
+
+
 def sign_in(driver: Any, base_url: str, username: str, password: str = TEST_PASSWORD, timeout: float = 20) -> None:
     """Sign a browser in at /login and wait until it has left the sign-in page."""
     from selenium.webdriver.common.by import By

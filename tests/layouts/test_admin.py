@@ -16,7 +16,7 @@ from ioc.config import Settings
 from ioc.store import Store
 from layouts import admin
 from layouts.app import create_app
-from tests.layouts.dom import add_user, client_sign_in
+from tests.layouts.dom import add_user, signed_in
 
 
 @pytest.fixture
@@ -25,12 +25,6 @@ def app(fake_store: Store, settings: Settings) -> dash.Dash:
     add_user(app, "admin-1", "admin")
     add_user(app, "manager-1", "manager")
     return app
-
-
-def signed_in(app: dash.Dash, name: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert client_sign_in(client, name).status_code == 302
-    return client
 
 
 def fire(app: dash.Dash, client: FlaskClient, output_id: str, trigger: str, values: dict[Any, Any]) -> Any:

@@ -17,7 +17,7 @@ from ioc.config import Settings
 from ioc.store import Store
 from layouts import ids
 from layouts.app import create_app
-from tests.layouts.dom import add_user, client_sign_in
+from tests.layouts.dom import add_user, signed_in
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ def app(fake_store: Store, settings: Settings) -> dash.Dash:
     add_user(app, "admin-1", "admin")
     add_user(app, "manager-1", "manager")
     return app
-
-
-def signed_in(app: dash.Dash, name: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert client_sign_in(client, name).status_code == 302
-    return client
 
 
 def fire(app: dash.Dash, client: FlaskClient, trigger: str, values: dict[Any, Any]) -> Any:

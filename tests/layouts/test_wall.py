@@ -20,7 +20,7 @@ from ioc.wall.screens import ScreenBook
 from ioc.web import context_of
 from layouts import admin, ids, wall
 from layouts.app import create_app
-from tests.layouts.dom import add_user, client_sign_in, walk, with_class
+from tests.layouts.dom import add_user, signed_in, walk, with_class
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +32,6 @@ def app(store: Store, settings: Settings) -> dash.Dash:
     add_user(app, "manager-1", "manager")
     app.server.test_client().get("/healthz")
     return app
-
-
-def signed_in(app: dash.Dash, name: str) -> FlaskClient:
-    client = app.server.test_client()
-    assert client_sign_in(client, name).status_code == 302
-    return client
 
 
 def screens_callback(app: dash.Dash, client: FlaskClient, trigger: Any, values: dict[str, Any],
